@@ -1,0 +1,35 @@
+/**
+ * Errors a controller throws on purpose. The terminal error middleware turns them into
+ * problem+json bodies; anything else is an unexpected fault and is answered as a masked 500.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    /** Stable, machine-readable identifier clients may branch on. */
+    readonly code: string,
+    /** Safe to show to the client. */
+    readonly detail: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(detail);
+    this.name = new.target.name;
+  }
+}
+
+export class NotFoundError extends HttpError {
+  constructor() {
+    super(404, 'not_found', 'No resource exists at this path.');
+  }
+}
+
+export class MethodNotAllowedError extends HttpError {
+  constructor(allowed: readonly string[]) {
+    super(405, 'method_not_allowed', `This resource supports ${allowed.join(', ')}.`, { Allow: allowed.join(', ') });
+  }
+}
+
+export class ServiceUnavailableError extends HttpError {
+  constructor(code: string, detail: string) {
+    super(503, code, detail, { 'Retry-After': '1' });
+  }
+}

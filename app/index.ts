@@ -1,0 +1,38 @@
+// Patches Express so a rejected promise from an async handler reaches the error middleware.
+// Imported here, before any router is built, and nowhere else.
+import 'express-async-errors';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import type { Config } from '../config/env';
+import type { Logger } from '../config/logger';
+import type { Database } from '../db';
+import { healthController } from './controllers/health';
+import { errorHandler } from './middleware/error-handler';
+import { notFound } from './middleware/not-found';
+import { requestId } from './middleware/request-id';
+import { requestLog } from './middleware/request-log';
+
+export interface AppDeps {
+  readonly config: Pick<Config, 'env' | 'http'>;
+  readonly logger: Logger;
+  readonly database: Pick<Database, 'ping' | 'poolStats'>;
+  readonly version: string;
+}
+
+/** The middleware stack and the controllers. No listening, no environment reads, no I/O. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('env', deps.config.env === 'development' ? 'development' : 'production');
+
+  app.use(helmet());
+  app.use(requestId(deps.logger));
+  app.use(requestLog());
+  app.use(express.json({ limit: deps.config.http.jsonBodyLimitBytes }));
+
+  app.use('/health', healthController({ version: deps.version, database: deps.database }));
+
+  app.use(notFound());
+  app.use(errorHandler(deps.logger));
+  return app;
+}

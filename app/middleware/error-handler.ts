@@ -1,0 +1,81 @@
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from '../../config/logger';
+import { classifyDatabaseFault } from '../../db/errors';
+import { HttpError } from '../errors';
+import { PROBLEM_CONTENT_TYPE, problemBody } from '../views/problem';
+
+interface Mapped {
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** An unexpected fault: logged with its stack, masked for the client. */
+  readonly unexpected: boolean;
+}
+
+// body-parser / raw-body errors carry a `type` and a 4xx status. Their messages can quote the
+// request body, so each gets a fixed detail here instead.
+const PARSER_ERRORS: Readonly<Record<string, { code: string; detail: string }>> = {
+  'entity.parse.failed': { code: 'malformed_json', detail: 'The request body is not valid JSON.' },
+  'entity.too.large': { code: 'payload_too_large', detail: 'The request body is larger than this service accepts.' },
+  'entity.verify.failed': { code: 'invalid_body', detail: 'The request body was rejected.' },
+  'encoding.unsupported': { code: 'unsupported_content_encoding', detail: 'The request body uses an unsupported Content-Encoding.' },
+  'charset.unsupported': { code: 'unsupported_charset', detail: 'The request body uses an unsupported charset.' },
+  'request.aborted': { code: 'request_aborted', detail: 'The request body was not received completely.' },
+  'request.size.invalid': { code: 'invalid_content_length', detail: 'The request body does not match its Content-Length.' },
+  'stream.encoding.set': { code: 'invalid_body', detail: 'The request body could not be read.' },
+  'stream.not.readable': { code: 'invalid_body', detail: 'The request body could not be read.' },
+  'parameters.too.many': { code: 'too_many_parameters', detail: 'The request has too many parameters.' },
+};
+
+function clientStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const candidate = typeof status === 'number' ? status : statusCode;
+  return typeof candidate === 'number' && candidate >= 400 && candidate < 500 ? candidate : undefined;
+}
+
+function mapError(error: unknown): Mapped {
+  if (error instanceof HttpError) {
+    return { status: error.status, code: error.code, detail: error.detail, headers: error.headers, unexpected: error.status >= 500 };
+  }
+  const fault = classifyDatabaseFault(error);
+  if (fault) return { status: 503, ...fault, headers: { 'Retry-After': '1' }, unexpected: false };
+
+  const status = clientStatus(error);
+  if (status !== undefined) {
+    const type = (error as { type?: unknown }).type;
+    const known = typeof type === 'string' ? PARSER_ERRORS[type] : undefined;
+    // A 4xx raised by Express itself (e.g. malformed percent-encoding in the path: 400).
+    return {
+      status,
+      code: known?.code ?? 'bad_request',
+      detail: known?.detail ?? 'The request could not be processed.',
+      headers: {},
+      unexpected: false,
+    };
+  }
+  return { status: 500, code: 'internal_error', detail: 'An unexpected error occurred.', headers: {}, unexpected: true };
+}
+
+/** The one place that turns every error into an RFC 9457 problem+json response. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    const mapped = mapError(error);
+    // Locals are set by the request-id middleware; an error raised before it still gets answered.
+    const log = res.locals.log ?? logger;
+    const requestId = res.locals.requestId ?? 'unknown';
+    if (mapped.unexpected) log.error('request failed', { error, method: req.method });
+    else if (mapped.status >= 500) log.warn('request failed: dependency unavailable', { code: mapped.code, error: String(error) });
+    else log.debug('request rejected', { status: mapped.status, code: mapped.code });
+
+    if (res.headersSent) {
+      // Too late for a problem body: let Express end the connection.
+      next(error);
+      return;
+    }
+    res.status(mapped.status);
+    res.set({ ...mapped.headers, 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store' });
+    res.send(JSON.stringify(problemBody({ status: mapped.status, code: mapped.code, detail: mapped.detail, requestId })));
+  };
+}

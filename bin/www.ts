@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// The composition root: the only place that reads process.env, wires the parts together,
+// listens and handles signals. Shaped after express-generator's bin/www.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../app';
+import { ConfigError, loadConfig, type Config } from '../config/env';
+import { createLogger, type Logger } from '../config/logger';
+import { readPackageInfo } from '../config/project';
+import { createDatabase, type Database } from '../db';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../db/embedded';
+import { runSequelizeCli } from '../db/migrate';
+
+const EMBEDDED_DATABASE_NAME = 'keel';
+
+function loadConfigOrExit(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`keel: ${error.message}\nSee .env.example for every variable and its rule.\n`);
+    process.exit(1);
+  }
+}
+
+/** Development convenience: a real PostgreSQL with the migrations applied, when DATABASE_URL is unset. */
+async function startEmbedded(config: Config, logger: Logger): Promise<EmbeddedDatabase> {
+  const embedded = await startEmbeddedDatabase({
+    dataDir: config.embeddedDatabase.dataDir,
+    port: config.embeddedDatabase.port,
+    databaseName: EMBEDDED_DATABASE_NAME,
+    persistent: true,
+    logger,
+  });
+  const migration = await runSequelizeCli('db:migrate', { ...process.env, NODE_ENV: config.env, DATABASE_URL: embedded.url });
+  if (migration.code !== 0) {
+    await embedded.stop();
+    throw new Error(`migrating the embedded database failed:\n${migration.output}`);
+  }
+  logger.info('embedded database migrated', { output: migration.output.trim().split('\n').slice(-1)[0] });
+  return embedded;
+}
+
+function onError(error: NodeJS.ErrnoException, port: number, logger: Logger): void {
+  if (error.syscall !== 'listen') throw error;
+  const messages: Record<string, string> = {
+    EACCES: `port ${port} requires elevated privileges; choose another PORT`,
+    EADDRINUSE: `port ${port} is already in use; stop the other process or choose another PORT`,
+  };
+  const message = error.code ? messages[error.code] : undefined;
+  if (!message) throw error;
+  logger.error(message, { code: error.code });
+  process.stderr.write(`keel: ${message}\n`);
+  process.exit(1);
+}
+
+function onListening(server: http.Server, logger: Logger, config: Config): void {
+  const address = server.address() as AddressInfo;
+  logger.info('listening', { address: address.address, port: address.port, env: config.env, pid: process.pid });
+}
+
+interface Running {
+  readonly server: http.Server;
+  readonly database: Database;
+  readonly embedded: EmbeddedDatabase | undefined;
+  readonly logger: Logger;
+  readonly config: Config;
+}
+
+/** Stop accepting, let in-flight requests finish, close the pool, exit 0; or exit 1 at the deadline. */
+function installShutdown(running: Running): void {
+  const { server, database, embedded, logger, config } = running;
+  let shuttingDown = false;
+
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (shuttingDown) {
+      logger.info('shutdown already in progress', { signal });
+      return;
+    }
+    shuttingDown = true;
+    logger.info('shutting down', { signal, timeoutMs: config.shutdown.timeoutMs });
+    const deadline = setTimeout(() => {
+      logger.error('shutdown deadline passed; closing remaining connections', { timeoutMs: config.shutdown.timeoutMs });
+      server.closeAllConnections();
+      process.exit(1);
+    }, config.shutdown.timeoutMs);
+
+    server.close(() => {
+      void (async () => {
+        await database.close(Math.max(config.shutdown.timeoutMs - 1_000, 500));
+        await embedded?.stop();
+        clearTimeout(deadline);
+        logger.info('shutdown complete');
+        process.exit(0);
+      })();
+    });
+    // Sockets idle in keep-alive would otherwise hold the server open until they time out.
+    server.closeIdleConnections();
+  };
+
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = createLogger(config);
+  process.on('uncaughtException', (error) => {
+    logger.error('uncaught exception; exiting', { error });
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled promise rejection; exiting', { error: reason });
+    process.exit(1);
+  });
+
+  const { version } = readPackageInfo();
+  const embedded = config.database.url ? undefined : await startEmbedded(config, logger);
+  const database = createDatabase({ ...config.database, url: config.database.url ?? (embedded as EmbeddedDatabase).url }, logger);
+  const app = createApp({ config, logger, database, version });
+
+  const server = http.createServer(app);
+  server.on('error', (error: NodeJS.ErrnoException) => onError(error, config.port, logger));
+  server.on('listening', () => onListening(server, logger, config));
+  installShutdown({ server, database, embedded, logger, config });
+  server.listen(config.port);
+
+  // Warm the pool without blocking boot: the service must come up while the database is down.
+  database.ping().then(
+    ({ responseTimeMs }) => logger.info('database reachable', { responseTimeMs }),
+    (error: unknown) => logger.warn('database unreachable at boot; /health/db will report it', { error: String(error) }),
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`keel: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

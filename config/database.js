@@ -1,0 +1,114 @@
+'use strict';
+// The one place that turns environment settings into Sequelize options. The app imports
+// databaseSpec and sequelizeOptions; sequelize-cli (through .sequelizerc) calls the exported
+// function, so `npx sequelize-cli db:migrate` needs no build step and no dev dependency.
+const { cleanEnv, str } = require('envalid');
+const { postgresUrl, integerBetween } = require('./validators');
+
+const SSL_MODES = /** @type {const} */ (['off', 'no-verify', 'verify']);
+
+const databaseSpec = {
+  DATABASE_URL: postgresUrl({
+    default: undefined,
+    desc: 'PostgreSQL connection URL (postgres://user:password@host:port/database); required in staging and production',
+  }),
+  DATABASE_SSL: str({
+    choices: SSL_MODES,
+    default: 'off',
+    desc: 'TLS to the database: off, no-verify (encrypt without checking the certificate, as Heroku Postgres needs) or verify',
+  }),
+  DB_POOL_MAX: integerBetween(1, 1000)({ default: 10, desc: 'most connections this process keeps open' }),
+  DB_POOL_MIN: integerBetween(0, 1000)({ default: 0, desc: 'connections kept open while idle' }),
+  DB_POOL_IDLE_MS: integerBetween(
+    1000,
+    3_600_000,
+  )({ default: 10_000, desc: 'an idle connection above the minimum is closed after this long' }),
+  DB_POOL_EVICT_MS: integerBetween(100, 3_600_000)({ default: 1_000, desc: 'how often idle connections are checked for closing' }),
+  DB_CONNECT_TIMEOUT_MS: integerBetween(100, 60_000)({ default: 2_000, desc: 'bound on opening one physical connection' }),
+  DB_POOL_ACQUIRE_MS: integerBetween(
+    100,
+    60_000,
+  )({ default: 4_000, desc: 'bound on waiting for a pooled connection (must exceed DB_CONNECT_TIMEOUT_MS)' }),
+  DB_STATEMENT_TIMEOUT_MS: integerBetween(
+    100,
+    600_000,
+  )({ default: 10_000, desc: 'server-side bound on one SQL statement (must exceed DB_POOL_ACQUIRE_MS)' }),
+};
+
+/**
+ * @typedef {object} DatabaseSettings
+ * @property {string} url
+ * @property {'off' | 'no-verify' | 'verify'} ssl
+ * @property {{ max: number, min: number, idleMs: number, evictMs: number, acquireMs: number }} pool
+ * @property {number} connectTimeoutMs
+ */
+
+/**
+ * @param {DatabaseSettings['ssl']} mode
+ * @returns {false | { rejectUnauthorized: boolean }}
+ */
+function sslOption(mode) {
+  if (mode === 'off') return false;
+  return { rejectUnauthorized: mode === 'verify' };
+}
+
+/**
+ * Connection and pool options for Sequelize. The URL is taken apart here (not handed to
+ * Sequelize or the CLI as a string) so that percent-encoded passwords work and no library
+ * echoes the URL in an error message.
+ * @param {DatabaseSettings} settings
+ */
+function sequelizeOptions(settings) {
+  const url = new URL(settings.url);
+  const hostParam = url.searchParams.get('host');
+  return {
+    dialect: /** @type {const} */ ('postgres'),
+    host: hostParam || url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port ? Number(url.port) : 5432,
+    username: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: decodeURIComponent(url.pathname.slice(1)),
+    dialectOptions: {
+      ssl: sslOption(settings.ssl),
+      connectionTimeoutMillis: settings.connectTimeoutMs,
+      keepAlive: true,
+    },
+    pool: {
+      max: settings.pool.max,
+      min: settings.pool.min,
+      idle: settings.pool.idleMs,
+      evict: settings.pool.evictMs,
+      acquire: settings.pool.acquireMs,
+    },
+    logging: false,
+    // Seeders are recorded (in SequelizeData) like migrations, so db:seed:all can run twice.
+    seederStorage: 'sequelize',
+  };
+}
+
+/**
+ * Reads the database settings from an environment for sequelize-cli. Errors name the variable and
+ * the rule, never the value.
+ * @param {NodeJS.ProcessEnv} env
+ */
+function cliOptions(env) {
+  const errors = /** @type {string[]} */ ([]);
+  const clean = cleanEnv(env, databaseSpec, {
+    reporter: ({ errors: found }) => {
+      for (const [name, error] of Object.entries(found)) errors.push(`${name}: ${error.message}`);
+    },
+  });
+  if (!errors.length && !clean.DATABASE_URL) errors.push(`DATABASE_URL: ${databaseSpec.DATABASE_URL.desc}`);
+  if (errors.length) throw new Error(`invalid database configuration:\n  ${errors.join('\n  ')}`);
+  return sequelizeOptions({
+    url: /** @type {string} */ (clean.DATABASE_URL),
+    ssl: clean.DATABASE_SSL,
+    pool: { max: 2, min: 0, idleMs: clean.DB_POOL_IDLE_MS, evictMs: clean.DB_POOL_EVICT_MS, acquireMs: clean.DB_POOL_ACQUIRE_MS },
+    connectTimeoutMs: clean.DB_CONNECT_TIMEOUT_MS,
+  });
+}
+
+module.exports = () => cliOptions(process.env);
+module.exports.databaseSpec = databaseSpec;
+module.exports.sequelizeOptions = sequelizeOptions;
+module.exports.cliOptions = cliOptions;

@@ -1,0 +1,166 @@
+import { cleanEnv, str, EnvMissingError } from 'envalid';
+import path from 'node:path';
+import { databaseSpec } from './database';
+import { integerBetween, secretKey } from './validators';
+import { projectRoot } from './project';
+
+export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Staging and production are deployed: they get no embedded database and no default secrets. */
+export function isDeployed(environment: unknown): boolean {
+  return environment === 'staging' || environment === 'production';
+}
+
+const deployed = (env: Record<string, unknown>): boolean => isDeployed(env.NODE_ENV);
+
+export const envSpec = {
+  NODE_ENV: str({ choices: ENVIRONMENTS, default: 'development', desc: 'development, test, staging or production' }),
+  PORT: integerBetween(0, 65_535)({ default: 3000, desc: 'TCP port the HTTP server listens on (the platform sets it)' }),
+  SECRET_KEY: secretKey({
+    default: undefined,
+    requiredWhen: deployed,
+    desc: 'at least 32 random characters; required in staging and production',
+  }),
+  LOG_LEVEL: str({ choices: LOG_LEVELS, default: undefined, desc: 'silent, error, warn, info, http, verbose, debug or silly' }),
+  JSON_BODY_LIMIT_KB: integerBetween(1, 10_240)({ default: 100, desc: 'largest JSON request body accepted, in KiB' }),
+  SHUTDOWN_TIMEOUT_MS: integerBetween(
+    1_000,
+    29_000,
+  )({
+    default: 25_000,
+    desc: 'after SIGTERM, force-close what is still open and exit 1 after this long (below the platform kill grace of 30 s)',
+  }),
+  EMBEDDED_DATABASE_PORT: integerBetween(
+    1,
+    65_535,
+  )({
+    default: 54_329,
+    desc: 'port of the embedded PostgreSQL started when DATABASE_URL is unset outside staging/production',
+  }),
+  EMBEDDED_DATABASE_DIR: str({
+    default: undefined,
+    desc: 'data directory of the embedded PostgreSQL (default: .data/postgres in the project)',
+  }),
+  ...databaseSpec,
+  DATABASE_URL: { ...databaseSpec.DATABASE_URL, requiredWhen: deployed },
+};
+
+export interface DatabaseConfig {
+  /** Undefined outside staging/production means: start the embedded PostgreSQL. */
+  readonly url: string | undefined;
+  readonly ssl: 'off' | 'no-verify' | 'verify';
+  readonly pool: {
+    readonly max: number;
+    readonly min: number;
+    readonly idleMs: number;
+    readonly evictMs: number;
+    readonly acquireMs: number;
+  };
+  readonly connectTimeoutMs: number;
+  readonly statementTimeoutMs: number;
+  readonly applicationName: string;
+}
+
+export interface Config {
+  readonly env: Environment;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly secretKey: string | undefined;
+  readonly http: { readonly jsonBodyLimitBytes: number };
+  readonly shutdown: { readonly timeoutMs: number };
+  readonly database: DatabaseConfig;
+  readonly embeddedDatabase: { readonly port: number; readonly dataDir: string };
+}
+
+/** Thrown when the environment is invalid; its message names each variable and its rule. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const DEFAULT_LOG_LEVEL: Record<Environment, LogLevel> = {
+  development: 'debug',
+  test: 'silent',
+  staging: 'info',
+  production: 'info',
+};
+
+function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  // A platform that sets VAR= means "unset", not "the empty string".
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => !!entry[1]));
+}
+
+function describeError(name: string, error: Error): string {
+  if (error instanceof EnvMissingError) return `${name}: is required (${error.message})`;
+  return `${name}: ${error.message}`;
+}
+
+function timeBudgetProblems(clean: {
+  DB_CONNECT_TIMEOUT_MS: number;
+  DB_POOL_ACQUIRE_MS: number;
+  DB_STATEMENT_TIMEOUT_MS: number;
+}): string[] {
+  const problems: string[] = [];
+  if (clean.DB_POOL_ACQUIRE_MS <= clean.DB_CONNECT_TIMEOUT_MS) {
+    problems.push('DB_POOL_ACQUIRE_MS: must be greater than DB_CONNECT_TIMEOUT_MS (waiting for a connection includes opening one)');
+  }
+  if (clean.DB_STATEMENT_TIMEOUT_MS <= clean.DB_POOL_ACQUIRE_MS) {
+    problems.push('DB_STATEMENT_TIMEOUT_MS: must be greater than DB_POOL_ACQUIRE_MS');
+  }
+  return problems;
+}
+
+/**
+ * Validates the whole environment at once and returns a frozen, typed config.
+ * Throws ConfigError listing every bad variable; the message never contains a value.
+ */
+export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
+  const problems: string[] = [];
+  const clean = cleanEnv(withoutEmptyValues(rawEnv), envSpec, {
+    reporter: ({ errors }) => {
+      for (const [name, error] of Object.entries(errors)) if (error) problems.push(describeError(name, error));
+    },
+  });
+  if (problems.length === 0) problems.push(...timeBudgetProblems(clean));
+  if (problems.length > 0) throw new ConfigError(problems.sort());
+
+  const config: Config = {
+    env: clean.NODE_ENV,
+    port: clean.PORT,
+    logLevel: clean.LOG_LEVEL ?? DEFAULT_LOG_LEVEL[clean.NODE_ENV],
+    secretKey: clean.SECRET_KEY,
+    http: { jsonBodyLimitBytes: clean.JSON_BODY_LIMIT_KB * 1024 },
+    shutdown: { timeoutMs: clean.SHUTDOWN_TIMEOUT_MS },
+    database: {
+      url: clean.DATABASE_URL,
+      ssl: clean.DATABASE_SSL,
+      pool: {
+        max: clean.DB_POOL_MAX,
+        min: Math.min(clean.DB_POOL_MIN, clean.DB_POOL_MAX),
+        idleMs: clean.DB_POOL_IDLE_MS,
+        evictMs: clean.DB_POOL_EVICT_MS,
+        acquireMs: clean.DB_POOL_ACQUIRE_MS,
+      },
+      connectTimeoutMs: clean.DB_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: clean.DB_STATEMENT_TIMEOUT_MS,
+      applicationName: 'keel',
+    },
+    embeddedDatabase: {
+      port: clean.EMBEDDED_DATABASE_PORT,
+      dataDir: path.resolve(clean.EMBEDDED_DATABASE_DIR ?? path.join(projectRoot(), '.data', 'postgres')),
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === 'object') deepFreeze(child);
+  }
+  return Object.freeze(value);
+}

@@ -1,0 +1,60 @@
+import winston from 'winston';
+import type { Config } from './env';
+
+export type Logger = winston.Logger;
+
+const SECRET_KEYS = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|database_?url|connection_?string/i;
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)[^@/\s]*@/gi;
+
+/** Replaces credentials in URLs inside a string with ***. */
+export function redactText(text: string): string {
+  return text.replace(URL_CREDENTIALS, '$1***@');
+}
+
+function redactValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
+  const result: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    result[key] = SECRET_KEYS.test(key) ? '[redacted]' : redactValue(inner, depth + 1);
+  }
+  return result;
+}
+
+// Redaction happens where the line is made, so no transport or formatter can print a secret.
+const redact = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    if (key === 'level') continue;
+    info[key] = SECRET_KEYS.test(key) ? '[redacted]' : redactValue(info[key], 0);
+  }
+  if (typeof info.stack === 'string') info.stack = redactText(info.stack);
+  return info;
+});
+
+function formatFor(env: Config['env']): winston.Logform.Format {
+  const common = [winston.format.errors({ stack: true }), redact(), winston.format.timestamp()];
+  if (env === 'development' || env === 'test') {
+    return winston.format.combine(
+      ...common,
+      winston.format.colorize(),
+      winston.format.printf(({ timestamp, level, message, stack, ...meta }) => {
+        const extra = Object.keys(meta).length ? ` ${JSON.stringify(meta)}` : '';
+        const trace = typeof stack === 'string' ? `\n${stack}` : '';
+        return `${String(timestamp)} ${level} ${String(message)}${extra}${trace}`;
+      }),
+    );
+  }
+  return winston.format.combine(...common, winston.format.json());
+}
+
+/** A winston logger writing to stdout (12-factor): JSON when deployed, readable otherwise. */
+export function createLogger(config: Pick<Config, 'env' | 'logLevel'>, stream: NodeJS.WritableStream = process.stdout): Logger {
+  return winston.createLogger({
+    level: config.logLevel === 'silent' ? 'error' : config.logLevel,
+    silent: config.logLevel === 'silent',
+    format: formatFor(config.env),
+    transports: [new winston.transports.Stream({ stream })],
+  });
+}

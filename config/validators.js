@@ -1,0 +1,82 @@
+'use strict';
+// envalid validators whose error messages state the rule and never repeat the value: envalid's own
+// url() answers 'Invalid url: "<the whole input>"', which would print a database password.
+const { makeValidator } = require('envalid');
+
+const POSTGRES_PROTOCOLS = ['postgres:', 'postgresql:'];
+
+/** A postgres:// or postgresql:// URL that names a host and a database. */
+const postgresUrl = makeValidator((input) => {
+  let url;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new Error('must be a URL of the form postgres://user:password@host:port/database');
+  }
+  if (!POSTGRES_PROTOCOLS.includes(url.protocol)) {
+    throw new Error('must use the postgres:// or postgresql:// scheme');
+  }
+  if (!url.hostname && !url.searchParams.get('host')) {
+    throw new Error('must name a host');
+  }
+  if (url.pathname.length <= 1) {
+    throw new Error('must name a database in its path');
+  }
+  return input;
+});
+
+/**
+ * An integer within [min, max].
+ * @param {number} min
+ * @param {number} max
+ */
+function integerBetween(min, max) {
+  return makeValidator((input) => {
+    const value = Number(input);
+    if (!/^-?\d+$/.test(String(input).trim()) || !Number.isSafeInteger(value)) {
+      throw new Error(`must be a whole number between ${min} and ${max}`);
+    }
+    if (value < min || value > max) {
+      throw new Error(`must be a whole number between ${min} and ${max}`);
+    }
+    return value;
+  });
+}
+
+const MIN_SECRET_LENGTH = 32;
+// Values copied from examples and tutorials; a key containing one of them is not a secret.
+const PLACEHOLDER_WORDS = [
+  'changeme',
+  'change-me',
+  'change_me',
+  'replace-me',
+  'placeholder',
+  'example',
+  'secret',
+  'password',
+  'your-secret',
+  'xxxx',
+];
+
+/**
+ * @param {string} value
+ * @returns {boolean}
+ */
+function looksLikePlaceholder(value) {
+  const lower = value.toLowerCase();
+  if (PLACEHOLDER_WORDS.some((word) => lower.includes(word))) return true;
+  return new Set(lower).size < 8;
+}
+
+/** A long, random-looking secret; never echoed back. */
+const secretKey = makeValidator((input) => {
+  if (input.length < MIN_SECRET_LENGTH) {
+    throw new Error(`must be at least ${MIN_SECRET_LENGTH} characters long (generate one with: openssl rand -hex 32)`);
+  }
+  if (looksLikePlaceholder(input)) {
+    throw new Error('must be a random value, not a placeholder (generate one with: openssl rand -hex 32)');
+  }
+  return input;
+});
+
+module.exports = { postgresUrl, integerBetween, secretKey, MIN_SECRET_LENGTH };
