@@ -115,7 +115,12 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
     await server.start();
   } catch (error) {
     await server.stop().catch(() => undefined);
+    const permissionHint = recentLog.some((line) => /permission denied/i.test(line))
+      ? 'PostgreSQL runs as the unprivileged user "postgres" when started by root, and it cannot reach the data ' +
+        'directory or the binaries: every directory above the project must be searchable by others (chmod o+x). '
+      : '';
     throw new Error(
+      permissionHint +
       `the embedded PostgreSQL did not start on ${HOST}:${options.port} with data in ${options.dataDir} ` +
         `(port taken? set EMBEDDED_DATABASE_PORT; another server left running on this data directory?). ` +
         `Its last output:\n${recentLog.join('\n')}`,

@@ -1,0 +1,156 @@
+import { expect } from 'chai';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, queryOnce, testDatabaseUrl } from '../support/database';
+import { httpRequest } from '../support/http';
+import { spawnServer, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+
+const SENTINEL_PASSWORD = 'Sentinel-Pw-9f27c1';
+
+describe('bin/www', function () {
+  this.timeout(30_000);
+  const started: ServerProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((server) => server.kill()));
+  });
+
+  describe('when started in production with a valid environment', () => {
+    it('listens on PORT and answers /health and /health/db with 200', async () => {
+      const server = await startProductionServer({ DATABASE_URL: testDatabaseUrl(), SECRET_KEY: TEST_SECRET_KEY });
+      started.push(server);
+
+      const health = await httpRequest(server.port, '/health');
+      const database = await httpRequest(server.port, '/health/db');
+
+      expect(health.status).to.equal(200);
+      expect(JSON.parse(health.body)).to.include({ status: 'pass' });
+      expect(database.status).to.equal(200);
+      expect(JSON.parse(database.body)).to.include({ status: 'pass' });
+    });
+
+    it('writes JSON log lines and never the secret key', async () => {
+      const server = await startProductionServer({ DATABASE_URL: testDatabaseUrl(), SECRET_KEY: TEST_SECRET_KEY });
+      started.push(server);
+      await httpRequest(server.port, '/health/db');
+
+      const lines = server.output().trim().split('\n');
+      for (const line of lines) expect(() => JSON.parse(line), line).not.to.throw();
+      expect(server.output()).not.to.include(TEST_SECRET_KEY);
+    });
+
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      it(`exits 0 after closing the server and the pool on ${signal}`, async () => {
+        const server = await startProductionServer({ DATABASE_URL: testDatabaseUrl(), SECRET_KEY: TEST_SECRET_KEY });
+        started.push(server);
+        await httpRequest(server.port, '/health/db');
+
+        server.child.kill(signal);
+        const { code } = await server.exited;
+
+        expect(code).to.equal(0);
+        expect(server.output()).to.match(/"message":"shutdown complete"/);
+      });
+    }
+  });
+
+  describe('when the environment is invalid', () => {
+    it('exits 1 naming SECRET_KEY when it is missing in production', async () => {
+      const server = spawnServer({ NODE_ENV: 'production', PORT: '0', DATABASE_URL: testDatabaseUrl() });
+      started.push(server);
+
+      const { code } = await server.exited;
+
+      expect(code).to.equal(1);
+      expect(server.output()).to.match(/SECRET_KEY: is required/);
+    });
+
+    it('exits 1 naming DATABASE_URL and never printing its password when the URL is malformed', async () => {
+      const url = `mysql://keel:${SENTINEL_PASSWORD}@db.internal:5432/keel`;
+      const server = spawnServer({ NODE_ENV: 'production', PORT: '0', DATABASE_URL: url, SECRET_KEY: TEST_SECRET_KEY });
+      started.push(server);
+
+      const { code } = await server.exited;
+
+      expect(code).to.equal(1);
+      expect(server.output()).to.match(/DATABASE_URL: must use the postgres/);
+      expect(server.output()).not.to.include(SENTINEL_PASSWORD);
+    });
+
+    it('exits 1 and does not echo a weak SECRET_KEY', async () => {
+      const weak = 'changeme-changeme-changeme-changeme';
+      const server = spawnServer({ NODE_ENV: 'production', PORT: '0', DATABASE_URL: testDatabaseUrl(), SECRET_KEY: weak });
+      started.push(server);
+
+      const { code } = await server.exited;
+
+      expect(code).to.equal(1);
+      expect(server.output()).to.match(/SECRET_KEY: must be a random value/);
+      expect(server.output()).not.to.include(weak);
+    });
+  });
+
+  describe('when the port is already taken', () => {
+    it('exits 1 with a message naming the port', async () => {
+      const blocker = net.createServer();
+      await new Promise<void>((resolve) => blocker.listen(0, resolve));
+      const { port } = blocker.address() as net.AddressInfo;
+      try {
+        const server = spawnServer({ NODE_ENV: 'production', PORT: String(port), DATABASE_URL: testDatabaseUrl(), SECRET_KEY: TEST_SECRET_KEY });
+        started.push(server);
+
+        const { code } = await server.exited;
+
+        expect(code).to.equal(1);
+        expect(server.output()).to.include(`port ${port} is already in use`);
+      } finally {
+        await new Promise((resolve) => blocker.close(resolve));
+      }
+    });
+  });
+
+  describe('when DATABASE_URL is unset in development', () => {
+    let dataDir: string;
+    beforeEach(async () => {
+      const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'keel-dev-'));
+      // PostgreSQL runs as the postgres user when the suite runs as root: it must reach the directory.
+      await fs.chmod(parent, 0o755);
+      dataDir = path.join(parent, 'postgres');
+    });
+    afterEach(async () => {
+      await fs.rm(path.dirname(dataDir), { recursive: true, force: true });
+    });
+
+    it('starts the embedded PostgreSQL, applies the migrations, serves health and stops it on SIGTERM', async function () {
+      this.timeout(60_000);
+      const databasePort = await freePort();
+      const server = spawnServer({
+        NODE_ENV: 'development',
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        EMBEDDED_DATABASE_DIR: dataDir,
+        EMBEDDED_DATABASE_PORT: String(databasePort),
+      });
+      started.push(server);
+      const [, port] = await server.waitForOutput(/listening \{"address":"[^"]*","port":(\d+)/, 45_000);
+
+      const health = await httpRequest(Number(port), '/health/db');
+      const password = (await fs.readFile(`${dataDir}.password`, 'utf8')).trim();
+      const url = `postgres://postgres:${password}@127.0.0.1:${databasePort}/keel`;
+      const applied = await queryOnce<{ name: string }>(url, 'SELECT name FROM "SequelizeMeta"');
+
+      expect(health.status).to.equal(200);
+      expect(applied.map((row) => row.name)).to.include('20260101000000-foundation.js');
+
+      server.child.kill('SIGTERM');
+      const { code } = await server.exited;
+      expect(code).to.equal(0);
+      const pidFileLeft = await fs.access(path.join(dataDir, 'postmaster.pid')).then(
+        () => true,
+        () => false,
+      );
+      expect(pidFileLeft, 'the embedded PostgreSQL is still running').to.equal(false);
+    });
+  });
+});
