@@ -3,8 +3,11 @@ import type { Config } from './env';
 
 export type Logger = winston.Logger;
 
-const SECRET_KEYS = /pass(word)?|secret|token|authorization|cookie|api[-_]?key|database_?url|connection_?string/i;
-const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)[^@/\s]*@/gi;
+// Keys whose values are never logged; parameters/bind/replacements are SQL parameter values.
+const SECRET_KEYS =
+  /pass(word)?|secret|token|authorization|cookie|api[-_]?key|database_?url|connection_?string|^parameters$|^bind$|^replacements$/i;
+// Greedy up to the last @ before the host, so a password with a raw @ is masked whole.
+const URL_CREDENTIALS = /(\b[a-z][a-z0-9+.-]*:\/\/[^:/?#\s@]*:)[^/\s]*@/gi;
 
 /** Replaces credentials in URLs inside a string with ***. */
 export function redactText(text: string): string {
@@ -14,9 +17,14 @@ export function redactText(text: string): string {
 function redactValue(value: unknown, depth: number): unknown {
   if (typeof value === 'string') return redactText(value);
   if (depth > 4 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return value;
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
   const result: Record<string, unknown> = {};
+  if (value instanceof Error) {
+    // message and stack are not enumerable: without this an Error in metadata is logged as {}.
+    result.name = value.name;
+    result.message = redactText(value.message);
+    if (typeof value.stack === 'string') result.stack = redactText(value.stack);
+  }
   for (const [key, inner] of Object.entries(value)) {
     result[key] = SECRET_KEYS.test(key) ? '[redacted]' : redactValue(inner, depth + 1);
   }
@@ -29,7 +37,6 @@ const redact = winston.format((info) => {
     if (key === 'level') continue;
     info[key] = SECRET_KEYS.test(key) ? '[redacted]' : redactValue(info[key], 0);
   }
-  if (typeof info.stack === 'string') info.stack = redactText(info.stack);
   return info;
 });
 

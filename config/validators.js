@@ -50,6 +50,8 @@ const PLACEHOLDER_WORDS = [
   'change-me',
   'change_me',
   'replace-me',
+  'replace-with',
+  'openssl',
   'placeholder',
   'example',
   'secret',

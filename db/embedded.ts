@@ -121,7 +121,7 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
       : '';
     throw new Error(
       permissionHint +
-      `the embedded PostgreSQL did not start on ${HOST}:${options.port} with data in ${options.dataDir} ` +
+        `the embedded PostgreSQL did not start on ${HOST}:${options.port} with data in ${options.dataDir} ` +
         `(port taken? set EMBEDDED_DATABASE_PORT; another server left running on this data directory?). ` +
         `Its last output:\n${recentLog.join('\n')}`,
       { cause: error },

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { QueryTypes, Sequelize, type Options } from 'sequelize';
+import { ConnectionError, QueryTypes, Sequelize, type Options } from 'sequelize';
 import { sequelizeOptions } from '../config/database';
 import type { DatabaseConfig } from '../config/env';
 import type { Logger } from '../config/logger';
@@ -22,9 +22,16 @@ export interface Database {
 
 /** The subset of a pg Client the connection hooks use. */
 interface PgConnection {
-  query(sql: string, values?: unknown[]): Promise<unknown>;
+  query(config: { text: string; values: unknown[]; query_timeout: number }): Promise<unknown>;
   processID?: number;
+  connection?: { stream: { destroy(): void } };
 }
+
+// One round trip sets everything a new physical connection needs.
+const SESSION_SETUP_SQL = `SELECT set_config('application_name', $1, false),
+         set_config('statement_timeout', $2, false),
+         set_config('TimeZone', 'UTC', false),
+         set_config('client_min_messages', 'warning', false)`;
 
 export type ResolvedDatabaseConfig = DatabaseConfig & { readonly url: string };
 
@@ -51,13 +58,19 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger): 
 
   sequelize.addHook('afterConnect', async (connection: unknown) => {
     const client = connection as PgConnection;
-    await client.query(
-      `SELECT set_config('application_name', $1, false),
-              set_config('statement_timeout', $2, false),
-              set_config('TimeZone', 'UTC', false),
-              set_config('client_min_messages', 'warning', false)`,
-      [config.applicationName, `${config.statementTimeoutMs}ms`],
-    );
+    try {
+      // Bounded like the connect itself: a server that accepted the connection but went silent
+      // must not hold the pool's create call (and the caller waiting on it) forever.
+      await client.query({
+        text: SESSION_SETUP_SQL,
+        values: [config.applicationName, `${config.statementTimeoutMs}ms`],
+        query_timeout: config.connectTimeoutMs,
+      });
+    } catch (error) {
+      // Sequelize does not close a connection whose afterConnect hook failed: close it here.
+      client.connection?.stream.destroy();
+      throw new ConnectionError(error instanceof Error ? error : new Error(String(error)));
+    }
     logger.debug('database connection opened', { backendPid: client.processID });
   });
   sequelize.addHook('afterDisconnect', async (connection: unknown) => {

@@ -97,7 +97,12 @@ describe('bin/www', function () {
       await new Promise<void>((resolve) => blocker.listen(0, resolve));
       const { port } = blocker.address() as net.AddressInfo;
       try {
-        const server = spawnServer({ NODE_ENV: 'production', PORT: String(port), DATABASE_URL: testDatabaseUrl(), SECRET_KEY: TEST_SECRET_KEY });
+        const server = spawnServer({
+          NODE_ENV: 'production',
+          PORT: String(port),
+          DATABASE_URL: testDatabaseUrl(),
+          SECRET_KEY: TEST_SECRET_KEY,
+        });
         started.push(server);
 
         const { code } = await server.exited;

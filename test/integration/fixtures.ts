@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import type { Response } from 'supertest';
+import type { Database } from '../../db';
+import { testDatabase } from '../support/app';
+import { freePort } from '../support/database';
+
+/** Parts of a postgres:// URL that must never reach a client. */
+export interface ConnectionDetails {
+  readonly host: string;
+  readonly port: string;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+}
+
+export function connectionDetails(url: string): ConnectionDetails {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: parsed.port || '5432',
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    database: decodeURIComponent(parsed.pathname.slice(1)),
+  };
+}
+
+/** Fails if text names the host, port, user, password or database of the URL. */
+export function expectNoConnectionDetails(text: string, url: string): void {
+  const details = connectionDetails(url);
+  for (const [part, value] of Object.entries(details) as [keyof ConnectionDetails, string][]) {
+    if (!value) continue;
+    if (part === 'port') {
+      // A port is digits: only a whole number counts, not the same digits inside a longer one.
+      expect(new RegExp(`(^|[^0-9])${value}([^0-9]|$)`).test(text), `the ${part} (${value}) appears in: ${text}`).to.equal(false);
+    } else {
+      expect(text, `the ${part} appears in the body`).not.to.include(value);
+    }
+  }
+}
+
+/**
+ * A URL no server answers (a port just found free on 127.0.0.1), with distinctive user, password
+ * and database names so a leak of any of them into a response is visible.
+ */
+export async function unreachableDatabaseUrl(): Promise<string> {
+  return `postgres://keel_leak_user:keel_leak_password@127.0.0.1:${await freePort()}/keel_leak_database`;
+}
+
+/** A Database whose server is down: connecting is refused at once; every budget is short. */
+export async function unreachableDatabase(url?: string): Promise<Database> {
+  return testDatabase({
+    DATABASE_URL: url ?? (await unreachableDatabaseUrl()),
+    DB_CONNECT_TIMEOUT_MS: '500',
+    DB_POOL_ACQUIRE_MS: '1000',
+    DB_STATEMENT_TIMEOUT_MS: '2000',
+  });
+}
+
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** The headers helmet sets, on any response whatever its status. */
+export function expectSecurityHeaders(res: Response): void {
+  expect(res.headers['x-content-type-options']).to.equal('nosniff');
+  expect(res.headers['strict-transport-security']).to.match(/max-age=\d+/);
+  expect(res.headers['content-security-policy']).to.include("default-src 'self'");
+  expect(res.headers['x-frame-options']).to.equal('SAMEORIGIN');
+  expect(res.headers).not.to.have.property('x-powered-by');
+}

@@ -1,0 +1,198 @@
+import { expect } from 'chai';
+import { createLogger, redactText } from '../../config/logger';
+import { captureLog } from '../support/log-capture';
+
+const PASSWORD = 'SENTINEL_PW_123';
+const URL_WITH_PASSWORD = `postgres://keel:${PASSWORD}@db.internal:5432/keel`;
+
+describe('createLogger', () => {
+  describe('format', () => {
+    for (const env of ['production', 'staging'] as const) {
+      it(`writes one JSON object per line with level, message and timestamp in ${env}`, async () => {
+        const capture = captureLog();
+        const logger = createLogger({ env, logLevel: 'info' }, capture.stream);
+
+        logger.info('first', { answer: 42 });
+        logger.warn('second');
+
+        const entries = await capture.entries();
+        expect(entries).to.have.lengthOf(2);
+        expect(entries[0]).to.include({ level: 'info', message: 'first', answer: 42 });
+        expect(entries[1]).to.include({ level: 'warn', message: 'second' });
+        for (const entry of entries) expect(Number.isNaN(Date.parse(String(entry.timestamp)))).to.equal(false);
+      });
+    }
+
+    it('writes readable lines that are not JSON in development', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'development', logLevel: 'debug' }, capture.stream);
+
+      logger.info('server ready', { port: 3000 });
+
+      const text = await capture.text();
+      expect(text).to.include('server ready');
+      expect(text).to.include('"port":3000');
+      expect(() => JSON.parse(text) as unknown).to.throw(SyntaxError);
+    });
+
+    it('writes nothing at all when the log level is silent', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'production', logLevel: 'silent' }, capture.stream);
+
+      logger.error('an error');
+      logger.warn('a warning');
+      logger.info('some news');
+
+      expect(await capture.text()).to.equal('');
+    });
+
+    it('drops entries below the configured level', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'production', logLevel: 'warn' }, capture.stream);
+
+      logger.info('dropped');
+      logger.debug('dropped too');
+      logger.warn('kept');
+
+      const entries = await capture.entries();
+      expect(entries.map((entry) => entry.message)).to.deep.equal(['kept']);
+    });
+
+    it('carries child metadata such as the request id on every line', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'production', logLevel: 'info' }, capture.stream);
+
+      logger.child({ requestId: 'req-1' }).info('handled');
+
+      const [entry] = await capture.entries();
+      expect(entry).to.include({ requestId: 'req-1', message: 'handled' });
+    });
+  });
+
+  describe('redaction', () => {
+    it('masks the password of a database URL inside a message', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'production', logLevel: 'info' }, capture.stream);
+
+      logger.info(`connecting to ${URL_WITH_PASSWORD}`);
+
+      const text = await capture.text();
+      expect(text).to.not.include(PASSWORD);
+      expect(text).to.include('db.internal');
+    });
+
+    it('masks the password of a database URL inside metadata, however deep', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'production', logLevel: 'info' }, capture.stream);
+
+      logger.info('connecting', { target: URL_WITH_PASSWORD, nested: { list: [{ where: URL_WITH_PASSWORD }] } });
+
+      const text = await capture.text();
+      expect(text).to.not.include(PASSWORD);
+      expect(text).to.include('db.internal');
+    });
+
+    it('masks the password inside the message and stack of a logged Error', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'production', logLevel: 'info' }, capture.stream);
+
+      logger.error(new Error(`cannot connect to ${URL_WITH_PASSWORD}`));
+
+      const text = await capture.text();
+      const [entry] = await capture.entries();
+      expect(text).to.not.include(PASSWORD);
+      expect(entry?.message).to.include('cannot connect to');
+      expect(entry?.stack).to.be.a('string').that.includes('cannot connect to');
+    });
+
+    it('keeps the message and stack of an Error passed as metadata, with the password masked', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'production', logLevel: 'info' }, capture.stream);
+      const error = new Error(`cannot connect to ${URL_WITH_PASSWORD}`);
+
+      logger.error('request failed', { error });
+
+      const text = await capture.text();
+      const [entry] = await capture.entries();
+      expect(text).to.not.include(PASSWORD);
+      const logged = entry?.error as { message?: unknown; stack?: unknown } | undefined;
+      expect(logged?.message).to.be.a('string').that.includes('cannot connect to');
+      expect(logged?.stack).to.be.a('string').that.includes('cannot connect to');
+      expect(String(logged?.stack)).to.match(/\n\s+at /);
+    });
+
+    it('masks the password in the readable development format as well', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'development', logLevel: 'debug' }, capture.stream);
+
+      logger.error(new Error(`cannot connect to ${URL_WITH_PASSWORD}`));
+      logger.info(`target ${URL_WITH_PASSWORD}`, { target: URL_WITH_PASSWORD });
+
+      const text = await capture.text();
+      expect(text).to.include('cannot connect to');
+      expect(text).to.not.include(PASSWORD);
+    });
+
+    it('replaces the values of keys that name secrets with [redacted]', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'production', logLevel: 'info' }, capture.stream);
+      const secrets = {
+        password: 'v-password',
+        secretKey: 'v-secretKey',
+        authorization: 'Bearer v-authorization',
+        databaseUrl: 'v-databaseUrl',
+        DATABASE_URL: 'v-DATABASE_URL',
+        token: 'v-token',
+        apiKey: 'v-apiKey',
+        cookie: 'v-cookie',
+      };
+
+      logger.info('request', { ...secrets, headers: { authorization: 'Bearer v-nested' }, method: 'GET' });
+
+      const [entry] = await capture.entries();
+      for (const key of Object.keys(secrets)) expect(entry?.[key], key).to.equal('[redacted]');
+      expect(entry?.headers).to.deep.equal({ authorization: '[redacted]' });
+      expect(entry?.method).to.equal('GET');
+      expect(JSON.stringify(entry)).to.not.match(
+        /v-(password|secretKey|authorization|databaseUrl|DATABASE_URL|token|apiKey|cookie|nested)/,
+      );
+    });
+  });
+});
+
+describe('redactText', () => {
+  it('masks the password of a postgres URL and keeps user, host, port and database', () => {
+    expect(redactText(URL_WITH_PASSWORD)).to.equal('postgres://keel:***@db.internal:5432/keel');
+  });
+
+  it('masks every URL in a longer text', () => {
+    const text = `primary ${URL_WITH_PASSWORD} replica postgresql://ro:${PASSWORD}2@replica/keel done`;
+
+    const redacted = redactText(text);
+
+    expect(redacted).to.not.include(PASSWORD);
+    expect(redacted).to.include('primary postgres://keel:***@db.internal');
+    expect(redacted).to.include('replica postgresql://ro:***@replica/keel done');
+  });
+
+  it('masks credentials of other schemes too', () => {
+    expect(redactText(`https://user:${PASSWORD}@api.example/x`)).to.equal('https://user:***@api.example/x');
+    expect(redactText(`redis://:${PASSWORD}@cache:6379`)).to.equal('redis://:***@cache:6379');
+  });
+
+  it('masks a percent-encoded password', () => {
+    expect(redactText('postgres://u:p%40ss%3Aw0rd@h/db')).to.equal('postgres://u:***@h/db');
+  });
+
+  it('leaves a URL without a password unchanged', () => {
+    const url = 'postgres://keel@db.internal:5432/keel';
+
+    expect(redactText(url)).to.equal(url);
+  });
+
+  it('leaves text without URLs unchanged', () => {
+    const text = 'user: keel, time 12:30 @ the office';
+
+    expect(redactText(text)).to.equal(text);
+  });
+});
