@@ -7,6 +7,9 @@ import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { Database } from '../db';
 import { healthController } from './controllers/health';
+import type { Lifecycle } from './lifecycle';
+import { requestDeadline } from './middleware/deadline';
+import { closeConnectionsWhileDraining } from './middleware/draining';
 import { errorHandler } from './middleware/error-handler';
 import { notFound } from './middleware/not-found';
 import { requestId } from './middleware/request-id';
@@ -15,7 +18,8 @@ import { requestLog } from './middleware/request-log';
 export interface AppDeps {
   readonly config: Pick<Config, 'env' | 'http'>;
   readonly logger: Logger;
-  readonly database: Pick<Database, 'ping' | 'poolStats'>;
+  readonly database: Pick<Database, 'probe'>;
+  readonly lifecycle: Pick<Lifecycle, 'phase'>;
   readonly version: string;
 }
 
@@ -28,9 +32,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(helmet());
   app.use(requestId(deps.logger));
   app.use(requestLog());
+  app.use(closeConnectionsWhileDraining(deps.lifecycle));
+  app.use(requestDeadline(deps.config.http.requestDeadlineMs, deps.logger));
   app.use(express.json({ limit: deps.config.http.jsonBodyLimitBytes }));
 
-  app.use('/health', healthController({ version: deps.version, database: deps.database }));
+  app.use('/health', healthController({ version: deps.version, database: deps.database, lifecycle: deps.lifecycle }));
 
   app.use(notFound());
   app.use(errorHandler(deps.logger));

@@ -4,12 +4,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../app';
+import { createLifecycle } from '../app/lifecycle';
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import { createLogger, type Logger } from '../config/logger';
 import { readPackageInfo } from '../config/project';
-import { createDatabase, type Database } from '../db';
+import { createDatabase } from '../db';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../db/embedded';
 import { runSequelizeCli } from '../db/migrate';
+import { createShutdown } from './shutdown';
 
 const EMBEDDED_DATABASE_NAME = 'keel';
 
@@ -59,47 +61,11 @@ function onListening(server: http.Server, logger: Logger, config: Config): void 
   logger.info('listening', { address: address.address, port: address.port, env: config.env, pid: process.pid });
 }
 
-interface Running {
-  readonly server: http.Server;
-  readonly database: Database;
-  readonly embedded: EmbeddedDatabase | undefined;
-  readonly logger: Logger;
-  readonly config: Config;
-}
-
-/** Stop accepting, let in-flight requests finish, close the pool, exit 0; or exit 1 at the deadline. */
-function installShutdown(running: Running): void {
-  const { server, database, embedded, logger, config } = running;
-  let shuttingDown = false;
-
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (shuttingDown) {
-      logger.info('shutdown already in progress', { signal });
-      return;
-    }
-    shuttingDown = true;
-    logger.info('shutting down', { signal, timeoutMs: config.shutdown.timeoutMs });
-    const deadline = setTimeout(() => {
-      logger.error('shutdown deadline passed; closing remaining connections', { timeoutMs: config.shutdown.timeoutMs });
-      server.closeAllConnections();
-      process.exit(1);
-    }, config.shutdown.timeoutMs);
-
-    server.close(() => {
-      void (async () => {
-        await database.close(Math.max(config.shutdown.timeoutMs - 1_000, 500));
-        await embedded?.stop();
-        clearTimeout(deadline);
-        logger.info('shutdown complete');
-        process.exit(0);
-      })();
-    });
-    // Sockets idle in keep-alive would otherwise hold the server open until they time out.
-    server.closeIdleConnections();
-  };
-
-  process.on('SIGTERM', shutdown);
-  process.on('SIGINT', shutdown);
+/** Server timeouts set on purpose; the reasons are in the README ("HTTP timeouts"). */
+function applyServerTimeouts(server: http.Server, config: Config): void {
+  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
+  server.headersTimeout = config.http.headersTimeoutMs;
+  server.requestTimeout = config.http.requestTimeoutMs;
 }
 
 async function main(): Promise<void> {
@@ -117,19 +83,39 @@ async function main(): Promise<void> {
   const { version } = readPackageInfo();
   const embedded = config.database.url ? undefined : await startEmbedded(config, logger);
   const database = createDatabase({ ...config.database, url: config.database.url ?? (embedded as EmbeddedDatabase).url }, logger);
-  const app = createApp({ config, logger, database, version });
+  const lifecycle = createLifecycle();
+  const app = createApp({ config, logger, database, lifecycle, version });
 
-  const server = http.createServer(app);
+  const server = http.createServer({ requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs }, app);
+  applyServerTimeouts(server, config);
   server.on('error', (error: NodeJS.ErrnoException) => onError(error, config.port, logger));
-  server.on('listening', () => onListening(server, logger, config));
-  installShutdown({ server, database, embedded, logger, config });
+  server.on('listening', () => {
+    lifecycle.markServing();
+    onListening(server, logger, config);
+  });
+  const shutdown = createShutdown({
+    server,
+    lifecycle,
+    logger,
+    timeoutMs: config.shutdown.timeoutMs,
+    drainDelayMs: config.shutdown.drainDelayMs,
+    closeResources: async (remainingMs) => {
+      await database.close(remainingMs);
+      await embedded?.stop();
+    },
+    describeResources: () => ({ pool: database.poolStats() }),
+    exit: (code) => process.exit(code),
+  });
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
   server.listen(config.port);
 
   // Warm the pool without blocking boot: the service must come up while the database is down.
-  database.ping().then(
-    ({ responseTimeMs }) => logger.info('database reachable', { responseTimeMs }),
-    (error: unknown) => logger.warn('database unreachable at boot; /health/db will report it', { error: String(error) }),
-  );
+  void database.probe.check().then((report) => {
+    if (report.status === 'fail')
+      logger.warn('database unreachable at boot; readiness fails until it answers', { code: report.fault?.code });
+    else logger.info('database reachable', { responseTimeMs: report.responseTimeMs });
+  });
 }
 
 main().catch((error: unknown) => {

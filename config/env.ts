@@ -33,6 +33,62 @@ export const envSpec = {
     default: 25_000,
     desc: 'after SIGTERM, force-close what is still open and exit 1 after this long (below the platform kill grace of 30 s)',
   }),
+  SHUTDOWN_DRAIN_DELAY_MS: integerBetween(
+    0,
+    28_000,
+  )({
+    default: 0,
+    desc: 'after SIGTERM, keep serving (readiness 503) this long before closing the listener, for routers that poll readiness',
+  }),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integerBetween(
+    1_000,
+    600_000,
+  )({
+    default: 65_000,
+    desc: 'idle keep-alive sockets close after this; keep it above the router or load balancer idle timeout (60 s on most)',
+  }),
+  HTTP_HEADERS_TIMEOUT_MS: integerBetween(
+    1_000,
+    600_000,
+  )({
+    default: 66_000,
+    desc: 'a client must send complete request headers within this (must exceed HTTP_KEEP_ALIVE_TIMEOUT_MS)',
+  }),
+  HTTP_REQUEST_TIMEOUT_MS: integerBetween(
+    1_000,
+    600_000,
+  )({
+    default: 70_000,
+    desc: 'a client must send the whole request within this (at least HTTP_HEADERS_TIMEOUT_MS)',
+  }),
+  REQUEST_DEADLINE_MS: integerBetween(
+    1_000,
+    29_000,
+  )({
+    default: 25_000,
+    desc: 'a request not answered within this gets 503 (below the router timeout of 30 s; above DB_STATEMENT_TIMEOUT_MS)',
+  }),
+  DB_PROBE_TIMEOUT_MS: integerBetween(
+    100,
+    10_000,
+  )({
+    default: 1_000,
+    desc: '/health/db and /health/ready answer 503 when the database probe takes longer; the probe query is cancelled',
+  }),
+  DB_PROBE_CACHE_MS: integerBetween(
+    0,
+    60_000,
+  )({
+    default: 1_000,
+    desc: 'a finished probe result is reused this long: at most one probe statement per window per process',
+  }),
+  DB_PROBE_WARN_MS: integerBetween(
+    1,
+    10_000,
+  )({
+    default: 250,
+    desc: 'a probe slower than this reports warn (below DB_PROBE_TIMEOUT_MS)',
+  }),
   EMBEDDED_DATABASE_PORT: integerBetween(
     1,
     65_535,
@@ -62,6 +118,7 @@ export interface DatabaseConfig {
   readonly connectTimeoutMs: number;
   readonly statementTimeoutMs: number;
   readonly applicationName: string;
+  readonly probe: { readonly timeoutMs: number; readonly cacheMs: number; readonly warnMs: number };
 }
 
 export interface Config {
@@ -69,8 +126,14 @@ export interface Config {
   readonly port: number;
   readonly logLevel: LogLevel;
   readonly secretKey: string | undefined;
-  readonly http: { readonly jsonBodyLimitBytes: number };
-  readonly shutdown: { readonly timeoutMs: number };
+  readonly http: {
+    readonly jsonBodyLimitBytes: number;
+    readonly keepAliveTimeoutMs: number;
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly requestDeadlineMs: number;
+  };
+  readonly shutdown: { readonly timeoutMs: number; readonly drainDelayMs: number };
   readonly database: DatabaseConfig;
   readonly embeddedDatabase: { readonly port: number; readonly dataDir: string };
 }
@@ -100,17 +163,25 @@ function describeError(name: string, error: Error): string {
   return `${name}: ${error.message}`;
 }
 
-function timeBudgetProblems(clean: {
-  DB_CONNECT_TIMEOUT_MS: number;
-  DB_POOL_ACQUIRE_MS: number;
-  DB_STATEMENT_TIMEOUT_MS: number;
-}): string[] {
+type Clean = ReturnType<typeof cleanEnv<typeof envSpec>>;
+
+// Each wait must give up before the one around it, so the innermost failure is the one reported.
+const ORDERED_BUDGETS: readonly [inner: keyof Clean & string, outer: keyof Clean & string, why: string][] = [
+  ['DB_CONNECT_TIMEOUT_MS', 'DB_POOL_ACQUIRE_MS', 'waiting for a connection includes opening one'],
+  ['DB_POOL_ACQUIRE_MS', 'DB_STATEMENT_TIMEOUT_MS', 'a query waits for a connection, then runs'],
+  ['DB_STATEMENT_TIMEOUT_MS', 'REQUEST_DEADLINE_MS', 'a request must outlive the statements it runs'],
+  ['DB_PROBE_WARN_MS', 'DB_PROBE_TIMEOUT_MS', 'a slow probe is one that still finished'],
+  ['HTTP_KEEP_ALIVE_TIMEOUT_MS', 'HTTP_HEADERS_TIMEOUT_MS', 'Node needs the headers timeout above the keep-alive timeout'],
+  ['SHUTDOWN_DRAIN_DELAY_MS', 'SHUTDOWN_TIMEOUT_MS', 'the drain delay is part of the shutdown deadline'],
+];
+
+function timeBudgetProblems(clean: Clean): string[] {
   const problems: string[] = [];
-  if (clean.DB_POOL_ACQUIRE_MS <= clean.DB_CONNECT_TIMEOUT_MS) {
-    problems.push('DB_POOL_ACQUIRE_MS: must be greater than DB_CONNECT_TIMEOUT_MS (waiting for a connection includes opening one)');
+  for (const [inner, outer, why] of ORDERED_BUDGETS) {
+    if (Number(clean[outer]) <= Number(clean[inner])) problems.push(`${outer}: must be greater than ${inner} (${why})`);
   }
-  if (clean.DB_STATEMENT_TIMEOUT_MS <= clean.DB_POOL_ACQUIRE_MS) {
-    problems.push('DB_STATEMENT_TIMEOUT_MS: must be greater than DB_POOL_ACQUIRE_MS');
+  if (clean.HTTP_REQUEST_TIMEOUT_MS < clean.HTTP_HEADERS_TIMEOUT_MS) {
+    problems.push('HTTP_REQUEST_TIMEOUT_MS: must be at least HTTP_HEADERS_TIMEOUT_MS (the whole request includes its headers)');
   }
   return problems;
 }
@@ -134,8 +205,14 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
     port: clean.PORT,
     logLevel: clean.LOG_LEVEL ?? DEFAULT_LOG_LEVEL[clean.NODE_ENV],
     secretKey: clean.SECRET_KEY,
-    http: { jsonBodyLimitBytes: clean.JSON_BODY_LIMIT_KB * 1024 },
-    shutdown: { timeoutMs: clean.SHUTDOWN_TIMEOUT_MS },
+    http: {
+      jsonBodyLimitBytes: clean.JSON_BODY_LIMIT_KB * 1024,
+      keepAliveTimeoutMs: clean.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeoutMs: clean.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: clean.HTTP_REQUEST_TIMEOUT_MS,
+      requestDeadlineMs: clean.REQUEST_DEADLINE_MS,
+    },
+    shutdown: { timeoutMs: clean.SHUTDOWN_TIMEOUT_MS, drainDelayMs: clean.SHUTDOWN_DRAIN_DELAY_MS },
     database: {
       url: clean.DATABASE_URL,
       ssl: clean.DATABASE_SSL,
@@ -149,6 +226,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
       connectTimeoutMs: clean.DB_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: clean.DB_STATEMENT_TIMEOUT_MS,
       applicationName: 'keel',
+      probe: { timeoutMs: clean.DB_PROBE_TIMEOUT_MS, cacheMs: clean.DB_PROBE_CACHE_MS, warnMs: clean.DB_PROBE_WARN_MS },
     },
     embeddedDatabase: {
       port: clean.EMBEDDED_DATABASE_PORT,

@@ -3,9 +3,11 @@ import { ConnectionError, QueryTypes, Sequelize, type Options } from 'sequelize'
 import { sequelizeOptions } from '../config/database';
 import type { DatabaseConfig } from '../config/env';
 import type { Logger } from '../config/logger';
-import { readPoolStats, type PoolStats } from './pool-stats';
+import { poolAccess, readPoolStats, type PoolStats } from './pool';
+import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
 
-export type { PoolStats } from './pool-stats';
+export type { PoolStats } from './pool';
+export type { DatabaseProbe, ProbeReport, ProbeStatus } from './probe';
 
 export interface PingResult {
   readonly responseTimeMs: number;
@@ -16,6 +18,8 @@ export interface Database {
   /** Runs one trivial statement and measures the round trip, including acquiring a connection. */
   ping(): Promise<PingResult>;
   poolStats(): PoolStats;
+  /** The shared, bounded health probe (see db/probe.ts). */
+  readonly probe: DatabaseProbe;
   /** Closes the pool; gives up waiting for checked-out connections after timeoutMs. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -39,7 +43,11 @@ export type ResolvedDatabaseConfig = DatabaseConfig & { readonly url: string };
  * Builds the Sequelize instance and its pool. Nothing connects here: the first query opens the
  * first connection, so the service can boot while the database is down.
  */
-export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger): Database {
+export function createDatabase(
+  config: ResolvedDatabaseConfig,
+  logger: Logger,
+  probeOverrides: Pick<ProbeSettings, 'statement'> = {},
+): Database {
   const base = sequelizeOptions(config);
   const options: Options & { keepDefaultTimezone: boolean; databaseVersion: string } = {
     ...base,
@@ -87,6 +95,7 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger): 
       return { responseTimeMs: Math.round((performance.now() - started) * 100) / 100 };
     },
     poolStats: () => readPoolStats(sequelize),
+    probe: createProbe(poolAccess(sequelize), { ...config.probe, ...probeOverrides }, logger),
     close(timeoutMs = 5_000) {
       closing ??= closeWithin(sequelize, timeoutMs, logger);
       return closing;

@@ -1,13 +1,13 @@
-import { performance } from 'node:perf_hooks';
 import { Router } from 'express';
 import type { Database } from '../../db';
-import { classifyDatabaseFault } from '../../db/errors';
+import type { Lifecycle } from '../lifecycle';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
-import { databaseHealthBody, HEALTH_CONTENT_TYPE, livenessBody, type DatabaseCheck } from '../views/health';
+import { databaseHealthBody, HEALTH_CONTENT_TYPE, livenessBody, readinessBody } from '../views/health';
 
 export interface HealthDeps {
   readonly version: string;
-  readonly database: Pick<Database, 'ping' | 'poolStats'>;
+  readonly database: Pick<Database, 'probe'>;
+  readonly lifecycle: Pick<Lifecycle, 'phase'>;
   /** Injected for tests; defaults to the real clock and process uptime. */
   readonly now?: () => Date;
   readonly uptimeSeconds?: () => number;
@@ -15,19 +15,10 @@ export interface HealthDeps {
 
 const READ_METHODS = ['GET', 'HEAD'] as const;
 
-async function checkDatabase(database: HealthDeps['database'], now: () => Date): Promise<DatabaseCheck> {
-  const started = performance.now();
-  try {
-    const { responseTimeMs } = await database.ping();
-    return { ok: true, responseTimeMs, checkedAt: now(), pool: database.poolStats() };
-  } catch (error) {
-    const fault = classifyDatabaseFault(error) ?? { code: 'database_unavailable', detail: 'The database check failed.' };
-    const responseTimeMs = Math.round((performance.now() - started) * 100) / 100;
-    return { ok: false, responseTimeMs, checkedAt: now(), pool: database.poolStats(), ...fault };
-  }
-}
-
-/** /health is liveness and never touches the database; /health/db reports the database. */
+/**
+ * /health is liveness and never touches the database; /health/db reports the database through
+ * the shared probe; /health/ready says whether a load balancer should route traffic here.
+ */
 export function healthController(deps: HealthDeps): Router {
   const now = deps.now ?? (() => new Date());
   const uptime = deps.uptimeSeconds ?? (() => process.uptime());
@@ -48,8 +39,20 @@ export function healthController(deps: HealthDeps): Router {
   router
     .route('/db')
     .get(async (_req, res) => {
-      const check = await checkDatabase(deps.database, now);
-      res.status(check.ok ? 200 : 503).send(JSON.stringify(databaseHealthBody(check)));
+      const report = await deps.database.probe.check();
+      res.status(report.status === 'fail' ? 503 : 200).send(JSON.stringify(databaseHealthBody(report)));
+    })
+    .all(methodNotAllowed(READ_METHODS));
+
+  router
+    .route('/ready')
+    .get(async (_req, res) => {
+      const phase = deps.lifecycle.phase;
+      // Starting or draining: not ready, whatever the database says, and no probe is spent on it.
+      const database = phase === 'serving' ? await deps.database.probe.check() : undefined;
+      const body = readinessBody({ phase: deps.lifecycle.phase, now: now(), ...(database ? { database } : {}) });
+      if (body.status === 'fail') res.set('Retry-After', '1');
+      res.status(body.status === 'fail' ? 503 : 200).send(JSON.stringify(body));
     })
     .all(methodNotAllowed(READ_METHODS));
 

@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from '../../config/logger';
 import { classifyDatabaseFault } from '../../db/errors';
 import { HttpError } from '../errors';
@@ -58,24 +58,38 @@ function mapError(error: unknown): Mapped {
   return { status: 500, code: 'internal_error', detail: 'An unexpected error occurred.', headers: {}, unexpected: true };
 }
 
-/** The one place that turns every error into an RFC 9457 problem+json response. */
+/**
+ * Writes the problem+json response for an error and logs it at the level it deserves. The one
+ * place that turns errors into bodies: the error middleware and the request deadline use it.
+ */
+export function sendProblem(error: unknown, req: Request, res: Response, fallbackLogger: Logger): void {
+  const mapped = mapError(error);
+  // Locals are set by the request-id middleware; an error raised before it still gets answered.
+  const log = res.locals.log ?? fallbackLogger;
+  const requestId = res.locals.requestId ?? 'unknown';
+  if (mapped.unexpected) log.error('request failed', { error, method: req.method });
+  else if (mapped.status >= 500) log.warn('request failed: dependency unavailable', { code: mapped.code, error: String(error) });
+  else log.debug('request rejected', { status: mapped.status, code: mapped.code });
+
+  res.status(mapped.status);
+  res.set({ ...mapped.headers, 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store' });
+  res.send(JSON.stringify(problemBody({ status: mapped.status, code: mapped.code, detail: mapped.detail, requestId })));
+}
+
+/** The terminal error middleware. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
-    const mapped = mapError(error);
-    // Locals are set by the request-id middleware; an error raised before it still gets answered.
-    const log = res.locals.log ?? logger;
-    const requestId = res.locals.requestId ?? 'unknown';
-    if (mapped.unexpected) log.error('request failed', { error, method: req.method });
-    else if (mapped.status >= 500) log.warn('request failed: dependency unavailable', { code: mapped.code, error: String(error) });
-    else log.debug('request rejected', { status: mapped.status, code: mapped.code });
-
+    if (res.writableEnded) {
+      // Already answered (e.g. by the request deadline): what the handler did afterwards is moot.
+      (res.locals.log ?? logger).debug('error after the response was sent', { error: String(error) });
+      return;
+    }
     if (res.headersSent) {
-      // Too late for a problem body: let Express end the connection.
+      // Too late for a problem body mid-stream: let Express abort the connection.
+      (res.locals.log ?? logger).error('request failed after headers were sent', { error, method: req.method });
       next(error);
       return;
     }
-    res.status(mapped.status);
-    res.set({ ...mapped.headers, 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store' });
-    res.send(JSON.stringify(problemBody({ status: mapped.status, code: mapped.code, detail: mapped.detail, requestId })));
+    sendProblem(error, req, res, logger);
   };
 }

@@ -1,7 +1,8 @@
-import type { PoolStats } from '../../db';
+import type { PoolStats, ProbeReport, ProbeStatus } from '../../db';
+import type { Phase } from '../lifecycle';
 
 /** IETF health-check draft status values. */
-export type HealthStatus = 'pass' | 'warn' | 'fail';
+export type HealthStatus = ProbeStatus;
 
 export const HEALTH_CONTENT_TYPE = 'application/health+json; charset=utf-8';
 
@@ -25,29 +26,45 @@ export interface DatabaseHealthBody {
   readonly status: HealthStatus;
   readonly responseTimeMs: number;
   readonly checkedAt: string;
+  /** True when the result came from the shared probe window rather than a probe of its own. */
+  readonly cached: boolean;
   readonly pool: PoolStats;
   readonly code?: string;
   readonly detail?: string;
 }
 
-export type DatabaseCheck =
-  | { readonly ok: true; readonly responseTimeMs: number; readonly checkedAt: Date; readonly pool: PoolStats }
-  | {
-      readonly ok: false;
-      readonly responseTimeMs: number;
-      readonly checkedAt: Date;
-      readonly pool: PoolStats;
-      readonly code: string;
-      readonly detail: string;
-    };
-
 /** Reports reachability, timing and pool numbers; never a host, port, user or database name. */
-export function databaseHealthBody(check: DatabaseCheck): DatabaseHealthBody {
-  const common = {
-    responseTimeMs: check.responseTimeMs,
-    checkedAt: check.checkedAt.toISOString(),
-    pool: check.pool,
+export function databaseHealthBody(report: ProbeReport): DatabaseHealthBody {
+  return {
+    status: report.status,
+    responseTimeMs: report.responseTimeMs,
+    checkedAt: report.checkedAt.toISOString(),
+    cached: report.cached,
+    pool: report.pool,
+    ...(report.fault ? { code: report.fault.code, detail: report.fault.detail } : {}),
   };
-  if (check.ok) return { status: 'pass', ...common };
-  return { status: 'fail', ...common, code: check.code, detail: check.detail };
+}
+
+export type NotReadyReason = 'starting' | 'draining' | NonNullable<ProbeReport['fault']>['code'];
+
+export interface ReadinessBody {
+  readonly status: HealthStatus;
+  readonly phase: Phase;
+  readonly timestamp: string;
+  /** Why the service should not get traffic now (status 'fail' only). */
+  readonly reason?: NotReadyReason;
+  readonly database?: { readonly status: HealthStatus; readonly responseTimeMs: number; readonly cached: boolean };
+}
+
+export function readinessBody(input: { phase: Phase; now: Date; database?: ProbeReport }): ReadinessBody {
+  const { phase, database } = input;
+  const databaseSummary = database && { status: database.status, responseTimeMs: database.responseTimeMs, cached: database.cached };
+  const reason: NotReadyReason | undefined = phase !== 'serving' ? phase : database?.fault?.code;
+  return {
+    status: reason ? 'fail' : (database?.status ?? 'pass'),
+    phase,
+    timestamp: input.now.toISOString(),
+    ...(reason ? { reason } : {}),
+    ...(databaseSummary ? { database: databaseSummary } : {}),
+  };
 }

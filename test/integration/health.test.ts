@@ -5,7 +5,7 @@ import request from 'supertest';
 import { createApp } from '../../app';
 import { readPackageInfo } from '../../config/project';
 import type { Database } from '../../db';
-import { buildTestApp, silentLogger, testConfig, testDatabase } from '../support/app';
+import { buildTestApp, servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
 import { testDatabaseUrl } from '../support/database';
 import { expectNoConnectionDetails, unreachableDatabase, unreachableDatabaseUrl } from './fixtures';
 
@@ -59,16 +59,20 @@ describe('GET /health', () => {
   });
 
   it('never calls the database when asked for liveness', async () => {
-    const ping = sinon.stub<[], ReturnType<Database['ping']>>().rejects(new Error('liveness must not ping'));
-    const poolStats = sinon.stub<[], ReturnType<Database['poolStats']>>().throws(new Error('liveness must not read the pool'));
-    const app = createApp({ config: testConfig(), logger: silentLogger(), database: { ping, poolStats }, version: '9.9.9' });
+    const check = sinon.stub<[], ReturnType<Database['probe']['check']>>().rejects(new Error('liveness must not probe'));
+    const app = createApp({
+      config: testConfig(),
+      logger: silentLogger(),
+      database: { probe: { check } },
+      lifecycle: servingLifecycle(),
+      version: '9.9.9',
+    });
 
     const res = await request(app).get('/health');
 
     expect(res.status).to.equal(200);
     expect(res.body.status).to.equal('pass');
-    expect(ping.called, 'ping called').to.equal(false);
-    expect(poolStats.called, 'poolStats called').to.equal(false);
+    expect(check.called, 'probe called').to.equal(false);
   });
 
   it('sets Cache-Control no-store so no cache answers for the service', async () => {

@@ -1,9 +1,7 @@
 import { expect } from 'chai';
 import request, { type Response } from 'supertest';
-import { createApp } from '../../app';
-import { readPackageInfo } from '../../config/project';
 import type { Database } from '../../db';
-import { buildTestApp, silentLogger, testConfig, testDatabase } from '../support/app';
+import { buildTestApp, testDatabase } from '../support/app';
 import { expectSecurityHeaders, unreachableDatabase, UUID } from './fixtures';
 
 const PROBLEM_JSON = /^application\/problem\+json; charset=utf-8$/;
@@ -92,8 +90,7 @@ describe('a POST with a JSON body over JSON_BODY_LIMIT_KB', () => {
   });
 
   it('answers 413 problem+json with code payload_too_large', async () => {
-    const config = testConfig({ JSON_BODY_LIMIT_KB: '1' });
-    const app = createApp({ config, logger: silentLogger(), database, version: readPackageInfo().version });
+    const app = buildTestApp(database, { config: { JSON_BODY_LIMIT_KB: '1' } });
     const body = JSON.stringify({ filler: 'x'.repeat(2 * 1024) });
 
     const res = await request(app).post('/health').set('Content-Type', 'application/json').send(body);
@@ -102,8 +99,7 @@ describe('a POST with a JSON body over JSON_BODY_LIMIT_KB', () => {
   });
 
   it('lets a body under the limit through to routing (405 on /health, not 413)', async () => {
-    const config = testConfig({ JSON_BODY_LIMIT_KB: '1' });
-    const app = createApp({ config, logger: silentLogger(), database, version: readPackageInfo().version });
+    const app = buildTestApp(database, { config: { JSON_BODY_LIMIT_KB: '1' } });
     const body = JSON.stringify({ filler: 'x'.repeat(512) });
 
     const res = await request(app).post('/health').set('Content-Type', 'application/json').send(body);
@@ -200,12 +196,7 @@ describe('X-Request-Id', () => {
   });
 
   it('is on every response: 200, 404, 405, 400 and 413', async () => {
-    const limited = createApp({
-      config: testConfig({ JSON_BODY_LIMIT_KB: '1' }),
-      logger: silentLogger(),
-      database,
-      version: readPackageInfo().version,
-    });
+    const limited = buildTestApp(database, { config: { JSON_BODY_LIMIT_KB: '1' } });
     const app = buildTestApp(database);
 
     const responses = [

@@ -1,4 +1,5 @@
 import { createApp } from '../../app';
+import { createLifecycle, type Lifecycle } from '../../app/lifecycle';
 import { loadConfig, type Config } from '../../config/env';
 import { createLogger, type Logger } from '../../config/logger';
 import { readPackageInfo } from '../../config/project';
@@ -17,7 +18,23 @@ export function testDatabase(overrides: Record<string, string> = {}, logger: Log
   return createDatabase({ ...config.database, url: config.database.url ?? testDatabaseUrl() }, logger);
 }
 
+/** A lifecycle in the phase bin/www reaches once it listens. */
+export function servingLifecycle(): Lifecycle {
+  const lifecycle = createLifecycle();
+  lifecycle.markServing();
+  return lifecycle;
+}
+
 /** The real app on a real database, as bin/www builds it, minus the listening socket. */
-export function buildTestApp(database: Database, logger: Logger = silentLogger()): ReturnType<typeof createApp> {
-  return createApp({ config: testConfig(), logger, database, version: readPackageInfo().version });
+export function buildTestApp(
+  database: Database,
+  options: { logger?: Logger; lifecycle?: Lifecycle; config?: Record<string, string> } = {},
+): ReturnType<typeof createApp> {
+  return createApp({
+    config: testConfig(options.config),
+    logger: options.logger ?? silentLogger(),
+    database,
+    lifecycle: options.lifecycle ?? servingLifecycle(),
+    version: readPackageInfo().version,
+  });
 }

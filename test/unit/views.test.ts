@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { expect } from 'chai';
-import { databaseHealthBody, livenessBody, type DatabaseCheck } from '../../app/views/health';
+import { databaseHealthBody, livenessBody } from '../../app/views/health';
+import type { ProbeReport } from '../../db';
 import { problemBody } from '../../app/views/problem';
 import type { PoolStats } from '../../db';
 
@@ -71,7 +72,7 @@ describe('databaseHealthBody', () => {
   const checkedAt = new Date('2026-03-04T05:06:07.089Z');
 
   it('passes with the response time, the check time and the pool numbers when the database answered', () => {
-    const check: DatabaseCheck = { ok: true, responseTimeMs: 1.25, checkedAt, pool };
+    const check: ProbeReport = { status: 'pass', responseTimeMs: 1.25, checkedAt, pool, cached: false };
 
     const body = databaseHealthBody(check);
 
@@ -85,13 +86,13 @@ describe('databaseHealthBody', () => {
   });
 
   it('fails with the fault code and detail when the database did not answer', () => {
-    const check: DatabaseCheck = {
-      ok: false,
+    const check: ProbeReport = {
+      status: 'fail',
       responseTimeMs: 2000,
       checkedAt,
       pool,
-      code: 'database_unavailable',
-      detail: 'The database cannot be reached.',
+      cached: true,
+      fault: { code: 'database_unavailable', detail: 'The database cannot be reached.' },
     };
 
     const body = databaseHealthBody(check);
@@ -103,11 +104,18 @@ describe('databaseHealthBody', () => {
   });
 
   it('holds nothing but status, timing, pool numbers and the fault', () => {
-    const check: DatabaseCheck = { ok: false, responseTimeMs: 5, checkedAt, pool, code: 'database_timeout', detail: 'Too slow.' };
+    const check: ProbeReport = {
+      status: 'fail',
+      responseTimeMs: 5,
+      checkedAt,
+      pool,
+      cached: false,
+      fault: { code: 'database_timeout', detail: 'Too slow.' },
+    };
 
     const body = databaseHealthBody(check);
 
-    expect(Object.keys(body)).to.have.members(['status', 'responseTimeMs', 'checkedAt', 'pool', 'code', 'detail']);
+    expect(Object.keys(body)).to.have.members(['status', 'responseTimeMs', 'checkedAt', 'cached', 'pool', 'code', 'detail']);
     expect(Object.keys(body.pool)).to.have.members(['size', 'available', 'using', 'waiting', 'max', 'min']);
   });
 });

@@ -1,0 +1,162 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../config/logger';
+import { sendCancelRequest } from './cancel';
+import { classifyDatabaseFault, type DatabaseFault } from './errors';
+import type { PoolAccess, PoolStats, RawConnection } from './pool';
+
+export type ProbeStatus = 'pass' | 'warn' | 'fail';
+
+export interface ProbeSettings {
+  readonly timeoutMs: number;
+  /** A finished result is reused this long. */
+  readonly cacheMs: number;
+  /** Slower than this (but within the timeout) is 'warn'. */
+  readonly warnMs: number;
+  /** The statement the probe runs; tests inject a slow one. */
+  readonly statement?: string;
+}
+
+export interface ProbeResult {
+  readonly status: ProbeStatus;
+  readonly responseTimeMs: number;
+  readonly checkedAt: Date;
+  /** Why the probe failed (status 'fail' only). */
+  readonly fault?: DatabaseFault;
+}
+
+export interface ProbeReport extends ProbeResult {
+  /** True when this caller got a result another caller's probe produced (shared or reused). */
+  readonly cached: boolean;
+  readonly pool: PoolStats;
+}
+
+export interface DatabaseProbe {
+  check(): Promise<ProbeReport>;
+}
+
+const DEFAULT_STATEMENT = 'SELECT 1';
+// After a timeout the query is cancelled; the connection goes back to the pool if it then
+// settles within this grace, otherwise it is destroyed.
+const SETTLE_GRACE_MS = 2_000;
+
+const elapsedSince = (started: number): number => Math.round((performance.now() - started) * 100) / 100;
+
+function after<T>(ms: number, value: T): { promise: Promise<T>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(value), ms);
+  });
+  return { promise, cancel: () => clearTimeout(timer) };
+}
+
+const TIMED_OUT = Symbol('timed out');
+
+/**
+ * One probe, bounded in time for real: it gives up waiting for a pooled connection (reporting an
+ * exhausted pool apart from an unreachable database) and cancels its statement on the server.
+ */
+async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logger): Promise<ProbeResult> {
+  const started = performance.now();
+  const fail = (fault: DatabaseFault): ProbeResult => ({
+    status: 'fail',
+    responseTimeMs: elapsedSince(started),
+    checkedAt: new Date(),
+    fault,
+  });
+  const deadline = after(settings.timeoutMs, TIMED_OUT);
+  try {
+    const acquiring = pool.acquire();
+    let connection: RawConnection | typeof TIMED_OUT;
+    try {
+      connection = await Promise.race([acquiring, deadline.promise]);
+    } catch (error) {
+      return fail(classifyDatabaseFault(error) ?? { code: 'database_unavailable', detail: 'The database cannot be reached.' });
+    }
+    if (connection === TIMED_OUT) {
+      // Give the connection back whenever the pool hands it over.
+      acquiring.then((late) => pool.release(late)).catch(() => undefined);
+      const stats = pool.stats();
+      return fail(
+        stats.using >= stats.max
+          ? { code: 'database_pool_exhausted', detail: 'Every database connection is in use.' }
+          : { code: 'database_unavailable', detail: 'The database did not accept a connection in time.' },
+      );
+    }
+
+    const querying = connection.query(settings.statement ?? DEFAULT_STATEMENT);
+    let outcome: unknown;
+    try {
+      outcome = await Promise.race([querying, deadline.promise]);
+    } catch (error) {
+      pool.release(connection);
+      return fail(classifyDatabaseFault(error) ?? { code: 'database_unavailable', detail: 'The database check failed.' });
+    }
+    if (outcome === TIMED_OUT) {
+      void cancelAndRecover(pool, connection, querying, logger);
+      return fail({ code: 'database_timeout', detail: 'The database did not answer the health probe in time.' });
+    }
+    pool.release(connection);
+    const responseTimeMs = elapsedSince(started);
+    return { status: responseTimeMs > settings.warnMs ? 'warn' : 'pass', responseTimeMs, checkedAt: new Date() };
+  } finally {
+    deadline.cancel();
+  }
+}
+
+async function cancelAndRecover(pool: PoolAccess, connection: RawConnection, querying: Promise<unknown>, logger: Logger): Promise<void> {
+  if (connection.processID !== null && connection.secretKey !== null) {
+    await sendCancelRequest(
+      { host: connection.host, port: connection.port, processID: connection.processID, secretKey: connection.secretKey },
+      SETTLE_GRACE_MS,
+    );
+  }
+  const grace = after(SETTLE_GRACE_MS, TIMED_OUT);
+  const settled = await Promise.race([
+    querying.then(
+      () => true,
+      () => true,
+    ),
+    grace.promise,
+  ]);
+  grace.cancel();
+  if (settled === true) {
+    pool.release(connection);
+  } else {
+    logger.warn('health probe connection did not recover after cancel; destroying it', { backendPid: connection.processID });
+    await pool.destroy(connection).catch(() => undefined);
+  }
+}
+
+/**
+ * The database health probe shared by every caller in the process: concurrent checks join the
+ * one in flight, and a finished result is reused for cacheMs. However many pings arrive, the
+ * database sees at most one probe statement per window.
+ */
+export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: Logger): DatabaseProbe {
+  let inFlight: Promise<ProbeResult> | undefined;
+  let last: { result: ProbeResult; finishedAt: number } | undefined;
+
+  const report = (result: ProbeResult, cached: boolean): ProbeReport => ({ ...result, cached, pool: pool.stats() });
+
+  return {
+    async check() {
+      if (last && performance.now() - last.finishedAt < settings.cacheMs) return report(last.result, true);
+      if (inFlight) return report(await inFlight, true);
+      const started = performance.now();
+      inFlight = probeOnce(pool, settings, logger)
+        .catch((error: unknown): ProbeResult => {
+          logger.warn('database probe failed unexpectedly', { error });
+          const fault = classifyDatabaseFault(error) ?? { code: 'database_unavailable' as const, detail: 'The database check failed.' };
+          return { status: 'fail', responseTimeMs: elapsedSince(started), checkedAt: new Date(), fault };
+        })
+        .then((result) => {
+          last = { result, finishedAt: performance.now() };
+          inFlight = undefined;
+          if (result.status === 'fail')
+            logger.debug('database probe failed', { code: result.fault?.code, responseTimeMs: result.responseTimeMs });
+          return result;
+        });
+      return report(await inFlight, false);
+    },
+  };
+}
