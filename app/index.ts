@@ -5,8 +5,7 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
-import type { Database } from '../db';
-import { healthController } from './controllers/health';
+import { healthController, type HealthDatabase } from './controllers/health';
 import type { Lifecycle } from './lifecycle';
 import { requestDeadline } from './middleware/deadline';
 import { closeConnectionsWhileDraining } from './middleware/draining';
@@ -16,9 +15,9 @@ import { requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
 
 export interface AppDeps {
-  readonly config: Pick<Config, 'env' | 'http'>;
+  readonly config: Pick<Config, 'env' | 'http' | 'health'>;
   readonly logger: Logger;
-  readonly database: Pick<Database, 'probe'>;
+  readonly database: HealthDatabase;
   readonly lifecycle: Pick<Lifecycle, 'phase'>;
   readonly version: string;
 }
@@ -36,7 +35,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestDeadline(deps.config.http.requestDeadlineMs, deps.logger));
   app.use(express.json({ limit: deps.config.http.jsonBodyLimitBytes }));
 
-  app.use('/health', healthController({ version: deps.version, database: deps.database, lifecycle: deps.lifecycle }));
+  app.use(
+    '/health',
+    healthController({
+      version: deps.version,
+      database: deps.database,
+      lifecycle: deps.lifecycle,
+      pendingMigrations: deps.config.health.pendingMigrations,
+    }),
+  );
 
   app.use(notFound());
   app.use(errorHandler(deps.logger));

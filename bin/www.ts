@@ -5,43 +5,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../app';
 import { createLifecycle } from '../app/lifecycle';
-import { ConfigError, loadConfig, type Config } from '../config/env';
+import type { Config } from '../config/env';
 import { createLogger, type Logger } from '../config/logger';
 import { readPackageInfo } from '../config/project';
 import { createDatabase } from '../db';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../db/embedded';
-import { runSequelizeCli } from '../db/migrate';
+import type { EmbeddedDatabase } from '../db/embedded';
+import { loadConfigOrExit, startEmbedded } from './boot';
 import { createShutdown } from './shutdown';
-
-const EMBEDDED_DATABASE_NAME = 'keel';
-
-function loadConfigOrExit(): Config {
-  try {
-    return loadConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`keel: ${error.message}\nSee .env.example for every variable and its rule.\n`);
-    process.exit(1);
-  }
-}
-
-/** Development convenience: a real PostgreSQL with the migrations applied, when DATABASE_URL is unset. */
-async function startEmbedded(config: Config, logger: Logger): Promise<EmbeddedDatabase> {
-  const embedded = await startEmbeddedDatabase({
-    dataDir: config.embeddedDatabase.dataDir,
-    port: config.embeddedDatabase.port,
-    databaseName: EMBEDDED_DATABASE_NAME,
-    persistent: true,
-    logger,
-  });
-  const migration = await runSequelizeCli('db:migrate', { ...process.env, NODE_ENV: config.env, DATABASE_URL: embedded.url });
-  if (migration.code !== 0) {
-    await embedded.stop();
-    throw new Error(`migrating the embedded database failed:\n${migration.output}`);
-  }
-  logger.info('embedded database migrated', { output: migration.output.trim().split('\n').slice(-1)[0] });
-  return embedded;
-}
 
 function onError(error: NodeJS.ErrnoException, port: number, logger: Logger): void {
   if (error.syscall !== 'listen') throw error;
@@ -81,7 +51,7 @@ async function main(): Promise<void> {
   });
 
   const { version } = readPackageInfo();
-  const embedded = config.database.url ? undefined : await startEmbedded(config, logger);
+  const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: true });
   const database = createDatabase({ ...config.database, url: config.database.url ?? (embedded as EmbeddedDatabase).url }, logger);
   const lifecycle = createLifecycle();
   const app = createApp({ config, logger, database, lifecycle, version });

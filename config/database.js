@@ -53,21 +53,35 @@ function sslOption(mode) {
 }
 
 /**
- * Connection and pool options for Sequelize. The URL is taken apart here (not handed to
- * Sequelize or the CLI as a string) so that percent-encoded passwords work and no library
- * echoes the URL in an error message.
- * @param {DatabaseSettings} settings
+ * Where one server is and who to log in as, taken apart from its URL (not handed to Sequelize or
+ * the CLI as a string) so that percent-encoded passwords work and no library echoes the URL in
+ * an error message.
+ * @param {string} urlString
  */
-function sequelizeOptions(settings) {
-  const url = new URL(settings.url);
+function connectionFields(urlString) {
+  const url = new URL(urlString);
   const hostParam = url.searchParams.get('host');
   return {
-    dialect: /** @type {const} */ ('postgres'),
     host: hostParam || url.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: url.port ? Number(url.port) : 5432,
     username: decodeURIComponent(url.username),
     password: decodeURIComponent(url.password),
     database: decodeURIComponent(url.pathname.slice(1)),
+  };
+}
+
+/**
+ * Connection and pool options for Sequelize. With replica URLs, Sequelize's replication sends
+ * reads outside transactions to the replicas and everything else to the primary.
+ * @param {DatabaseSettings & { replicaUrls?: readonly string[] }} settings
+ */
+function sequelizeOptions(settings) {
+  const primary = connectionFields(settings.url);
+  const replicas = settings.replicaUrls ?? [];
+  return {
+    dialect: /** @type {const} */ ('postgres'),
+    ...primary,
+    ...(replicas.length > 0 ? { replication: { write: primary, read: replicas.map(connectionFields) } } : {}),
     dialectOptions: {
       ssl: sslOption(settings.ssl),
       connectionTimeoutMillis: settings.connectTimeoutMs,

@@ -1,7 +1,7 @@
 import { cleanEnv, str, EnvMissingError } from 'envalid';
 import path from 'node:path';
 import { databaseSpec } from './database';
-import { integerBetween, secretKey } from './validators';
+import { integerBetween, postgresUrlList, secretKey } from './validators';
 import { projectRoot } from './project';
 
 export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const;
@@ -89,6 +89,15 @@ export const envSpec = {
     default: 250,
     desc: 'a probe slower than this reports warn (below DB_PROBE_TIMEOUT_MS)',
   }),
+  DATABASE_REPLICA_URLS: postgresUrlList({
+    default: [],
+    desc: 'comma-separated postgres:// URLs of read replicas: reads outside transactions go there (optional)',
+  }),
+  MIGRATIONS_PENDING_READINESS: str({
+    choices: ['warn', 'fail'] as const,
+    default: 'warn',
+    desc: 'what /health/ready reports while migrations on disk are not applied: warn (still 200) or fail (503)',
+  }),
   EMBEDDED_DATABASE_PORT: integerBetween(
     1,
     65_535,
@@ -107,6 +116,8 @@ export const envSpec = {
 export interface DatabaseConfig {
   /** Undefined outside staging/production means: start the embedded PostgreSQL. */
   readonly url: string | undefined;
+  /** Read replicas; empty: every query goes to the primary. */
+  readonly replicaUrls: readonly string[];
   readonly ssl: 'off' | 'no-verify' | 'verify';
   readonly pool: {
     readonly max: number;
@@ -134,6 +145,7 @@ export interface Config {
     readonly requestDeadlineMs: number;
   };
   readonly shutdown: { readonly timeoutMs: number; readonly drainDelayMs: number };
+  readonly health: { readonly pendingMigrations: 'warn' | 'fail' };
   readonly database: DatabaseConfig;
   readonly embeddedDatabase: { readonly port: number; readonly dataDir: string };
 }
@@ -213,8 +225,10 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
       requestDeadlineMs: clean.REQUEST_DEADLINE_MS,
     },
     shutdown: { timeoutMs: clean.SHUTDOWN_TIMEOUT_MS, drainDelayMs: clean.SHUTDOWN_DRAIN_DELAY_MS },
+    health: { pendingMigrations: clean.MIGRATIONS_PENDING_READINESS },
     database: {
       url: clean.DATABASE_URL,
+      replicaUrls: clean.DATABASE_REPLICA_URLS,
       ssl: clean.DATABASE_SSL,
       pool: {
         max: clean.DB_POOL_MAX,

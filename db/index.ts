@@ -1,13 +1,20 @@
 import { performance } from 'node:perf_hooks';
-import { ConnectionError, QueryTypes, Sequelize, type Options } from 'sequelize';
+import path from 'node:path';
+import { ConnectionError, QueryTypes, Sequelize, type Options, type Transaction } from 'sequelize';
 import { sequelizeOptions } from '../config/database';
 import type { DatabaseConfig } from '../config/env';
 import type { Logger } from '../config/logger';
-import { poolAccess, readPoolStats, type PoolStats } from './pool';
+import { projectRoot } from '../config/project';
+import { installTransactionContext } from './context';
+import { createMigrationMonitor, type MigrationMonitor } from './migration-state';
+import { poolAccess, readPoolStats, type AcquireOptions, type PoolStats } from './pool';
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
+import { runUnitOfWork, type RequestContext } from './unit-of-work';
 
 export type { PoolStats } from './pool';
 export type { DatabaseProbe, ProbeReport, ProbeStatus } from './probe';
+export type { MigrationMonitor, MigrationState } from './migration-state';
+export type { RequestContext } from './unit-of-work';
 
 export interface PingResult {
   readonly responseTimeMs: number;
@@ -18,8 +25,17 @@ export interface Database {
   /** Runs one trivial statement and measures the round trip, including acquiring a connection. */
   ping(): Promise<PingResult>;
   poolStats(): PoolStats;
-  /** The shared, bounded health probe (see db/probe.ts). */
+  /** The shared, bounded health probe of the primary (see db/probe.ts). */
   readonly probe: DatabaseProbe;
+  /** The same for the read replicas' pool, when DATABASE_REPLICA_URLS is set. */
+  readonly replicaProbe: DatabaseProbe | undefined;
+  /** Migrations on disk versus applied (SequelizeMeta), read rarely. */
+  readonly migrations: MigrationMonitor;
+  /**
+   * Runs work in one transaction carrying the request context for row-level security
+   * (current_setting('app.<key>')); see db/unit-of-work.ts.
+   */
+  unitOfWork<T>(context: RequestContext, work: (transaction: Transaction) => Promise<T>): Promise<T>;
   /** Closes the pool; gives up waiting for checked-out connections after timeoutMs. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -48,6 +64,7 @@ export function createDatabase(
   logger: Logger,
   probeOverrides: Pick<ProbeSettings, 'statement'> = {},
 ): Database {
+  installTransactionContext();
   const base = sequelizeOptions(config);
   const options: Options & { keepDefaultTimezone: boolean; databaseVersion: string } = {
     ...base,
@@ -85,6 +102,13 @@ export function createDatabase(
     logger.debug('database connection closed', { backendPid: (connection as PgConnection).processID });
   });
 
+  const probe = createProbe(poolAccess(sequelize), { ...config.probe, ...probeOverrides }, logger);
+  const replicaProbe =
+    config.replicaUrls.length > 0
+      ? createProbe(poolAccess(sequelize, 'replica'), { ...config.probe, ...probeOverrides }, logger)
+      : undefined;
+  if (replicaProbe) routeReadsAwayFromFailingReplicas(sequelize, replicaProbe);
+
   let closing: Promise<void> | undefined;
 
   return {
@@ -95,12 +119,30 @@ export function createDatabase(
       return { responseTimeMs: Math.round((performance.now() - started) * 100) / 100 };
     },
     poolStats: () => readPoolStats(sequelize),
-    probe: createProbe(poolAccess(sequelize), { ...config.probe, ...probeOverrides }, logger),
+    migrations: createMigrationMonitor(sequelize, path.join(projectRoot(), 'db', 'migrations')),
+    unitOfWork: (context, work) => runUnitOfWork(sequelize, context, work),
+    probe,
+    replicaProbe,
     close(timeoutMs = 5_000) {
       closing ??= closeWithin(sequelize, timeoutMs, logger);
       return closing;
     },
   };
+}
+
+/**
+ * Reads go to the replicas, unless the replica probe's latest result failed: then they go to the
+ * primary until the replicas answer again. Each read refreshes the probe result when it is
+ * older than its window (without waiting for it), so the switch needs no health ping.
+ */
+function routeReadsAwayFromFailingReplicas(sequelize: Sequelize, replicaProbe: DatabaseProbe): void {
+  sequelize.addHook('beforePoolAcquire', (raw) => {
+    // Sequelize's typings say 'read' | 'write'; at run time a query passes its type ('SELECT').
+    const options = raw as unknown as AcquireOptions | undefined;
+    if (!options || options.keelProbe || options.type !== 'SELECT' || options.useMaster) return;
+    void replicaProbe.check();
+    if (replicaProbe.latest()?.status === 'fail') options.useMaster = true;
+  });
 }
 
 async function closeWithin(sequelize: Sequelize, timeoutMs: number, logger: Logger): Promise<void> {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { projectRoot } from '../config/project';
 
-export type MigrationCommand = 'db:migrate' | 'db:migrate:undo:all' | 'db:seed:all' | 'db:seed:undo:all';
+export type MigrationCommand = 'db:migrate' | 'db:migrate:undo' | 'db:migrate:undo:all' | 'db:seed:all' | 'db:seed:undo:all';
 
 export interface CliResult {
   readonly code: number | null;

@@ -20,6 +20,14 @@ export interface RawConnection {
   readonly port: number;
 }
 
+/** Sequelize routes type 'SELECT' to the read (replica) pool unless useMaster is set. */
+export interface AcquireOptions {
+  type?: 'SELECT' | 'write';
+  useMaster?: boolean;
+  /** Marks the health probe's own acquire, which must reach the pool it probes. */
+  keelProbe?: boolean;
+}
+
 /** The sequelize-pool counters. */
 interface SequelizePool {
   size: number;
@@ -33,8 +41,8 @@ interface SequelizePool {
 // Sequelize's typings do not expose its connection manager; this is the part keel relies on
 // (Sequelize 6: lib/dialects/abstract/connection-manager.js).
 interface ConnectionManager {
-  pool?: SequelizePool | { write: SequelizePool };
-  getConnection(options?: { type?: 'read' | 'write' }): Promise<RawConnection>;
+  pool?: SequelizePool | { write: SequelizePool; read: SequelizePool };
+  getConnection(options?: AcquireOptions): Promise<RawConnection>;
   releaseConnection(connection: RawConnection): void;
   destroyConnection(connection: RawConnection): Promise<void>;
 }
@@ -44,11 +52,14 @@ const connectionManager = (sequelize: Sequelize): ConnectionManager =>
 
 const EMPTY: PoolStats = { size: 0, available: 0, using: 0, waiting: 0, max: 0, min: 0 };
 
-export function readPoolStats(sequelize: Sequelize): PoolStats {
+export type PoolRole = 'primary' | 'replica';
+
+/** Counters of the primary pool, or of the replica (read) pool when replication is on. */
+export function readPoolStats(sequelize: Sequelize, role: PoolRole = 'primary'): PoolStats {
   const pool = connectionManager(sequelize).pool;
   // After close() Sequelize drops the pool; with replication it keeps a { read, write } pair.
   if (!pool) return EMPTY;
-  const primary = 'write' in pool ? pool.write : pool;
+  const primary = 'write' in pool ? (role === 'replica' ? pool.read : pool.write) : pool;
   return {
     size: primary.size,
     available: primary.available,
@@ -67,12 +78,13 @@ export interface PoolAccess {
   stats(): PoolStats;
 }
 
-export function poolAccess(sequelize: Sequelize): PoolAccess {
+export function poolAccess(sequelize: Sequelize, role: PoolRole = 'primary'): PoolAccess {
   const manager = connectionManager(sequelize);
+  const options: AcquireOptions = role === 'replica' ? { type: 'SELECT', keelProbe: true } : { type: 'write', keelProbe: true };
   return {
-    acquire: () => manager.getConnection({ type: 'write' }),
+    acquire: () => manager.getConnection({ ...options }),
     release: (connection) => manager.releaseConnection(connection),
     destroy: (connection) => manager.destroyConnection(connection),
-    stats: () => readPoolStats(sequelize),
+    stats: () => readPoolStats(sequelize, role),
   };
 }

@@ -32,6 +32,8 @@ export interface ProbeReport extends ProbeResult {
 
 export interface DatabaseProbe {
   check(): Promise<ProbeReport>;
+  /** The latest finished result, however old; undefined before the first probe finished. */
+  latest(): ProbeResult | undefined;
 }
 
 const DEFAULT_STATEMENT = 'SELECT 1';
@@ -139,6 +141,7 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
   const report = (result: ProbeResult, cached: boolean): ProbeReport => ({ ...result, cached, pool: pool.stats() });
 
   return {
+    latest: () => last?.result,
     async check() {
       if (last && performance.now() - last.finishedAt < settings.cacheMs) return report(last.result, true);
       if (inFlight) return report(await inFlight, true);

@@ -1,13 +1,23 @@
 import { Router } from 'express';
-import type { Database } from '../../db';
+import type { DatabaseProbe, MigrationMonitor, MigrationState, ProbeReport } from '../../db';
 import type { Lifecycle } from '../lifecycle';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { databaseHealthBody, HEALTH_CONTENT_TYPE, livenessBody, readinessBody } from '../views/health';
 
+/** What the health endpoints need from the database. */
+export interface HealthDatabase {
+  readonly probe: Pick<DatabaseProbe, 'check'>;
+  /** Present when read replicas are configured. */
+  readonly replicaProbe?: Pick<DatabaseProbe, 'check'> | undefined;
+  readonly migrations: Pick<MigrationMonitor, 'current'>;
+}
+
 export interface HealthDeps {
   readonly version: string;
-  readonly database: Pick<Database, 'probe'>;
+  readonly database: HealthDatabase;
   readonly lifecycle: Pick<Lifecycle, 'phase'>;
+  /** What pending migrations make readiness (MIGRATIONS_PENDING_READINESS). */
+  readonly pendingMigrations: 'warn' | 'fail';
   /** Injected for tests; defaults to the real clock and process uptime. */
   readonly now?: () => Date;
   readonly uptimeSeconds?: () => number;
@@ -23,6 +33,9 @@ export function healthController(deps: HealthDeps): Router {
   const now = deps.now ?? (() => new Date());
   const uptime = deps.uptimeSeconds ?? (() => process.uptime());
   const router = Router();
+  // Only asked once the probe got an answer: a down database must not make health pings wait.
+  const migrationsIfReachable = async (report: ProbeReport): Promise<MigrationState | undefined> =>
+    report.status === 'fail' ? undefined : deps.database.migrations.current();
 
   router.use((_req, res, next) => {
     res.set({ 'Cache-Control': 'no-store', 'Content-Type': HEALTH_CONTENT_TYPE });
@@ -39,8 +52,9 @@ export function healthController(deps: HealthDeps): Router {
   router
     .route('/db')
     .get(async (_req, res) => {
-      const report = await deps.database.probe.check();
-      res.status(report.status === 'fail' ? 503 : 200).send(JSON.stringify(databaseHealthBody(report)));
+      const [report, replica] = await Promise.all([deps.database.probe.check(), deps.database.replicaProbe?.check()]);
+      const migrations = await migrationsIfReachable(report);
+      res.status(report.status === 'fail' ? 503 : 200).send(JSON.stringify(databaseHealthBody(report, migrations, replica)));
     })
     .all(methodNotAllowed(READ_METHODS));
 
@@ -49,8 +63,17 @@ export function healthController(deps: HealthDeps): Router {
     .get(async (_req, res) => {
       const phase = deps.lifecycle.phase;
       // Starting or draining: not ready, whatever the database says, and no probe is spent on it.
-      const database = phase === 'serving' ? await deps.database.probe.check() : undefined;
-      const body = readinessBody({ phase: deps.lifecycle.phase, now: now(), ...(database ? { database } : {}) });
+      const [database, replica] =
+        phase === 'serving' ? await Promise.all([deps.database.probe.check(), deps.database.replicaProbe?.check()]) : [];
+      const migrations = database ? await migrationsIfReachable(database) : undefined;
+      const body = readinessBody({
+        phase: deps.lifecycle.phase,
+        now: now(),
+        pendingMigrations: deps.pendingMigrations,
+        ...(database ? { database } : {}),
+        ...(replica ? { replica } : {}),
+        ...(migrations ? { migrations } : {}),
+      });
       if (body.status === 'fail') res.set('Retry-After', '1');
       res.status(body.status === 'fail' ? 503 : 200).send(JSON.stringify(body));
     })

@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from '../../config/logger';
 import { classifyDatabaseFault } from '../../db/errors';
-import { HttpError } from '../errors';
+import { HttpError, ServiceUnavailableError } from '../errors';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../views/problem';
 
 interface Mapped {
@@ -37,7 +37,10 @@ function clientStatus(error: unknown): number | undefined {
 
 function mapError(error: unknown): Mapped {
   if (error instanceof HttpError) {
-    return { status: error.status, code: error.code, detail: error.detail, headers: error.headers, unexpected: error.status >= 500 };
+    // A 503 thrown on purpose (the request deadline, shutting down) is an operational condition, logged at
+    // warn like a database outage; its stack (a timer's) says nothing. Any other 5xx HttpError is a fault.
+    const unexpected = error.status >= 500 && !(error instanceof ServiceUnavailableError);
+    return { status: error.status, code: error.code, detail: error.detail, headers: error.headers, unexpected };
   }
   const fault = classifyDatabaseFault(error);
   if (fault) return { status: 503, ...fault, headers: { 'Retry-After': '1' }, unexpected: false };

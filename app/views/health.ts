@@ -1,4 +1,4 @@
-import type { PoolStats, ProbeReport, ProbeStatus } from '../../db';
+import type { MigrationState, PoolStats, ProbeReport, ProbeStatus } from '../../db';
 import type { Phase } from '../lifecycle';
 
 /** IETF health-check draft status values. */
@@ -31,40 +31,94 @@ export interface DatabaseHealthBody {
   readonly pool: PoolStats;
   readonly code?: string;
   readonly detail?: string;
+  /** Known once the database has answered. */
+  readonly migrations?: MigrationState;
+  /** The read replicas' pool, when configured. A failing replica degrades to warn: reads fall back to the primary. */
+  readonly replica?: ReplicaHealth;
 }
 
-/** Reports reachability, timing and pool numbers; never a host, port, user or database name. */
-export function databaseHealthBody(report: ProbeReport): DatabaseHealthBody {
+export interface ReplicaHealth {
+  readonly status: HealthStatus;
+  readonly responseTimeMs: number;
+  readonly cached: boolean;
+  readonly pool: PoolStats;
+  readonly code?: string;
+}
+
+function replicaHealth(report: ProbeReport): ReplicaHealth {
   return {
     status: report.status,
+    responseTimeMs: report.responseTimeMs,
+    cached: report.cached,
+    pool: report.pool,
+    ...(report.fault ? { code: report.fault.code } : {}),
+  };
+}
+
+/** The primary decides pass/fail; a replica in trouble makes it at worst a warn. */
+function withReplica(status: HealthStatus, replica?: ProbeReport): HealthStatus {
+  return replica && replica.status !== 'pass' && status === 'pass' ? 'warn' : status;
+}
+
+/** Reports reachability, timing, pool numbers and migrations; never a host, port, user or database name. */
+export function databaseHealthBody(report: ProbeReport, migrations?: MigrationState, replica?: ProbeReport): DatabaseHealthBody {
+  return {
+    status: withReplica(report.status, replica),
     responseTimeMs: report.responseTimeMs,
     checkedAt: report.checkedAt.toISOString(),
     cached: report.cached,
     pool: report.pool,
     ...(report.fault ? { code: report.fault.code, detail: report.fault.detail } : {}),
+    ...(migrations ? { migrations } : {}),
+    ...(replica ? { replica: replicaHealth(replica) } : {}),
   };
 }
 
-export type NotReadyReason = 'starting' | 'draining' | NonNullable<ProbeReport['fault']>['code'];
+export type NotReadyReason = 'starting' | 'draining' | 'migrations_pending' | NonNullable<ProbeReport['fault']>['code'];
 
 export interface ReadinessBody {
   readonly status: HealthStatus;
   readonly phase: Phase;
   readonly timestamp: string;
-  /** Why the service should not get traffic now (status 'fail' only). */
+  /** Why the service should not get traffic now (status 'fail'), or what degrades it ('warn'). */
   readonly reason?: NotReadyReason;
   readonly database?: { readonly status: HealthStatus; readonly responseTimeMs: number; readonly cached: boolean };
+  readonly migrations?: { readonly pending: number; readonly latest: string | null };
 }
 
-export function readinessBody(input: { phase: Phase; now: Date; database?: ProbeReport }): ReadinessBody {
-  const { phase, database } = input;
-  const databaseSummary = database && { status: database.status, responseTimeMs: database.responseTimeMs, cached: database.cached };
-  const reason: NotReadyReason | undefined = phase !== 'serving' ? phase : database?.fault?.code;
+export interface ReadinessInput {
+  readonly phase: Phase;
+  readonly now: Date;
+  readonly database?: ProbeReport;
+  readonly replica?: ProbeReport;
+  readonly migrations?: MigrationState;
+  /** What pending migrations make readiness: 'warn' (still 200) or 'fail' (503). */
+  readonly pendingMigrations: 'warn' | 'fail';
+}
+
+const SEVERITY: Record<HealthStatus, number> = { pass: 0, warn: 1, fail: 2 };
+const worst = (a: HealthStatus, b: HealthStatus): HealthStatus => (SEVERITY[a] >= SEVERITY[b] ? a : b);
+
+export function readinessBody(input: ReadinessInput): ReadinessBody {
+  const { phase, database, migrations } = input;
+  const pending = (migrations?.pending ?? 0) > 0;
+  let status: HealthStatus = withReplica(database?.status ?? 'pass', input.replica);
+  let reason: NotReadyReason | undefined;
+  if (phase !== 'serving') {
+    status = 'fail';
+    reason = phase;
+  } else if (database?.fault) {
+    reason = database.fault.code;
+  } else if (pending) {
+    status = worst(status, input.pendingMigrations);
+    reason = 'migrations_pending';
+  }
   return {
-    status: reason ? 'fail' : (database?.status ?? 'pass'),
+    status,
     phase,
     timestamp: input.now.toISOString(),
     ...(reason ? { reason } : {}),
-    ...(databaseSummary ? { database: databaseSummary } : {}),
+    ...(database ? { database: { status: database.status, responseTimeMs: database.responseTimeMs, cached: database.cached } } : {}),
+    ...(migrations ? { migrations: { pending: migrations.pending, latest: migrations.latest } } : {}),
   };
 }

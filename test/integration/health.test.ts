@@ -63,7 +63,7 @@ describe('GET /health', () => {
     const app = createApp({
       config: testConfig(),
       logger: silentLogger(),
-      database: { probe: { check } },
+      database: { probe: { check }, migrations: { current: sinon.stub().rejects(new Error('liveness must not read migrations')) } },
       lifecycle: servingLifecycle(),
       version: '9.9.9',
     });

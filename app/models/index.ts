@@ -1,0 +1,30 @@
+import type { ModelStatic, Sequelize } from 'sequelize';
+
+/**
+ * What every model class provides: initModel() defines its attributes on a Sequelize instance;
+ * associate() (optional) links it to the others once all are defined.
+ */
+export interface ModelDefinition {
+  initModel(sequelize: Sequelize): ModelStatic<never>;
+  associate?(models: ModelRegistry): void;
+}
+
+export type ModelRegistry = Readonly<Record<string, ModelStatic<never>>>;
+
+/**
+ * The product's models. keel ships none: add yours here (see the README, "Adding a table",
+ * and test/integration/models.test.ts for the pattern).
+ */
+export const MODELS: readonly ModelDefinition[] = [];
+
+/** Defines every model on the instance, then runs their associations; returns them by name. */
+export function initModels(sequelize: Sequelize, definitions: readonly ModelDefinition[] = MODELS): ModelRegistry {
+  const registry: Record<string, ModelStatic<never>> = {};
+  for (const definition of definitions) {
+    const model = definition.initModel(sequelize);
+    registry[model.name] = model;
+  }
+  const frozen = Object.freeze(registry);
+  for (const definition of definitions) definition.associate?.(frozen);
+  return frozen;
+}
