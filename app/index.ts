@@ -6,20 +6,27 @@ import helmet from 'helmet';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import { healthController, type HealthDatabase } from './controllers/health';
+import { metricsController } from './controllers/metrics';
+import { openApiController } from './controllers/openapi';
 import type { Lifecycle } from './lifecycle';
+import type { Metrics } from './metrics';
 import { requestDeadline } from './middleware/deadline';
 import { closeConnectionsWhileDraining } from './middleware/draining';
 import { errorHandler } from './middleware/error-handler';
 import { notFound } from './middleware/not-found';
 import { requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
+import { requestMetrics } from './middleware/request-metrics';
+import { mountedAt } from './middleware/route-template';
 
 export interface AppDeps {
-  readonly config: Pick<Config, 'env' | 'http' | 'health'>;
+  readonly config: Pick<Config, 'env' | 'http' | 'health' | 'metrics'>;
   readonly logger: Logger;
   readonly database: HealthDatabase;
   readonly lifecycle: Pick<Lifecycle, 'phase'>;
   readonly version: string;
+  /** Prometheus metrics; /metrics is served when given and config.metrics.enabled. */
+  readonly metrics?: Metrics;
 }
 
 /** The middleware stack and the controllers. No listening, no environment reads, no I/O. */
@@ -31,12 +38,14 @@ export function createApp(deps: AppDeps): Express {
   app.use(helmet());
   app.use(requestId(deps.logger));
   app.use(requestLog());
+  if (deps.metrics) app.use(requestMetrics(deps.metrics));
   app.use(closeConnectionsWhileDraining(deps.lifecycle));
   app.use(requestDeadline(deps.config.http.requestDeadlineMs, deps.logger));
   app.use(express.json({ limit: deps.config.http.jsonBodyLimitBytes }));
 
   app.use(
     '/health',
+    mountedAt('/health'),
     healthController({
       version: deps.version,
       database: deps.database,
@@ -44,6 +53,11 @@ export function createApp(deps: AppDeps): Express {
       pendingMigrations: deps.config.health.pendingMigrations,
     }),
   );
+  app.use(openApiController(deps.version));
+
+  if (deps.metrics && deps.config.metrics.enabled) {
+    app.use('/metrics', mountedAt('/metrics'), metricsController(deps.metrics, deps.config.metrics.token));
+  }
 
   app.use(notFound());
   app.use(errorHandler(deps.logger));

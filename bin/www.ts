@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 // The composition root: the only place that reads process.env, wires the parts together,
 // listens and handles signals. Shaped after express-generator's bin/www.
+import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../app';
 import { createLifecycle } from '../app/lifecycle';
+import { createMetrics, type Metrics } from '../app/metrics';
+import { currentRequestFields } from '../app/request-context';
 import type { Config } from '../config/env';
 import { createLogger, type Logger } from '../config/logger';
 import { readPackageInfo } from '../config/project';
-import { createDatabase } from '../db';
+import { createDatabase, type Database } from '../db';
 import type { EmbeddedDatabase } from '../db/embedded';
 import { loadConfigOrExit, startEmbedded } from './boot';
+import { runPrimary } from './cluster';
 import { createShutdown } from './shutdown';
 
 function onError(error: NodeJS.ErrnoException, port: number, logger: Logger): void {
@@ -38,23 +42,22 @@ function applyServerTimeouts(server: http.Server, config: Config): void {
   server.requestTimeout = config.http.requestTimeoutMs;
 }
 
-async function main(): Promise<void> {
-  const config = loadConfigOrExit();
-  const logger = createLogger(config);
-  process.on('uncaughtException', (error) => {
-    logger.error('uncaught exception; exiting', { error });
-    process.exit(1);
+/** Prometheus metrics over this process's pools and probes (each worker has its own). */
+function metricsFor(database: Database): Metrics {
+  return createMetrics({
+    pools: () => ({ primary: database.poolStats(), ...(database.replicaProbe ? { replica: database.replicaPoolStats() } : {}) }),
+    probes: () => ({ primary: database.probe.latest(), ...(database.replicaProbe ? { replica: database.replicaProbe.latest() } : {}) }),
   });
-  process.on('unhandledRejection', (reason) => {
-    logger.error('unhandled promise rejection; exiting', { error: reason });
-    process.exit(1);
-  });
+}
 
+/** One server process: the whole service when WEB_CONCURRENCY=1, else one cluster worker. */
+async function runServer(config: Config, logger: Logger): Promise<void> {
   const { version } = readPackageInfo();
   const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: true });
   const database = createDatabase({ ...config.database, url: config.database.url ?? (embedded as EmbeddedDatabase).url }, logger);
   const lifecycle = createLifecycle();
-  const app = createApp({ config, logger, database, lifecycle, version });
+  const metrics = config.metrics.enabled ? metricsFor(database) : undefined;
+  const app = createApp({ config, logger, database, lifecycle, version, ...(metrics ? { metrics } : {}) });
 
   const server = http.createServer({ requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs }, app);
   applyServerTimeouts(server, config);
@@ -86,6 +89,22 @@ async function main(): Promise<void> {
       logger.warn('database unreachable at boot; readiness fails until it answers', { code: report.fault?.code });
     else logger.info('database reachable', { responseTimeMs: report.responseTimeMs });
   });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  // Every line written while serving a request carries its request id, however deep the caller.
+  const logger = createLogger(config, process.stdout, currentRequestFields);
+  process.on('uncaughtException', (error) => {
+    logger.error('uncaught exception; exiting', { error });
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (reason) => {
+    logger.error('unhandled promise rejection; exiting', { error: reason });
+    process.exit(1);
+  });
+  if (config.workers > 1 && cluster.isPrimary) await runPrimary(config, logger);
+  else await runServer(config, logger);
 }
 
 main().catch((error: unknown) => {

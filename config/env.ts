@@ -1,7 +1,7 @@
 import { cleanEnv, str, EnvMissingError } from 'envalid';
 import path from 'node:path';
 import { databaseSpec } from './database';
-import { integerBetween, postgresUrlList, secretKey } from './validators';
+import { integerBetween, metricsToken, postgresUrlList, secretKey } from './validators';
 import { projectRoot } from './project';
 
 export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const;
@@ -93,6 +93,24 @@ export const envSpec = {
     default: [],
     desc: 'comma-separated postgres:// URLs of read replicas: reads outside transactions go there (optional)',
   }),
+  WEB_CONCURRENCY: integerBetween(
+    1,
+    64,
+  )({
+    default: 1,
+    desc: 'number of worker processes (node:cluster); the platform may set it from the dyno size',
+  }),
+  METRICS_TOKEN: metricsToken({
+    default: undefined,
+    desc: 'bearer token for GET /metrics; without it /metrics is open in development/test and off in staging/production',
+  }),
+  SLOW_QUERY_MS: integerBetween(
+    1,
+    600_000,
+  )({
+    default: 500,
+    desc: 'queries slower than this are logged at warn (SQL text only in development)',
+  }),
   MIGRATIONS_PENDING_READINESS: str({
     choices: ['warn', 'fail'] as const,
     default: 'warn',
@@ -130,6 +148,9 @@ export interface DatabaseConfig {
   readonly statementTimeoutMs: number;
   readonly applicationName: string;
   readonly probe: { readonly timeoutMs: number; readonly cacheMs: number; readonly warnMs: number };
+  readonly slowQueryMs: number;
+  /** SQL text in slow-query logs: development only (it can carry literal values). */
+  readonly logSqlText: boolean;
 }
 
 export interface Config {
@@ -146,6 +167,9 @@ export interface Config {
   };
   readonly shutdown: { readonly timeoutMs: number; readonly drainDelayMs: number };
   readonly health: { readonly pendingMigrations: 'warn' | 'fail' };
+  readonly workers: number;
+  /** undefined: /metrics is open outside staging/production and off inside. */
+  readonly metrics: { readonly enabled: boolean; readonly token: string | undefined };
   readonly database: DatabaseConfig;
   readonly embeddedDatabase: { readonly port: number; readonly dataDir: string };
 }
@@ -226,6 +250,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
     },
     shutdown: { timeoutMs: clean.SHUTDOWN_TIMEOUT_MS, drainDelayMs: clean.SHUTDOWN_DRAIN_DELAY_MS },
     health: { pendingMigrations: clean.MIGRATIONS_PENDING_READINESS },
+    workers: clean.WEB_CONCURRENCY,
+    metrics: { enabled: clean.METRICS_TOKEN !== undefined || !isDeployed(clean.NODE_ENV), token: clean.METRICS_TOKEN },
     database: {
       url: clean.DATABASE_URL,
       replicaUrls: clean.DATABASE_REPLICA_URLS,
@@ -241,6 +267,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
       statementTimeoutMs: clean.DB_STATEMENT_TIMEOUT_MS,
       applicationName: 'keel',
       probe: { timeoutMs: clean.DB_PROBE_TIMEOUT_MS, cacheMs: clean.DB_PROBE_CACHE_MS, warnMs: clean.DB_PROBE_WARN_MS },
+      slowQueryMs: clean.SLOW_QUERY_MS,
+      logSqlText: clean.NODE_ENV === 'development',
     },
     embeddedDatabase: {
       port: clean.EMBEDDED_DATABASE_PORT,

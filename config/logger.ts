@@ -40,8 +40,17 @@ const redact = winston.format((info) => {
   return info;
 });
 
-function formatFor(env: Config['env']): winston.Logform.Format {
-  const common = [winston.format.errors({ stack: true }), redact(), winston.format.timestamp()];
+/** Fields of the current context (the request being served) added to every line. */
+export type ContextFields = () => object | undefined;
+
+const withContext = winston.format((info, options: unknown) => {
+  const fields = (options as { fields?: ContextFields }).fields?.();
+  if (fields) for (const [key, value] of Object.entries(fields)) info[key] ??= value;
+  return info;
+});
+
+function formatFor(env: Config['env'], fields: ContextFields | undefined): winston.Logform.Format {
+  const common = [withContext({ fields }), winston.format.errors({ stack: true }), redact(), winston.format.timestamp()];
   if (env === 'development' || env === 'test') {
     return winston.format.combine(
       ...common,
@@ -56,12 +65,20 @@ function formatFor(env: Config['env']): winston.Logform.Format {
   return winston.format.combine(...common, winston.format.json());
 }
 
-/** A winston logger writing to stdout (12-factor): JSON when deployed, readable otherwise. */
-export function createLogger(config: Pick<Config, 'env' | 'logLevel'>, stream: NodeJS.WritableStream = process.stdout): Logger {
+/**
+ * A winston logger writing to stdout (12-factor): JSON when deployed, readable otherwise.
+ * contextFields (the request id of the request being served) is added to every line, so code
+ * deep in the database layer logs with the request id without being handed a logger per call.
+ */
+export function createLogger(
+  config: Pick<Config, 'env' | 'logLevel'>,
+  stream: NodeJS.WritableStream = process.stdout,
+  contextFields?: ContextFields,
+): Logger {
   return winston.createLogger({
     level: config.logLevel === 'silent' ? 'error' : config.logLevel,
     silent: config.logLevel === 'silent',
-    format: formatFor(config.env),
+    format: formatFor(config.env, contextFields),
     transports: [new winston.transports.Stream({ stream })],
   });
 }

@@ -81,6 +81,14 @@ const secretKey = makeValidator((input) => {
   return input;
 });
 
+/** A bearer token for /metrics: long enough not to be guessed; never echoed. */
+const metricsToken = makeValidator((input) => {
+  if (input.length < 24 || !/^[\x21-\x7e]+$/.test(input)) {
+    throw new Error('must be at least 24 printable characters without spaces (generate one with: openssl rand -hex 24)');
+  }
+  return input;
+});
+
 /** A comma-separated list of postgres URLs (read replicas); each is checked like postgresUrl. */
 const postgresUrlList = makeValidator((input) => {
   const urls = input
@@ -97,4 +105,4 @@ const postgresUrlList = makeValidator((input) => {
   return urls;
 });
 
-module.exports = { postgresUrl, postgresUrlList, integerBetween, secretKey, MIN_SECRET_LENGTH };
+module.exports = { postgresUrl, postgresUrlList, integerBetween, secretKey, metricsToken, MIN_SECRET_LENGTH };

@@ -25,6 +25,8 @@ export interface Database {
   /** Runs one trivial statement and measures the round trip, including acquiring a connection. */
   ping(): Promise<PingResult>;
   poolStats(): PoolStats;
+  /** The read replicas' pool counters (zeros without replicas). */
+  replicaPoolStats(): PoolStats;
   /** The shared, bounded health probe of the primary (see db/probe.ts). */
   readonly probe: DatabaseProbe;
   /** The same for the read replicas' pool, when DATABASE_REPLICA_URLS is set. */
@@ -76,7 +78,7 @@ export function createDatabase(
     // 13 is the oldest PostgreSQL keel supports; nothing Sequelize does differs above it.
     databaseVersion: '13.0.0',
     dialectOptions: { ...base.dialectOptions, clientMinMessages: 'ignore' },
-    logging: (sql: string, timingMs?: number) => logger.silly('sql', { sql, durationMs: timingMs }),
+    logging: (sql: string, timingMs?: number) => logQuery(logger, config, sql, timingMs),
     benchmark: true,
   };
   const sequelize = new Sequelize(options);
@@ -119,6 +121,7 @@ export function createDatabase(
       return { responseTimeMs: Math.round((performance.now() - started) * 100) / 100 };
     },
     poolStats: () => readPoolStats(sequelize),
+    replicaPoolStats: () => readPoolStats(sequelize, 'replica'),
     migrations: createMigrationMonitor(sequelize, path.join(projectRoot(), 'db', 'migrations')),
     unitOfWork: (context, work) => runUnitOfWork(sequelize, context, work),
     probe,
@@ -128,6 +131,20 @@ export function createDatabase(
       return closing;
     },
   };
+}
+
+/**
+ * Slow queries at warn with their duration; every query at silly. The SQL text only in
+ * development: with replacements Sequelize inlines values into it. Bound parameters are never
+ * logged (Sequelize's logQueryParameters stays off).
+ */
+function logQuery(logger: Logger, config: ResolvedDatabaseConfig, sql: string, durationMs: number | undefined): void {
+  const text = config.logSqlText ? { sql } : {};
+  if (durationMs !== undefined && durationMs >= config.slowQueryMs) {
+    logger.warn('slow query', { durationMs, thresholdMs: config.slowQueryMs, ...text });
+  } else if (logger.isSillyEnabled()) {
+    logger.silly('query', { durationMs, ...text });
+  }
 }
 
 /**

@@ -59,6 +59,7 @@ export function readPoolStats(sequelize: Sequelize, role: PoolRole = 'primary'):
   const pool = connectionManager(sequelize).pool;
   // After close() Sequelize drops the pool; with replication it keeps a { read, write } pair.
   if (!pool) return EMPTY;
+  if (!('write' in pool) && role === 'replica') return EMPTY;
   const primary = 'write' in pool ? (role === 'replica' ? pool.read : pool.write) : pool;
   return {
     size: primary.size,

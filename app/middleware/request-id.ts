@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../../config/logger';
+import { runInRequestScope } from '../request-context';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- augmenting Express's own namespace
@@ -25,6 +26,6 @@ export function requestId(logger: Logger): RequestHandler {
     res.locals.requestId = id;
     res.locals.log = logger.child({ requestId: id });
     res.setHeader(REQUEST_ID_HEADER, id);
-    next();
+    runInRequestScope({ requestId: id }, next);
   };
 }

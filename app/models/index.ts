@@ -1,15 +1,15 @@
-import type { ModelStatic, Sequelize } from 'sequelize';
+import type { Model, ModelStatic, Sequelize } from 'sequelize';
 
 /**
  * What every model class provides: initModel() defines its attributes on a Sequelize instance;
  * associate() (optional) links it to the others once all are defined.
  */
 export interface ModelDefinition {
-  initModel(sequelize: Sequelize): ModelStatic<never>;
+  initModel(sequelize: Sequelize): ModelStatic<Model>;
   associate?(models: ModelRegistry): void;
 }
 
-export type ModelRegistry = Readonly<Record<string, ModelStatic<never>>>;
+export type ModelRegistry = Readonly<Record<string, ModelStatic<Model>>>;
 
 /**
  * The product's models. keel ships none: add yours here (see the README, "Adding a table",
@@ -19,7 +19,7 @@ export const MODELS: readonly ModelDefinition[] = [];
 
 /** Defines every model on the instance, then runs their associations; returns them by name. */
 export function initModels(sequelize: Sequelize, definitions: readonly ModelDefinition[] = MODELS): ModelRegistry {
-  const registry: Record<string, ModelStatic<never>> = {};
+  const registry: Record<string, ModelStatic<Model>> = {};
   for (const definition of definitions) {
     const model = definition.initModel(sequelize);
     registry[model.name] = model;

@@ -24,16 +24,33 @@ export function connectionDetails(url: string): ConnectionDetails {
   };
 }
 
-/** Fails if text names the host, port, user, password or database of the URL. */
+/** Every string value in a JSON body (keys are the schema's words, not data). */
+function stringValues(value: unknown): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap(stringValues);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(stringValues);
+  return [];
+}
+
+/**
+ * Fails if a body names the host, port, user, password or database of the URL: in any string
+ * value (JSON bodies) or anywhere in the text (other bodies), and as a whole number for the port.
+ */
 export function expectNoConnectionDetails(text: string, url: string): void {
   const details = connectionDetails(url);
+  let values: string[];
+  try {
+    values = stringValues(JSON.parse(text));
+  } catch {
+    values = [text];
+  }
   for (const [part, value] of Object.entries(details) as [keyof ConnectionDetails, string][]) {
     if (!value) continue;
     if (part === 'port') {
       // A port is digits: only a whole number counts, not the same digits inside a longer one.
       expect(new RegExp(`(^|[^0-9])${value}([^0-9]|$)`).test(text), `the ${part} (${value}) appears in: ${text}`).to.equal(false);
     } else {
-      expect(text, `the ${part} appears in the body`).not.to.include(value);
+      for (const found of values) expect(found, `the ${part} appears in the body: ${text}`).not.to.include(value);
     }
   }
 }

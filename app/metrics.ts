@@ -1,0 +1,74 @@
+import client from 'prom-client';
+import type { PoolStats } from '../db';
+
+export interface MetricsSources {
+  /** Pool counters by pool name ('primary', 'replica'). */
+  readonly pools: () => Readonly<Record<string, PoolStats>>;
+  /** The latest finished health probe by pool name, without running a new one. */
+  readonly probes: () => Readonly<Record<string, { status: string; responseTimeMs: number } | undefined>>;
+}
+
+export interface Metrics {
+  readonly registry: client.Registry;
+  observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
+}
+
+const POOL_STATES = ['size', 'available', 'using', 'waiting', 'max'] as const;
+
+/**
+ * The Prometheus registry: request durations by method, route template (never the raw URL, which
+ * would make one series per id) and status; pool gauges per pool; the latest probe per pool;
+ * Node's process and event-loop metrics. Gauges are read when scraped, not kept up to date.
+ */
+export function createMetrics(sources: MetricsSources): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+
+  const requestDuration = new client.Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration, by method, route template and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25],
+    registers: [registry],
+  });
+
+  new client.Gauge({
+    name: 'keel_db_pool_connections',
+    help: 'Database pool connections by pool and state (size = open, available = idle, using, waiting = queued callers, max)',
+    labelNames: ['pool', 'state'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [pool, stats] of Object.entries(sources.pools())) {
+        for (const state of POOL_STATES) this.set({ pool, state }, stats[state]);
+      }
+    },
+  });
+
+  new client.Gauge({
+    name: 'keel_db_probe_up',
+    help: 'Latest database health probe result by pool: 1 pass or warn, 0 fail (absent before the first probe)',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [pool, result] of Object.entries(sources.probes())) if (result) this.set({ pool }, result.status === 'fail' ? 0 : 1);
+    },
+  });
+
+  new client.Gauge({
+    name: 'keel_db_probe_duration_seconds',
+    help: 'Duration of the latest database health probe by pool',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [pool, result] of Object.entries(sources.probes())) if (result) this.set({ pool }, result.responseTimeMs / 1000);
+    },
+  });
+
+  return {
+    registry,
+    observeRequest: (labels, seconds) => requestDuration.observe({ ...labels, status: String(labels.status) }, seconds),
+  };
+}

@@ -1,0 +1,89 @@
+import cluster, { type Worker } from 'node:cluster';
+import type { Config } from '../config/env';
+import type { Logger } from '../config/logger';
+import type { EmbeddedDatabase } from '../db/embedded';
+import { startEmbedded } from './boot';
+
+const FIRST_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 10_000;
+/** A worker that lived this long was healthy: its crash starts the backoff over. */
+const HEALTHY_UPTIME_MS = 10_000;
+
+/**
+ * The cluster primary (WEB_CONCURRENCY > 1): it serves nothing itself. It starts the workers,
+ * each with its own pool; replaces a worker that crashes, after a growing delay; on SIGTERM or
+ * SIGINT forwards the signal, waits for every worker's graceful shutdown within the same
+ * deadline, and exits 0 only if all of them exited 0.
+ */
+export async function runPrimary(config: Config, logger: Logger): Promise<void> {
+  // One embedded database for all workers, migrated once, before any worker starts.
+  const embedded: EmbeddedDatabase | undefined = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: true });
+  const workerEnv = embedded ? { DATABASE_URL: embedded.url } : {};
+  let shuttingDown = false;
+  let consecutiveCrashes = 0;
+  const startedAt = new Map<number, number>();
+  const exitCodes: number[] = [];
+
+  const fork = (): Worker => {
+    const worker = cluster.fork(workerEnv);
+    startedAt.set(worker.id, Date.now());
+    return worker;
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    const lived = Date.now() - (startedAt.get(worker.id) ?? Date.now());
+    startedAt.delete(worker.id);
+    if (shuttingDown) {
+      exitCodes.push(code ?? 1);
+      logger.info('worker stopped', { worker: worker.id, pid: worker.process.pid, code, signal });
+      return;
+    }
+    consecutiveCrashes = lived >= HEALTHY_UPTIME_MS ? 1 : consecutiveCrashes + 1;
+    const delayMs = Math.min(FIRST_BACKOFF_MS * 2 ** (consecutiveCrashes - 1), MAX_BACKOFF_MS);
+    logger.error('worker died; starting a replacement', {
+      worker: worker.id,
+      pid: worker.process.pid,
+      code,
+      signal,
+      livedMs: lived,
+      delayMs,
+    });
+    setTimeout(() => {
+      if (!shuttingDown) fork();
+    }, delayMs);
+  });
+
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (shuttingDown) {
+      logger.info('shutdown already in progress; signal ignored', { signal });
+      return;
+    }
+    shuttingDown = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
+    logger.info('shutting down workers', { signal, workers: workers.length, timeoutMs: config.shutdown.timeoutMs });
+    for (const worker of workers) worker.process.kill(signal);
+    // Workers keep their own deadline; this one only catches a worker that cannot exit at all.
+    const deadline = setTimeout(() => {
+      const left = Object.values(cluster.workers ?? {}).filter((worker): worker is Worker => worker !== undefined);
+      logger.error('shutdown deadline passed; killing the workers still running', { workers: left.map((worker) => worker.process.pid) });
+      for (const worker of left) worker.process.kill('SIGKILL');
+      void finish(1);
+    }, config.shutdown.timeoutMs + 1_000);
+    const finish = async (code: number): Promise<void> => {
+      clearTimeout(deadline);
+      await embedded?.stop();
+      logger.info('shutdown complete', { code });
+      process.exit(code);
+    };
+    const waitForAll = (): void => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) void finish(exitCodes.every((code) => code === 0) ? 0 : 1);
+      else setTimeout(waitForAll, 50);
+    };
+    waitForAll();
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+
+  logger.info('starting workers', { workers: config.workers, pid: process.pid });
+  for (let index = 0; index < config.workers; index += 1) fork();
+}
