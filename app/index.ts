@@ -16,6 +16,7 @@ import { errorHandler } from './middleware/error-handler';
 import { notFound } from './middleware/not-found';
 import { requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
+import { limitUrlLength } from './middleware/uri-length';
 import { requestMetrics } from './middleware/request-metrics';
 import { mountedAt } from './middleware/route-template';
 
@@ -34,11 +35,17 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('env', deps.config.env === 'development' ? 'development' : 'production');
+  // Deployed behind exactly one router (Heroku's, or a load balancer): req.ip is the address it
+  // saw, and whatever a client puts in X-Forwarded-For before that hop is ignored.
+  app.set('trust proxy', deps.config.env === 'staging' || deps.config.env === 'production' ? 1 : false);
+  // No route of ours takes nested query objects: the simple parser cannot build __proto__ keys.
+  app.set('query parser', 'simple');
 
   app.use(helmet());
   app.use(requestId(deps.logger));
   app.use(requestLog());
   if (deps.metrics) app.use(requestMetrics(deps.metrics));
+  app.use(limitUrlLength());
   app.use(closeConnectionsWhileDraining(deps.lifecycle));
   app.use(requestDeadline(deps.config.http.requestDeadlineMs, deps.logger));
   app.use(express.json({ limit: deps.config.http.jsonBodyLimitBytes }));

@@ -59,7 +59,16 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
   const metrics = config.metrics.enabled ? metricsFor(database) : undefined;
   const app = createApp({ config, logger, database, lifecycle, version, ...(metrics ? { metrics } : {}) });
 
-  const server = http.createServer({ requestTimeout: config.http.requestTimeoutMs, headersTimeout: config.http.headersTimeoutMs }, app);
+  const server = http.createServer(
+    {
+      requestTimeout: config.http.requestTimeoutMs,
+      headersTimeout: config.http.headersTimeoutMs,
+      // How often Node checks the two timeouts above (30 s by default, which would let a
+      // trickled request outlive its timeout by up to that much).
+      connectionsCheckingInterval: 1_000,
+    },
+    app,
+  );
   applyServerTimeouts(server, config);
   server.on('error', (error: NodeJS.ErrnoException) => onError(error, config.port, logger));
   server.on('listening', () => {

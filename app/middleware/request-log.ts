@@ -22,6 +22,7 @@ export function requestLog(): RequestHandler {
       res.locals.log.log(level ?? (res.statusCode >= 500 ? 'warn' : 'info'), 'request', {
         method: req.method,
         route: routeTemplate(req, res),
+        ip: req.ip,
         status: res.statusCode,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         completed: res.writableFinished,
