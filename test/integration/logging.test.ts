@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { createApp } from '../../app';
+import { currentRequestFields } from '../../app/request-context';
+import { createLogger, type Logger } from '../../config/logger';
+import { readPackageInfo } from '../../config/project';
+import { createDatabase, type Database } from '../../db';
+import { servingLifecycle, testConfig } from '../support/app';
+import { captureLog, type LogCapture } from '../support/log-capture';
+
+/** A logger as bin/www builds it (request id from the request scope), writing JSON to a capture. */
+function capturingLogger(capture: LogCapture, level: 'debug' | 'silly' = 'debug'): Logger {
+  return createLogger({ env: 'production', logLevel: level }, capture.stream, currentRequestFields);
+}
+
+function databaseWith(logger: Logger, overrides: Record<string, string> = {}): Database {
+  const config = testConfig(overrides);
+  return createDatabase({ ...config.database, url: config.database.url as string }, logger);
+}
+
+function appWith(database: Database, logger: Logger): ReturnType<typeof createApp> {
+  return createApp({ config: testConfig(), logger, database, lifecycle: servingLifecycle(), version: readPackageInfo().version });
+}
+
+describe('logging while serving a request', () => {
+  let database: Database | undefined;
+  afterEach(async () => {
+    await database?.close();
+    database = undefined;
+  });
+
+  it('carries the request id on every line, including those written by the database layer', async () => {
+    const capture = captureLog();
+    const logger = capturingLogger(capture);
+    database = databaseWith(logger);
+
+    await request(appWith(database, logger)).get('/health/db').set('X-Request-Id', 'req-logging-1');
+
+    const entries = await capture.entries();
+    const opened = entries.find((entry) => entry.message === 'database connection opened');
+    const access = entries.find((entry) => entry.message === 'request');
+    expect(opened, 'the database layer logged the new connection').to.not.equal(undefined);
+    expect(opened?.requestId).to.equal('req-logging-1');
+    expect(access?.requestId).to.equal('req-logging-1');
+  });
+
+  it('writes one access line per request with method, route template, status and duration; pings at debug', async () => {
+    const capture = captureLog();
+    const logger = capturingLogger(capture);
+    database = databaseWith(logger);
+    const app = appWith(database, logger);
+
+    await request(app).get('/health?secret=abc');
+    await request(app).get('/missing/42');
+
+    const access = (await capture.entries()).filter((entry) => entry.message === 'request');
+    expect(access).to.have.length(2);
+    expect(access[0]).to.include({ method: 'GET', route: '/health', status: 200, level: 'debug' });
+    expect(access[1]).to.include({ method: 'GET', route: 'unmatched', status: 404, level: 'info' });
+    for (const entry of access) {
+      expect(entry.durationMs).to.be.a('number');
+      expect(entry.requestId).to.be.a('string');
+      expect(JSON.stringify(entry), 'no raw URL or query string').not.to.match(/secret=abc|\/missing\/42/);
+    }
+  });
+
+  it('logs no request id on lines written outside a request', async () => {
+    const capture = captureLog();
+    const logger = capturingLogger(capture);
+
+    logger.info('outside');
+
+    const [entry] = await capture.entries();
+    expect(entry).to.not.have.property('requestId');
+  });
+});
+
+describe('slow query logging', () => {
+  let database: Database | undefined;
+  afterEach(async () => {
+    await database?.close();
+    database = undefined;
+  });
+
+  it('logs a query slower than SLOW_QUERY_MS at warn with its duration, without SQL text outside development', async () => {
+    const capture = captureLog();
+    const logger = capturingLogger(capture);
+    database = databaseWith(logger, { SLOW_QUERY_MS: '50' });
+
+    await database.sequelize.query('SELECT pg_sleep(0.12), $1::text AS marker', { bind: ['bound-secret-value'] });
+    await database.sequelize.query('SELECT 1');
+
+    const slow = (await capture.entries()).filter((entry) => entry.message === 'slow query');
+    expect(slow).to.have.length(1);
+    expect(slow[0]).to.include({ level: 'warn', thresholdMs: 50 });
+    expect(slow[0]?.durationMs).to.be.at.least(100);
+    expect(slow[0]).to.not.have.property('sql');
+    expect(await capture.text()).not.to.include('bound-secret-value');
+  });
+
+  it('includes the SQL text in development, but never bound parameter values', async () => {
+    const capture = captureLog();
+    const logger = createLogger({ env: 'development', logLevel: 'silly' }, capture.stream, currentRequestFields);
+    database = databaseWith(logger, { NODE_ENV: 'development', SLOW_QUERY_MS: '50' });
+
+    await database.sequelize.query('SELECT pg_sleep(0.12), $1::text AS marker', { bind: ['bound-secret-value'] });
+
+    const text = await capture.text();
+    expect(text).to.match(/slow query/);
+    expect(text).to.include('pg_sleep(0.12)');
+    expect(text).not.to.include('bound-secret-value');
+  });
+});

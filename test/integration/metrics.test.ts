@@ -1,0 +1,140 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { createApp } from '../../app';
+import { createMetrics, type Metrics } from '../../app/metrics';
+import { readPackageInfo } from '../../config/project';
+import type { Database } from '../../db';
+import { servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
+
+const TOKEN = 'metrics-token-0123456789abcdef';
+
+function metricsOf(database: Database): Metrics {
+  return createMetrics({
+    pools: () => ({ primary: database.poolStats() }),
+    probes: () => ({ primary: database.probe.latest() }),
+  });
+}
+
+function appWith(
+  database: Database,
+  config: Record<string, string> = {},
+  metrics: Metrics = metricsOf(database),
+): ReturnType<typeof createApp> {
+  return createApp({
+    config: testConfig(config),
+    logger: silentLogger(),
+    database,
+    lifecycle: servingLifecycle(),
+    version: readPackageInfo().version,
+    metrics,
+  });
+}
+
+/** The value of one sample line (`name{labels} value`) in a Prometheus text body. */
+function sample(body: string, name: string, labels: Record<string, string>): number | undefined {
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  const line = body.split('\n').find((text) => text.startsWith(`${name}{`) && wanted.every((label) => text.includes(label)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('GET /metrics', () => {
+  let database: Database;
+  beforeEach(() => {
+    database = testDatabase({ DB_POOL_MAX: '4' });
+  });
+  afterEach(async () => {
+    await database.close();
+  });
+
+  it('serves the Prometheus text format with request durations by method, route template and status', async () => {
+    const app = appWith(database);
+    await request(app).get('/health/db?token=should-not-appear');
+    await request(app).get('/no/such/path/12345');
+    await request(app).post('/health');
+
+    const res = await request(app).get('/metrics');
+
+    expect(res.status).to.equal(200);
+    expect(res.headers['content-type']).to.match(/^text\/plain;.*version=0\.0\.4/);
+    expect(sample(res.text, 'http_request_duration_seconds_count', { method: 'GET', route: '/health/db', status: '200' })).to.equal(1);
+    expect(sample(res.text, 'http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status: '404' })).to.equal(1);
+    expect(sample(res.text, 'http_request_duration_seconds_count', { method: 'POST', route: '/health', status: '405' })).to.equal(1);
+    expect(res.text, 'raw URLs never become labels').not.to.include('should-not-appear');
+    expect(res.text).not.to.include('12345');
+  });
+
+  it('reports the pool by state and the latest probe of the primary', async () => {
+    const app = appWith(database);
+    await request(app).get('/health/db');
+
+    const res = await request(app).get('/metrics');
+
+    expect(sample(res.text, 'keel_db_pool_connections', { pool: 'primary', state: 'max' })).to.equal(4);
+    expect(sample(res.text, 'keel_db_pool_connections', { pool: 'primary', state: 'size' })).to.be.at.least(1);
+    expect(sample(res.text, 'keel_db_probe_up', { pool: 'primary' })).to.equal(1);
+    expect(sample(res.text, 'keel_db_probe_duration_seconds', { pool: 'primary' })).to.be.greaterThan(0);
+  });
+
+  it('reports a failed probe as keel_db_probe_up 0', async () => {
+    const unreachable = testDatabase({
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x',
+      DB_PROBE_TIMEOUT_MS: '500',
+      DB_PROBE_WARN_MS: '100',
+    });
+    try {
+      const app = appWith(unreachable);
+      await request(app).get('/health/db');
+
+      const res = await request(app).get('/metrics');
+
+      expect(sample(res.text, 'keel_db_probe_up', { pool: 'primary' })).to.equal(0);
+    } finally {
+      await unreachable.close();
+    }
+  });
+
+  it('includes event-loop lag and process metrics', async () => {
+    const res = await request(appWith(database)).get('/metrics');
+
+    expect(res.text).to.match(/^nodejs_eventloop_lag_seconds \d/m);
+    expect(res.text).to.match(/^process_cpu_user_seconds_total \d/m);
+    expect(res.text).to.match(/^process_resident_memory_bytes \d/m);
+  });
+
+  describe('when METRICS_TOKEN is set', () => {
+    it('answers 401 problem+json with WWW-Authenticate without the bearer token, and 200 with it', async () => {
+      const app = appWith(database, { METRICS_TOKEN: TOKEN });
+
+      const missing = await request(app).get('/metrics');
+      const wrong = await request(app).get('/metrics').set('Authorization', `Bearer ${TOKEN}x`);
+      const right = await request(app).get('/metrics').set('Authorization', `Bearer ${TOKEN}`);
+
+      for (const res of [missing, wrong]) {
+        expect(res.status).to.equal(401);
+        expect(res.headers['content-type']).to.match(/^application\/problem\+json/);
+        expect(res.headers['www-authenticate']).to.match(/^Bearer/);
+        expect(res.body.code).to.equal('unauthorized');
+        expect(res.text).not.to.include(TOKEN);
+      }
+      expect(right.status).to.equal(200);
+    });
+  });
+
+  describe('in production', () => {
+    const production = { NODE_ENV: 'production', SECRET_KEY: 'f'.repeat(8) + '0123456789abcdef0123456789abcdef' };
+
+    it('is off (404) without METRICS_TOKEN', async () => {
+      const res = await request(appWith(database, production)).get('/metrics');
+
+      expect(res.status).to.equal(404);
+    });
+
+    it('is served with METRICS_TOKEN and the bearer token', async () => {
+      const res = await request(appWith(database, { ...production, METRICS_TOKEN: TOKEN }))
+        .get('/metrics')
+        .set('Authorization', `Bearer ${TOKEN}`);
+
+      expect(res.status).to.equal(200);
+    });
+  });
+});

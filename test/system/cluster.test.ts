@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import { testDatabaseUrl } from '../support/database';
+import { httpRequest } from '../support/http';
+import { spawnServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+
+const LISTENING = /"message":"listening"[^\n]*"pid":(\d+)[^\n]*"port":(\d+)/g;
+
+function listeningWorkers(output: string): { pid: number; port: number }[] {
+  return [...output.matchAll(LISTENING)].map((match) => ({ pid: Number(match[1]), port: Number(match[2]) }));
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('bin/www with WEB_CONCURRENCY=2', function () {
+  this.timeout(40_000);
+  let server: ServerProcess | undefined;
+  afterEach(async () => {
+    await server?.kill();
+    server = undefined;
+  });
+
+  function start(): ServerProcess {
+    server = spawnServer({
+      NODE_ENV: 'production',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      WEB_CONCURRENCY: '2',
+      DATABASE_URL: testDatabaseUrl(),
+      SECRET_KEY: TEST_SECRET_KEY,
+    });
+    return server;
+  }
+
+  it('starts two workers on one port, replaces a killed worker, and drains all of them on SIGTERM with exit 0', async () => {
+    const primary = start();
+    const [first, second] = await waitFor(
+      () => {
+        const workers = listeningWorkers(primary.output());
+        return workers.length >= 2 ? workers : undefined;
+      },
+      20_000,
+      'two workers listening',
+    );
+    if (!first || !second) throw new Error('unreachable');
+    expect(first.pid).to.not.equal(second.pid);
+    expect([first.pid, second.pid]).to.not.include(primary.child.pid);
+    expect(second.port).to.equal(first.port);
+
+    process.kill(first.pid, 'SIGKILL');
+    const replacement = await waitFor(
+      () => listeningWorkers(primary.output()).find((worker) => worker.pid !== first.pid && worker.pid !== second.pid),
+      20_000,
+      'a replacement worker',
+    );
+    const health = await httpRequest(first.port, '/health');
+
+    expect(primary.output()).to.match(/"message":"worker died; starting a replacement"/);
+    expect(health.status).to.equal(200);
+    expect(primary.child.exitCode, 'the primary survives a worker crash').to.equal(null);
+
+    primary.child.kill('SIGTERM');
+    const { code } = await primary.exited;
+
+    expect(code).to.equal(0);
+    const completed = primary.output().match(/"message":"shutdown complete"/g) ?? [];
+    expect(completed.length, 'two workers and the primary completed their shutdown').to.equal(3);
+    for (const pid of [second.pid, replacement.pid]) {
+      expect(() => process.kill(pid, 0), `worker ${pid} is gone`).to.throw();
+    }
+  });
+});
