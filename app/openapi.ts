@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { PoolStats, ProbeReport } from '../db';
 import { MethodNotAllowedError, NotFoundError } from './errors';
+import { MAX_URL_LENGTH } from './middleware/uri-length';
 import { databaseHealthBody, livenessBody, readinessBody } from './views/health';
 import { problemBody } from './views/problem';
 
@@ -117,6 +118,8 @@ export const OPENAPI_VERSION = '3.1.1';
 export const HEALTH_JSON = 'application/health+json';
 export const PROBLEM_JSON = 'application/problem+json';
 export const JSON_MEDIA_TYPE = 'application/json';
+/** Prometheus's text exposition format, as prom-client names it (charset aside). */
+export const METRICS_MEDIA_TYPE = 'text/plain; version=0.0.4';
 /** How long clients and shared caches may keep the document: it only changes with a deploy. */
 export const OPENAPI_CACHE_CONTROL = 'public, max-age=300';
 
@@ -160,6 +163,12 @@ const HEADERS: Readonly<Record<string, Header>> = {
     schema: { type: 'string', const: OPENAPI_CACHE_CONTROL },
     example: OPENAPI_CACHE_CONTROL,
   },
+  WwwAuthenticate: {
+    description: 'The authentication scheme the resource wants: a bearer token.',
+    required: true,
+    schema: { type: 'string', pattern: '^Bearer( |$)' },
+    example: 'Bearer realm="metrics"',
+  },
   ETag: {
     description: 'A validator for If-None-Match.',
     required: true,
@@ -182,16 +191,21 @@ const DATABASE_FAULT_CODES = ['database_unavailable', 'database_pool_exhausted',
 /** The problem codes by status, as app/middleware/error-handler.ts and app/errors.ts produce them. */
 const PROBLEM_CODES = {
   400: ['malformed_json', 'request_aborted', 'invalid_content_length', 'bad_request'],
+  401: ['unauthorized'],
   404: ['not_found'],
   405: ['method_not_allowed'],
   413: ['payload_too_large', 'too_many_parameters'],
+  414: ['uri_too_long'],
   415: ['unsupported_content_encoding', 'unsupported_charset'],
   500: ['internal_error'],
   503: ['request_timeout', ...DATABASE_FAULT_CODES],
 } as const;
 type ProblemStatus = keyof typeof PROBLEM_CODES;
 
-/** Every code a problem body may carry; invalid_body is mapped for a body-parser `verify` hook, which keel does not set. */
+/**
+ * Every code a problem body may carry. invalid_body (a body-parser `verify` hook, 403) and too_many_parameters (the
+ * urlencoded parser) are mapped by the error handler, but keel's JSON parser without a verify hook never raises them.
+ */
 const ALL_PROBLEM_CODES = [...Object.values(PROBLEM_CODES).flat(), 'invalid_body'];
 
 const number = (description: string): SchemaObject => ({ type: 'number', minimum: 0, description });
@@ -340,9 +354,11 @@ function problemSchemas(): Record<string, JsonSchema> {
       requestId: { type: 'string', pattern: REQUEST_ID_PATTERN, description: 'The X-Request-Id of the response.' },
     }),
     BadRequestProblem: byStatus(400),
+    UnauthorizedProblem: byStatus(401),
     NotFoundProblem: byStatus(404),
     MethodNotAllowedProblem: byStatus(405),
     PayloadTooLargeProblem: byStatus(413),
+    UriTooLongProblem: byStatus(414),
     UnsupportedMediaTypeProblem: byStatus(415),
     InternalErrorProblem: byStatus(500),
     ServiceUnavailableProblem: byStatus(503),
@@ -355,7 +371,7 @@ const OPENAPI_BODY_SCHEMA: SchemaObject = {
   description: 'An OpenAPI 3.1 document: this one.',
   properties: {
     openapi: { type: 'string', pattern: '^3\\.1\\.[0-9]+$' },
-    info: { type: 'object', required: ['title', 'version'] },
+    info: { type: 'object', properties: { title: { type: 'string' }, version: { type: 'string' } }, required: ['title', 'version'] },
     jsonSchemaDialect: { type: 'string' },
     servers: { type: 'array' },
     paths: { type: 'object' },
@@ -445,6 +461,25 @@ function sharedResponses(): Record<string, Response> {
         ),
       }),
     },
+    Unauthorized: {
+      description: 'The resource needs a bearer token, and the request has none or a wrong one.',
+      headers: noStoreHeaders({ 'WWW-Authenticate': headerRef('WwwAuthenticate') }),
+      content: problemContent('UnauthorizedProblem', {
+        unauthorized: problemExample('No bearer token', 401, 'unauthorized', 'This resource needs a valid bearer token.'),
+      }),
+    },
+    UriTooLong: {
+      description: `The request URL is longer than ${MAX_URL_LENGTH} characters.`,
+      headers: noStoreHeaders(),
+      content: problemContent('UriTooLongProblem', {
+        uri_too_long: problemExample(
+          'A URL over the limit',
+          414,
+          'uri_too_long',
+          `The request URL is longer than ${MAX_URL_LENGTH} characters.`,
+        ),
+      }),
+    },
     PayloadTooLarge: {
       description: 'The request body is larger than JSON_BODY_LIMIT_KB.',
       headers: noStoreHeaders(),
@@ -484,10 +519,11 @@ function sharedResponses(): Record<string, Response> {
   };
 }
 
-/** What any request can meet before or outside its route: the body parser, a bug, the request deadline. */
+/** What any request can meet before or outside its route: the URL length limit, the body parser, a bug, the request deadline. */
 const REQUEST_ERRORS: Responses = {
   '400': responseRef('BadRequest'),
   '413': responseRef('PayloadTooLarge'),
+  '414': responseRef('UriTooLong'),
   '415': responseRef('UnsupportedMediaType'),
   '500': responseRef('InternalError'),
 };
@@ -495,7 +531,11 @@ const REQUEST_ERRORS: Responses = {
 // ─── Paths ───────────────────────────────────────────────────────────────────────────────────────
 
 /** A read-only resource: GET, HEAD (the same without a body), and 405 for any other method. */
-function readOnlyPath(summary: string, get: Omit<Operation, 'tags'> & { readonly tag: string }): PathItem {
+function readOnlyPath(
+  summary: string,
+  get: Omit<Operation, 'tags'> & { readonly tag: string },
+  otherMethodResponses: Responses = {},
+): PathItem {
   const { tag, ...operation } = get;
   return {
     summary,
@@ -509,7 +549,12 @@ function readOnlyPath(summary: string, get: Omit<Operation, 'tags'> & { readonly
     },
     'x-other-methods': {
       description: 'Any other method is answered 405 with Allow: GET, HEAD (after the body parser, which may answer first).',
-      responses: { '405': responseRef('MethodNotAllowed'), ...REQUEST_ERRORS, '503': responseRef('ServiceUnavailable') },
+      responses: {
+        '405': responseRef('MethodNotAllowed'),
+        ...REQUEST_ERRORS,
+        '503': responseRef('ServiceUnavailable'),
+        ...otherMethodResponses,
+      },
     },
   };
 }
@@ -673,14 +718,63 @@ function openApiPath(version: string): PathItem {
   });
 }
 
+const METRICS_EXAMPLE = `# HELP http_request_duration_seconds HTTP request duration, by method, route template and status
+# TYPE http_request_duration_seconds histogram
+http_request_duration_seconds_bucket{le="0.005",method="GET",route="/health/ready",status="200"} 118
+http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/health/ready",status="200"} 120
+http_request_duration_seconds_sum{method="GET",route="/health/ready",status="200"} 0.214
+http_request_duration_seconds_count{method="GET",route="/health/ready",status="200"} 120
+# HELP keel_db_pool_connections Database pool connections by pool and state (size = open, available = idle, using, waiting = queued callers, max)
+# TYPE keel_db_pool_connections gauge
+keel_db_pool_connections{pool="primary",state="size"} 1
+keel_db_pool_connections{pool="primary",state="max"} 10
+# HELP keel_db_probe_up Latest database health probe result by pool: 1 pass or warn, 0 fail (absent before the first probe)
+# TYPE keel_db_probe_up gauge
+keel_db_probe_up{pool="primary"} 1
+`;
+
+function metricsPath(): PathItem {
+  const whenOff = { '404': responseRef('NotFound') };
+  return readOnlyPath(
+    'Prometheus metrics',
+    {
+      tag: 'meta',
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics',
+      description:
+        'Request durations by method, route template and status; pool and probe gauges; process and event-loop metrics. ' +
+        'On in development and test; in staging and production only with METRICS_TOKEN, and then behind that bearer token. ' +
+        'When off, the path does not exist (404).',
+      responses: {
+        '200': {
+          description: 'The metrics, in the Prometheus text format.',
+          headers: noStoreHeaders(),
+          content: {
+            [METRICS_MEDIA_TYPE]: {
+              schema: { type: 'string', minLength: 1 },
+              examples: { scrape: example('An excerpt of a scrape', METRICS_EXAMPLE) },
+            },
+          },
+        },
+        '401': responseRef('Unauthorized'),
+        ...whenOff,
+        ...REQUEST_ERRORS,
+        '503': responseRef('ServiceUnavailable'),
+      },
+    },
+    whenOff,
+  );
+}
+
 // ─── The document ────────────────────────────────────────────────────────────────────────────────
 
-const DESCRIPTION = `keel's health endpoints and error contract.
+const DESCRIPTION = `keel's health endpoints, its metrics and its error contract.
 
 - Every response carries **X-Request-Id**; every error is an RFC 9457 \`application/problem+json\` body with a stable \`code\`
   and the \`requestId\`. Health and error responses are \`Cache-Control: no-store\`.
 - A path this document does not list is answered 404 (\`x-other-paths\`); a method a path does not list, 405 with Allow
-  (\`x-other-methods\`). A request with a body may be answered 400, 413 or 415 before routing, whatever its path.
+  (\`x-other-methods\`). Whatever its path, a request may be answered 414 (a URL over ${MAX_URL_LENGTH} characters), or 400,
+  413 or 415 (its body) before routing.
 - Status values of health bodies follow the IETF health-check draft: pass, warn, fail.`;
 
 /** The OpenAPI 3.1 document of keel, with info.version = the package version. */
@@ -703,6 +797,7 @@ export function openApiDocument(version: string): OpenApiDocument {
       '/health/db': databaseHealthPath(),
       '/health/ready': readinessPath(),
       '/openapi.json': openApiPath(version),
+      '/metrics': metricsPath(),
     },
     components: {
       schemas: { ...healthSchemas(), ...problemSchemas(), OpenApiDocument: OPENAPI_BODY_SCHEMA },

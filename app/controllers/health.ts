@@ -54,6 +54,7 @@ export function healthController(deps: HealthDeps): Router {
     .get(async (_req, res) => {
       const [report, replica] = await Promise.all([deps.database.probe.check(), deps.database.replicaProbe?.check()]);
       const migrations = await migrationsIfReachable(report);
+      if (report.status === 'fail') res.set('Retry-After', '1');
       res.status(report.status === 'fail' ? 503 : 200).send(JSON.stringify(databaseHealthBody(report, migrations, replica)));
     })
     .all(methodNotAllowed(READ_METHODS));

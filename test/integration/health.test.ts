@@ -5,7 +5,7 @@ import request from 'supertest';
 import { createApp } from '../../app';
 import { readPackageInfo } from '../../config/project';
 import type { Database } from '../../db';
-import { buildTestApp, servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
+import { buildTestApp, contractChecked, servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
 import { testDatabaseUrl } from '../support/database';
 import { expectNoConnectionDetails, unreachableDatabase, unreachableDatabaseUrl } from './fixtures';
 
@@ -60,13 +60,15 @@ describe('GET /health', () => {
 
   it('never calls the database when asked for liveness', async () => {
     const check = sinon.stub<[], ReturnType<Database['probe']['check']>>().rejects(new Error('liveness must not probe'));
-    const app = createApp({
-      config: testConfig(),
-      logger: silentLogger(),
-      database: { probe: { check }, migrations: { current: sinon.stub().rejects(new Error('liveness must not read migrations')) } },
-      lifecycle: servingLifecycle(),
-      version: '9.9.9',
-    });
+    const app = contractChecked(
+      createApp({
+        config: testConfig(),
+        logger: silentLogger(),
+        database: { probe: { check }, migrations: { current: sinon.stub().rejects(new Error('liveness must not read migrations')) } },
+        lifecycle: servingLifecycle(),
+        version: '9.9.9',
+      }),
+    );
 
     const res = await request(app).get('/health');
 

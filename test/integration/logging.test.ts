@@ -5,7 +5,7 @@ import { currentRequestFields } from '../../app/request-context';
 import { createLogger, type Logger } from '../../config/logger';
 import { readPackageInfo } from '../../config/project';
 import { createDatabase, type Database } from '../../db';
-import { servingLifecycle, testConfig } from '../support/app';
+import { contractChecked, servingLifecycle, testConfig } from '../support/app';
 import { captureLog, type LogCapture } from '../support/log-capture';
 
 /** A logger as bin/www builds it (request id from the request scope), writing JSON to a capture. */
@@ -19,7 +19,9 @@ function databaseWith(logger: Logger, overrides: Record<string, string> = {}): D
 }
 
 function appWith(database: Database, logger: Logger): ReturnType<typeof createApp> {
-  return createApp({ config: testConfig(), logger, database, lifecycle: servingLifecycle(), version: readPackageInfo().version });
+  return contractChecked(
+    createApp({ config: testConfig(), logger, database, lifecycle: servingLifecycle(), version: readPackageInfo().version }),
+  );
 }
 
 describe('logging while serving a request', () => {

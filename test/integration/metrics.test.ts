@@ -4,7 +4,7 @@ import { createApp } from '../../app';
 import { createMetrics, type Metrics } from '../../app/metrics';
 import { readPackageInfo } from '../../config/project';
 import type { Database } from '../../db';
-import { servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
+import { contractChecked, servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 
@@ -20,14 +20,16 @@ function appWith(
   config: Record<string, string> = {},
   metrics: Metrics = metricsOf(database),
 ): ReturnType<typeof createApp> {
-  return createApp({
-    config: testConfig(config),
-    logger: silentLogger(),
-    database,
-    lifecycle: servingLifecycle(),
-    version: readPackageInfo().version,
-    metrics,
-  });
+  return contractChecked(
+    createApp({
+      config: testConfig(config),
+      logger: silentLogger(),
+      database,
+      lifecycle: servingLifecycle(),
+      version: readPackageInfo().version,
+      metrics,
+    }),
+  );
 }
 
 /** The value of one sample line (`name{labels} value`) in a Prometheus text body. */

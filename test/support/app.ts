@@ -4,7 +4,10 @@ import { loadConfig, type Config } from '../../config/env';
 import { createLogger, type Logger } from '../../config/logger';
 import { readPackageInfo } from '../../config/project';
 import { createDatabase, type Database } from '../../db';
+import { contractChecked } from './contract';
 import { testDatabaseUrl } from './database';
+
+export { contractChecked } from './contract';
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({ NODE_ENV: 'test', DATABASE_URL: testDatabaseUrl(), ...overrides });
@@ -25,16 +28,21 @@ export function servingLifecycle(): Lifecycle {
   return lifecycle;
 }
 
-/** The real app on a real database, as bin/www builds it, minus the listening socket. */
+/**
+ * The real app on a real database, as bin/www builds it, minus the listening socket; every response
+ * it gives is checked against the OpenAPI document (test/support/contract.ts).
+ */
 export function buildTestApp(
   database: Database,
   options: { logger?: Logger; lifecycle?: Lifecycle; config?: Record<string, string> } = {},
 ): ReturnType<typeof createApp> {
-  return createApp({
-    config: testConfig(options.config),
-    logger: options.logger ?? silentLogger(),
-    database,
-    lifecycle: options.lifecycle ?? servingLifecycle(),
-    version: readPackageInfo().version,
-  });
+  return contractChecked(
+    createApp({
+      config: testConfig(options.config),
+      logger: options.logger ?? silentLogger(),
+      database,
+      lifecycle: options.lifecycle ?? servingLifecycle(),
+      version: readPackageInfo().version,
+    }),
+  );
 }

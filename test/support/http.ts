@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { recordResponse } from './contract';
 
 export interface HttpResult {
   readonly status: number;
@@ -13,7 +14,12 @@ export function httpRequest(port: number, path: string, method = 'GET', timeoutM
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('end', () => {
+        const result = { status: res.statusCode ?? 0, headers: res.headers, body };
+        // Every answer of the real process is checked against the OpenAPI document (test/support/hooks.ts reports).
+        recordResponse({ method, path, ...result });
+        resolve(result);
+      });
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${path} within ${timeoutMs} ms`)));
