@@ -8,12 +8,13 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { createLogger } from '../config/logger';
 import { startEmbeddedDatabase } from '../db/embedded';
+import { runSequelizeCli } from '../db/migrate';
 
 export interface BenchDatabase {
   /** Where it came from, for the report: "embedded PostgreSQL 18.x" or "BENCH_DATABASE_URL". */
   readonly source: string;
   readonly serverVersion: string;
-  /** URL of the dedicated database keel is pointed at. */
+  /** URL of the dedicated database keel is pointed at, with the migrations applied. */
   readonly url: string;
   readonly name: string;
   /** Counters for the dedicated database, read on a fresh connection to another database. */
@@ -101,6 +102,14 @@ export async function openBenchDatabase(benchDatabaseUrl: string | undefined): P
     await stopServer();
     throw error;
   }
+  const url = withDatabase(adminUrl, name);
+  // As the release phase does before a deploy: the health endpoints may report migration state.
+  const migration = await runSequelizeCli('db:migrate', { PATH: process.env.PATH ?? '', NODE_ENV: 'production', DATABASE_URL: url });
+  if (migration.code !== 0) {
+    await query(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    await stopServer();
+    throw new Error(`migrating the bench database failed:\n${migration.output}`);
+  }
   // Counters are read on a fresh connection (so a fresh statistics snapshot) to the admin database,
   // never to the bench database, so reading them is not counted.
   const statsUrl = adminUrl;
@@ -124,7 +133,7 @@ export async function openBenchDatabase(benchDatabaseUrl: string | undefined): P
   return {
     source,
     serverVersion: version?.v ?? 'unknown',
-    url: withDatabase(adminUrl, name),
+    url,
     name,
     stats,
     async waitForNoBackends(timeoutMs) {

@@ -11,7 +11,7 @@ export const WWW = path.join(ROOT, 'dist', 'bin', 'www.js');
 export const BASELINE = path.join(ROOT, 'dist', 'bench', 'baseline-server.js');
 
 /** Set by the bench itself for every keel server; never passed through from the environment. */
-const SET_BY_BENCH = new Set(['NODE_ENV', 'PORT', 'DATABASE_URL', 'SECRET_KEY', 'LOG_LEVEL']);
+const SET_BY_BENCH = new Set(['NODE_ENV', 'PORT', 'DATABASE_URL', 'SECRET_KEY', 'LOG_LEVEL', 'WEB_CONCURRENCY']);
 
 /**
  * keel's own settings present in the bench's environment (e.g. DB_PROBE_CACHE_MS, DB_POOL_MAX):
@@ -41,6 +41,8 @@ export function startKeel(databaseUrl: string, extraEnv: Record<string, string> 
       DATABASE_URL: databaseUrl,
       SECRET_KEY: crypto.randomBytes(32).toString('hex'),
       LOG_LEVEL: 'info',
+      // One process, like the baseline (builds with a cluster mode would otherwise follow the platform's value).
+      WEB_CONCURRENCY: '1',
       ...passedThroughSettings(),
       ...extraEnv,
     },

@@ -111,14 +111,15 @@ function header(options: Options, database: BenchDatabase | undefined): void {
         `so throughput and latency are noisy; server CPU per request is the least affected figure`,
     );
   }
-  if (database) print(`- database: ${database.source}, PostgreSQL ${database.serverVersion}, dedicated database ${database.name}`);
+  if (database)
+    print(`- database: ${database.source}, PostgreSQL ${database.serverVersion}, dedicated database ${database.name} (migrations applied)`);
   if (!options.faults) {
     print(
       `- load: autocannon, ${options.connections} connections, ${options.warmupSeconds} s warm-up (not counted) + ${options.durationSeconds} s measured per run, loopback 127.0.0.1`,
     );
   }
   print(
-    `- keel: \`node dist/bin/www.js\`, NODE_ENV=production, LOG_LEVEL=info; settings passed through: ${passed || 'none (keel defaults)'}`,
+    `- keel: \`node dist/bin/www.js\`, NODE_ENV=production, LOG_LEVEL=info, WEB_CONCURRENCY=1; settings passed through: ${passed || 'none (keel defaults)'}`,
   );
 }
 
