@@ -18,6 +18,13 @@ export interface FaultOptions {
 
 /** "/health meanwhile": a light, steady liveness check like a platform's, not a second load. */
 export const LIVENESS_CONNECTIONS = 2;
+export const LIVENESS_INTERVAL_MS = 20;
+/**
+ * Each /health/db client sends at most one request per interval: 50 clients ask up to 500/s,
+ * well below what one keel process serves here, so the server is not saturated and /health's
+ * latency shows what the outage costs, not queueing behind a flood.
+ */
+export const DATABASE_DOWN_INTERVAL_MS = 100;
 
 export interface SilentCounts {
   readonly total: number;
@@ -67,8 +74,8 @@ async function databaseDown(
   try {
     const common = { port: server.port, durationSeconds: options.durationSeconds, timeoutSeconds: 30 };
     const [db, health] = await Promise.all([
-      runClosedLoop({ ...common, path: '/health/db', clients: options.connections }),
-      runClosedLoop({ ...common, path: '/health', clients: LIVENESS_CONNECTIONS }),
+      runClosedLoop({ ...common, path: '/health/db', clients: options.connections, intervalMs: DATABASE_DOWN_INTERVAL_MS }),
+      runClosedLoop({ ...common, path: '/health', clients: LIVENESS_CONNECTIONS, intervalMs: LIVENESS_INTERVAL_MS }),
     ]);
     return {
       scenario,

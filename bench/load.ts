@@ -97,11 +97,14 @@ export interface ClosedLoopOptions {
   readonly clients: number;
   readonly durationSeconds: number;
   readonly timeoutSeconds: number;
+  /** Each client starts at most one request per interval (a paced load that does not saturate the server). */
+  readonly intervalMs: number;
 }
 
 /**
- * K clients on a keep-alive agent, each sending its next request when the last one is answered,
- * for the duration; then every request still in flight is waited for (up to its timeout). Unlike
+ * K clients on a keep-alive agent, each sending its next request when the last one is answered
+ * and its interval has passed, for the duration; then every request still in flight is waited
+ * for (up to its timeout). Unlike
  * autocannon, which drops the requests in flight when the time is up, slow answers are all counted:
  * with the database down they are the point.
  */
@@ -147,9 +150,17 @@ export async function runClosedLoop(options: ClosedLoopOptions): Promise<LoadRes
       });
     });
 
+  const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
   await Promise.all(
-    Array.from({ length: options.clients }, async () => {
-      while (performance.now() < deadline) await one();
+    Array.from({ length: options.clients }, async (_, index) => {
+      // Spread the clients over the interval rather than firing them all at once.
+      await pause((options.intervalMs * index) / options.clients);
+      while (performance.now() < deadline) {
+        const started = performance.now();
+        await one();
+        const rest = options.intervalMs - (performance.now() - started);
+        if (rest > 0 && performance.now() + rest < deadline) await pause(rest);
+      }
     }),
   );
   agent.destroy();

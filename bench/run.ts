@@ -8,7 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { openBenchDatabase, type BenchDatabase } from './database';
-import { LIVENESS_CONNECTIONS, runDatabaseDown, runShutdown, type FaultOptions } from './faults';
+import {
+  DATABASE_DOWN_INTERVAL_MS,
+  LIVENESS_CONNECTIONS,
+  LIVENESS_INTERVAL_MS,
+  runDatabaseDown,
+  runShutdown,
+  type FaultOptions,
+} from './faults';
 import { BASELINE, passedThroughSettings, WWW } from './keel';
 import {
   baselineOf,
@@ -234,9 +241,11 @@ async function faultsMode(options: Options): Promise<void> {
   print(
     `Limit: the probe timeout ${probeTimeoutMs} ms (DB_PROBE_TIMEOUT_MS${process.env.DB_PROBE_TIMEOUT_MS ? '' : ', keel default'}) ` +
       `+ ${PROBE_MARGIN_MS} ms margin for HTTP and scheduling on this 2-core machine. Load: ${options.connections} keep-alive ` +
-      `clients on /health/db, each sending its next request when the last is answered, for ${options.durationSeconds} s; ` +
-      `requests still in flight then are waited for and counted. /health is checked meanwhile by ${LIVENESS_CONNECTIONS} ` +
-      `such clients; "fast" means p99 ≤ ${LIVENESS_P99_LIMIT_MS} ms.`,
+      `clients on /health/db, each sending its next request once the last is answered and at most one per ` +
+      `${DATABASE_DOWN_INTERVAL_MS} ms (up to ${Math.round((options.connections * 1000) / DATABASE_DOWN_INTERVAL_MS)} req/s: paced, so the ` +
+      `server is not saturated), for ${options.durationSeconds} s; requests still in flight then are waited for and counted. ` +
+      `/health is checked meanwhile by ${LIVENESS_CONNECTIONS} such clients, one request per ${LIVENESS_INTERVAL_MS} ms each; ` +
+      `"fast" means p99 ≤ ${LIVENESS_P99_LIMIT_MS} ms.`,
   );
   print();
   print('## SIGTERM in the middle of load');
