@@ -42,6 +42,11 @@ export default tseslint.config(
   { files: ['db/migrations/**', 'db/seeders/**'], rules: boundary('a migration imports nothing of ours', ['../*', '../../*']) },
   { files: ['app/**'], rules: boundary('app may import config and db, never bin', ['**/bin/**', '../bin', '../../bin']) },
   {
+    // The bench runs keel as a separate process (dist/bin/www.js): it never imports the app or bin.
+    files: ['bench/**'],
+    rules: boundary('bench may import config and db, never app or bin', ['**/app/**', '**/bin/**', '../app', '../bin']),
+  },
+  {
     // Only bin and config read the environment or install process-wide handlers.
     files: ['app/**', 'db/**'],
     rules: {

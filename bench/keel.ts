@@ -1,0 +1,75 @@
+// Starting the compiled keel server (dist/bin/www.js) and the baseline as the bench needs them.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { projectRoot } from '../config/project';
+import { startServer, type ServerProcess } from './server-process';
+
+export const ROOT = projectRoot();
+export const WWW = path.join(ROOT, 'dist', 'bin', 'www.js');
+export const BASELINE = path.join(ROOT, 'dist', 'bench', 'baseline-server.js');
+
+/** Set by the bench itself for every keel server; never passed through from the environment. */
+const SET_BY_BENCH = new Set(['NODE_ENV', 'PORT', 'DATABASE_URL', 'SECRET_KEY', 'LOG_LEVEL', 'WEB_CONCURRENCY']);
+
+/**
+ * keel's own settings present in the bench's environment (e.g. DB_PROBE_CACHE_MS, DB_POOL_MAX):
+ * every variable .env.example documents, so variables added to keel later are passed too.
+ */
+export function passedThroughSettings(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  let documented: string[] = [];
+  try {
+    const example = fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8');
+    documented = [...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1] as string);
+  } catch {
+    // No .env.example: nothing is passed through.
+  }
+  const names = documented.filter((name) => !SET_BY_BENCH.has(name) && !name.startsWith('EMBEDDED_'));
+  return Object.fromEntries(names.filter((name) => env[name]).map((name) => [name, env[name] as string]));
+}
+
+/** A keel server in production mode on an OS-chosen port, pointed at databaseUrl. */
+export function startKeel(databaseUrl: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
+  return startServer({
+    name: 'keel',
+    script: WWW,
+    cwd: ROOT,
+    env: {
+      NODE_ENV: 'production',
+      PORT: '0',
+      DATABASE_URL: databaseUrl,
+      SECRET_KEY: crypto.randomBytes(32).toString('hex'),
+      LOG_LEVEL: 'info',
+      // One process, like the baseline (builds with a cluster mode would otherwise follow the platform's value).
+      WEB_CONCURRENCY: '1',
+      ...passedThroughSettings(),
+      ...extraEnv,
+    },
+  });
+}
+
+export function startBaseline(): Promise<ServerProcess> {
+  return startServer({ name: 'baseline', script: BASELINE, cwd: ROOT, env: { PORT: '0' } });
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** One GET on a fresh connection to 127.0.0.1. */
+export function get(port: number, urlPath: string, timeoutMs = 10_000): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${urlPath} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,380 @@
+// Markdown for the results: the measurements, the ratios to the baseline and each target's PASS/MISS.
+import type { LoadResult, ShutdownLoadResult, Tally } from './load';
+
+export interface SqlCount {
+  /** Transactions (= statements outside explicit transactions) in the bench database. */
+  readonly transactions: number;
+  /** Sessions opened to the bench database (PostgreSQL 14+). */
+  readonly sessions: number | undefined;
+  /** Every request the server answered while counted: checks, warm-up and the measured run. */
+  readonly requests: number;
+  /** How long the server was under load (warm-up + measured), ms. */
+  readonly loadMs: number;
+  /** The statements left once each session's two (its startup and keel's session setup) are taken away. */
+  readonly probeStatements: number | undefined;
+  /** Probe windows under load, plus one for the ping bin/www makes at boot. */
+  readonly windows: number;
+}
+
+export interface EndpointRun {
+  readonly label: string;
+  readonly role: 'baseline' | 'keel';
+  readonly path: string;
+  /** Undefined when the endpoint was measured; otherwise why not ("not served (404)"). */
+  readonly notServed?: string;
+  readonly load?: LoadResult;
+  readonly serverCpuMicrosPerRequest?: number;
+  /** Server CPU time over the measured run's wall time: 1.0 is one core fully busy. */
+  readonly serverCpuShare?: number;
+  readonly sql?: SqlCount;
+}
+
+export interface Targets {
+  readonly healthThroughput: number;
+  readonly dbThroughput: number;
+  readonly p99Ratio: number;
+  readonly probeStatementsPerWindow: number;
+}
+
+export const TARGETS: Targets = { healthThroughput: 0.9, dbThroughput: 0.85, p99Ratio: 1.2, probeStatementsPerWindow: 1 };
+
+const dash = '–';
+const fixed = (value: number | undefined, digits: number): string =>
+  value === undefined || !Number.isFinite(value) ? dash : value.toFixed(digits);
+const whole = (value: number | undefined): string =>
+  value === undefined || !Number.isFinite(value) ? dash : Math.round(value).toLocaleString('en-US');
+const percent = (share: number | undefined): string => (share === undefined ? dash : `${Math.round(share * 100)}%`);
+const verdict = (ok: boolean): string => (ok ? 'PASS' : 'MISS');
+
+export function table(headers: readonly string[], rows: readonly (readonly string[])[], rightAligned: readonly number[] = []): string {
+  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    `| ${cells.map((cell, i) => (rightAligned.includes(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0))).join(' | ')} |`;
+  const rule = `|${widths.map((width, i) => (rightAligned.includes(i) ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`;
+  return [line(headers), rule, ...rows.map(line)].join('\n');
+}
+
+const errorText = (load: LoadResult): string => {
+  const codes = Object.entries(load.errorCodes).map(([code, count]) => `${code}×${count}`);
+  return codes.length ? `${load.errors} (${codes.join(', ')})` : String(load.errors);
+};
+
+const non2xxText = (load: LoadResult): string => {
+  const codes = Object.entries(load.statusCodes)
+    .filter(([code]) => !code.startsWith('2'))
+    .map(([code, count]) => `${code}×${count}`);
+  return codes.length ? `${load.non2xx} (${codes.join(', ')})` : String(load.non2xx);
+};
+
+function sqlPerRequest(sql: SqlCount | undefined): string {
+  if (!sql) return dash;
+  return sql.requests ? (sql.transactions / sql.requests).toFixed(3) : dash;
+}
+
+export function resultsTable(runs: readonly EndpointRun[]): string {
+  const headers = [
+    'endpoint',
+    'req/s',
+    'p50 ms',
+    'p97.5 ms',
+    'p99 ms',
+    'non-2xx',
+    'errors',
+    'server CPU µs/req',
+    'server CPU',
+    'client CPU',
+    'SQL/req',
+  ];
+  const rows = runs.map((run) => {
+    if (!run.load) return [run.label, run.notServed ?? 'not measured', '', '', '', '', '', '', '', '', ''];
+    const { load } = run;
+    return [
+      run.label,
+      whole(load.requestsPerSecond),
+      fixed(load.latencyMs.p50, 2),
+      fixed(load.latencyMs.p97_5, 2),
+      fixed(load.latencyMs.p99, 2),
+      non2xxText(load),
+      errorText(load),
+      fixed(run.serverCpuMicrosPerRequest, 1),
+      percent(run.serverCpuShare),
+      percent(load.clientCpuShare),
+      run.role === 'baseline' ? 'n/a' : sqlPerRequest(run.sql),
+    ];
+  });
+  return table(headers, rows, [1, 2, 3, 4, 7, 8, 9, 10]);
+}
+
+export function sqlSection(runs: readonly EndpointRun[], probeWindowMs: number): string {
+  const rows = runs
+    .filter((run) => run.sql)
+    .map((run) => {
+      const sql = run.sql as SqlCount;
+      return [
+        run.label,
+        whole(sql.requests),
+        whole(sql.transactions),
+        sql.sessions === undefined ? dash : whole(sql.sessions),
+        sql.probeStatements === undefined ? dash : whole(sql.probeStatements),
+        `${sql.windows} (${fixed(sql.loadMs / 1000, 1)} s / ${probeWindowMs} ms + boot)`,
+        sql.probeStatements === undefined ? dash : fixed(sql.probeStatements / sql.windows, 2),
+      ];
+    });
+  return table(
+    ['server', 'requests answered', 'statements', 'sessions', 'probe statements', 'probe windows', 'probe stmts / window'],
+    rows,
+    [1, 2, 3, 4, 6],
+  );
+}
+
+export interface Baseline {
+  readonly requestsPerSecond: number;
+  readonly p99Ms: number;
+  readonly cpuMicrosPerRequest: number;
+  /** Which baseline runs it is the mean of, e.g. "runs 1 and 2". */
+  readonly runs: string;
+}
+
+const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
+
+function meanOf(baselines: readonly EndpointRun[]): Baseline | undefined {
+  const measured = baselines.filter((run) => run.load);
+  const loads = measured.map((run) => run.load as LoadResult);
+  if (!loads.length) return undefined;
+  const numbers = baselines.map((run) => /run (\d+)/.exec(run.label)?.[1] ?? '?');
+  return {
+    requestsPerSecond: mean(loads.map((load) => load.requestsPerSecond)),
+    p99Ms: mean(loads.map((load) => load.latencyMs.p99)),
+    cpuMicrosPerRequest: mean(measured.map((run) => run.serverCpuMicrosPerRequest ?? Number.NaN)),
+    runs: numbers.length === 1 ? `run ${numbers[0]}` : `runs ${numbers.join(' and ')}`,
+  };
+}
+
+/** The mean of every baseline run. */
+export function baselineOf(runs: readonly EndpointRun[]): Baseline | undefined {
+  return meanOf(runs.filter((run) => run.role === 'baseline'));
+}
+
+/** The mean of the baseline runs measured just before and just after the given run. */
+export function adjacentBaseline(runs: readonly EndpointRun[], run: EndpointRun): Baseline | undefined {
+  const index = runs.indexOf(run);
+  const before = runs
+    .slice(0, index)
+    .reverse()
+    .find((other) => other.role === 'baseline' && other.load);
+  const after = runs.slice(index + 1).find((other) => other.role === 'baseline' && other.load);
+  return meanOf([before, after].filter((other): other is EndpointRun => !!other));
+}
+
+export interface TargetCheck {
+  readonly target: string;
+  readonly measured: string;
+  readonly pass: boolean;
+}
+
+/** The issue's targets, each keel endpoint against the baseline runs adjacent to it. */
+export function checkTargets(runs: readonly EndpointRun[], targets: Targets = TARGETS): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const measured = (path: string): { run: EndpointRun; load: LoadResult; baseline: Baseline } | undefined => {
+    const run = runs.find((other) => other.role === 'keel' && other.path === path);
+    const baseline = run && adjacentBaseline(runs, run);
+    return run?.load && baseline ? { run, load: run.load, baseline } : undefined;
+  };
+  const throughput = (path: string, min: number): void => {
+    const found = measured(path);
+    if (!found) return;
+    const { load, baseline } = found;
+    const ratio = load.requestsPerSecond / baseline.requestsPerSecond;
+    checks.push({
+      target: `${path} throughput ≥ ${min}× baseline`,
+      measured: `${ratio.toFixed(2)}× (${whole(load.requestsPerSecond)} vs ${whole(baseline.requestsPerSecond)} req/s, baseline ${baseline.runs})`,
+      pass: ratio >= min && load.non2xx === 0 && load.errors === 0,
+    });
+  };
+  const p99 = (path: string): void => {
+    const found = measured(path);
+    if (!found) return;
+    const { load, baseline } = found;
+    const ratio = load.latencyMs.p99 / baseline.p99Ms;
+    checks.push({
+      target: `${path} p99 ≤ ${targets.p99Ratio}× baseline p99`,
+      measured: `${ratio.toFixed(2)}× (${fixed(load.latencyMs.p99, 2)} vs ${fixed(baseline.p99Ms, 2)} ms, baseline ${baseline.runs})`,
+      pass: ratio <= targets.p99Ratio,
+    });
+  };
+  throughput('/health', targets.healthThroughput);
+  p99('/health');
+  throughput('/health/db', targets.dbThroughput);
+  const db = measured('/health/db');
+  if (db?.run.sql) {
+    const { probeStatements, windows } = db.run.sql;
+    checks.push({
+      target: `/health/db ≤ ${targets.probeStatementsPerWindow} probe statement per probe window`,
+      measured: probeStatements === undefined ? 'unknown (no sessions counter)' : `${probeStatements} in ${windows} windows`,
+      pass: probeStatements !== undefined && probeStatements <= windows * targets.probeStatementsPerWindow,
+    });
+  }
+  p99('/health/db');
+  p99('/health/ready');
+  return checks;
+}
+
+export function targetsTable(checks: readonly TargetCheck[]): string {
+  return table(
+    ['target', 'measured', 'result'],
+    checks.map((check) => [check.target, check.measured, verdict(check.pass)]),
+  );
+}
+
+export function ratiosTable(runs: readonly EndpointRun[]): string {
+  const rows = runs
+    .filter((run) => run.role === 'keel')
+    .map((run) => {
+      const baseline = adjacentBaseline(runs, run);
+      if (!run.load || !baseline) return [run.label, run.notServed ?? dash, dash, dash, dash];
+      return [
+        run.label,
+        baseline.runs,
+        `${(run.load.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}×`,
+        `${(run.load.latencyMs.p99 / baseline.p99Ms).toFixed(2)}×`,
+        `${((run.serverCpuMicrosPerRequest ?? Number.NaN) / baseline.cpuMicrosPerRequest).toFixed(2)}×`,
+      ];
+    });
+  return table(
+    ['endpoint', 'against baseline', 'throughput / baseline', 'p99 / baseline', 'server CPU per request / baseline'],
+    rows,
+    [2, 3, 4],
+  );
+}
+
+// ---- faults mode -------------------------------------------------------------------------------
+
+export interface DatabaseDownResult {
+  readonly scenario: string;
+  readonly db: LoadResult;
+  readonly health: LoadResult;
+  readonly limitMs: number;
+  /** Connections the silent database accepted (total, most open at once, open at the end), when it was the silent one. */
+  readonly silentAccepted?: { readonly total: number; readonly maxOpen: number; readonly openAtEnd: number };
+}
+
+export function databaseDownTable(results: readonly DatabaseDownResult[]): string {
+  const rows = results.flatMap((result) => [
+    [
+      `${result.scenario}: /health/db`,
+      whole(result.db.requestsPerSecond),
+      fixed(result.db.latencyMs.p50, 1),
+      fixed(result.db.latencyMs.p99, 1),
+      fixed(result.db.latencyMs.max, 1),
+      non2xxText(result.db),
+      errorText(result.db),
+    ],
+    [
+      `${result.scenario}: /health meanwhile`,
+      whole(result.health.requestsPerSecond),
+      fixed(result.health.latencyMs.p50, 2),
+      fixed(result.health.latencyMs.p99, 2),
+      fixed(result.health.latencyMs.max, 2),
+      non2xxText(result.health),
+      errorText(result.health),
+    ],
+  ]);
+  return table(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'non-2xx', 'errors'], rows, [1, 2, 3, 4]);
+}
+
+export function databaseDownChecks(results: readonly DatabaseDownResult[], healthP99LimitMs: number): TargetCheck[] {
+  return results.flatMap((result) => [
+    {
+      target: `${result.scenario}: /health/db p99 ≤ ${result.limitMs} ms (probe timeout + margin)`,
+      measured: `${fixed(result.db.latencyMs.p99, 1)} ms`,
+      pass: result.db.responses > 0 && result.db.latencyMs.p99 <= result.limitMs && result.db.errors === 0,
+    },
+    {
+      target: `${result.scenario}: /health/db answers 503 (not 200, not a hang)`,
+      measured: Object.entries(result.db.statusCodes)
+        .map(([code, count]) => `${code}×${count}`)
+        .join(', '),
+      pass: result.db.responses > 0 && (result.db.statusCodes['503'] ?? 0) === result.db.responses,
+    },
+    {
+      target: `${result.scenario}: /health stays 200, p99 ≤ ${healthP99LimitMs} ms`,
+      measured: `${result.health.non2xx} non-2xx, ${result.health.errors} errors, p99 ${fixed(result.health.latencyMs.p99, 2)} ms`,
+      pass:
+        result.health.responses > 0 &&
+        result.health.non2xx === 0 &&
+        result.health.errors === 0 &&
+        result.health.latencyMs.p99 <= healthP99LimitMs,
+    },
+  ]);
+}
+
+export interface ShutdownResult {
+  readonly path: string;
+  readonly clients: number;
+  readonly load: ShutdownLoadResult;
+  readonly exit: { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly afterMs: number } | undefined;
+  readonly logSaysComplete: boolean;
+  readonly logSaysDeadline: boolean;
+}
+
+const tallyText = (tally: Tally): string[] => [
+  whole(tally.ok),
+  tally.non2xx
+    ? `${tally.non2xx} (${Object.entries(tally.statuses)
+        .map(([code, count]) => `${code}×${count}`)
+        .join(', ')})`
+    : '0',
+  whole(tally.refused),
+  tally.failed
+    ? `${tally.failed} (${Object.entries(tally.failedCodes)
+        .map(([code, count]) => `${code}×${count}`)
+        .join(', ')})`
+    : '0',
+];
+
+export function shutdownTable(results: readonly ShutdownResult[]): string {
+  const rows = results.flatMap((result) => [
+    [`${result.path}, before SIGTERM`, ...tallyText(result.load.beforeSignal), '', '', ''],
+    [
+      `${result.path}, after SIGTERM`,
+      ...tallyText(result.load.afterSignal),
+      fixed(result.load.maxLatencyAfterSignalMs, 1),
+      result.exit ? fixed(result.exit.afterMs, 0) : 'did not exit',
+      result.exit ? `${result.exit.code ?? result.exit.signal}` : dash,
+    ],
+  ]);
+  return table(
+    [
+      'load (K clients, keep-alive)',
+      '2xx',
+      'non-2xx',
+      'refused (listener closed)',
+      'failed',
+      'max latency ms',
+      'SIGTERM→exit ms',
+      'exit code',
+    ],
+    rows,
+    [1, 5, 6],
+  );
+}
+
+export function shutdownChecks(results: readonly ShutdownResult[], shutdownTimeoutMs: number): TargetCheck[] {
+  return results.flatMap((result) => {
+    const failed = result.load.beforeSignal.failed + result.load.afterSignal.failed + result.load.abandoned;
+    return [
+      {
+        target: `SIGTERM under load on ${result.path}: 0 failed requests`,
+        measured: `${failed} failed${result.load.abandoned ? ` (${result.load.abandoned} unanswered at the cap)` : ''}`,
+        pass: failed === 0,
+      },
+      {
+        target: `SIGTERM under load on ${result.path}: exit 0 before the shutdown deadline (${shutdownTimeoutMs} ms)`,
+        measured: result.exit
+          ? `exit ${result.exit.code ?? result.exit.signal} after ${fixed(result.exit.afterMs, 0)} ms${result.logSaysDeadline ? ' (log: deadline passed)' : ''}`
+          : 'did not exit',
+        pass: !!result.exit && result.exit.code === 0 && result.exit.afterMs < shutdownTimeoutMs && !result.logSaysDeadline,
+      },
+    ];
+  });
+}

