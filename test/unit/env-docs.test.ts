@@ -30,7 +30,9 @@ describe('the documented configuration', () => {
 
   it('gives every schema variable a description that states its rule', () => {
     for (const [name, spec] of Object.entries(envSpec)) {
-      expect((spec as { desc?: string }).desc, name).to.be.a('string').with.length.greaterThan(10);
+      expect((spec as { desc?: string }).desc, name)
+        .to.be.a('string')
+        .with.length.greaterThan(10);
     }
   });
 });
