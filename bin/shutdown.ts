@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { Lifecycle } from '../app/lifecycle';
 import type { Logger } from '../config/logger';
 
@@ -16,23 +16,46 @@ export interface ShutdownDeps {
   readonly exit: (code: number) => void;
 }
 
+interface SocketState {
+  /** Requests on this socket not yet answered. */
+  busy: number;
+  /** When it last finished a response (or connected). */
+  idleSince: number;
+}
+
 /**
- * Tracks sockets and in-flight responses from the start, so that shutdown can tell idle
- * keep-alive connections (closed at once) from busy ones (closed after their response).
+ * Tracks every socket (busy or idle since when) and every in-flight response from the start, so
+ * that shutdown can close idle keep-alive connections without racing a request already on its way.
  */
-function trackConnections(server: http.Server): { sockets: Set<Socket>; responses: Set<http.ServerResponse> } {
-  const sockets = new Set<Socket>();
+function trackConnections(server: http.Server): { sockets: Map<Socket, SocketState>; responses: Set<http.ServerResponse> } {
+  const sockets = new Map<Socket, SocketState>();
   const responses = new Set<http.ServerResponse>();
   server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
+    sockets.set(socket, { busy: 0, idleSince: Date.now() });
     socket.once('close', () => sockets.delete(socket));
   });
-  server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => {
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const state = sockets.get(req.socket);
+    if (state) state.busy += 1;
     responses.add(res);
-    res.once('close', () => responses.delete(res));
+    res.once('close', () => {
+      responses.delete(res);
+      if (state) {
+        state.busy -= 1;
+        state.idleSince = Date.now();
+      }
+    });
   });
   return { sockets, responses };
 }
+
+/**
+ * A keep-alive socket is closed once it has been idle this long. Closing it the moment its
+ * response ends (what http.Server#close does) resets the request a client may already have sent
+ * on it; any request sent within this grace is answered, with Connection: close.
+ */
+const IDLE_GRACE_MS = 250;
+const SWEEP_EVERY_MS = 50;
 
 /**
  * Graceful shutdown, idempotent: readiness fails at once, then (after the optional drain delay)
@@ -62,15 +85,23 @@ export function createShutdown(deps: ShutdownDeps): (signal: NodeJS.Signals) => 
     deps.exit(0);
   };
 
-  const stopAccepting = (): void => {
-    server.close(() => void finish());
-    // A busy keep-alive connection must not be reused after its response: ask the client to
-    // close it, then close it ourselves once it is idle.
-    for (const res of open.responses) {
-      if (!res.headersSent) res.setHeader('Connection', 'close');
-      res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
+  const closeIdleSockets = (): void => {
+    const now = Date.now();
+    for (const [socket, state] of open.sockets) {
+      if (state.busy === 0 && now - state.idleSince >= IDLE_GRACE_MS) socket.destroy();
     }
-    server.closeIdleConnections();
+  };
+
+  const stopAccepting = (): void => {
+    // net.Server#close, not http.Server#close: stop accepting and wait for the connections to
+    // end, without http's immediate sweep of "idle" sockets, which can hold a request not yet
+    // parsed. Idle sockets are closed here, after a short grace.
+    net.Server.prototype.close.call(server, () => void finish());
+    // Responses not yet started ask the client to close their connection (later requests get the
+    // same header from the draining middleware).
+    for (const res of open.responses) if (!res.headersSent) res.setHeader('Connection', 'close');
+    closeIdleSockets();
+    setInterval(closeIdleSockets, SWEEP_EVERY_MS).unref();
   };
 
   return (signal) => {

@@ -70,9 +70,9 @@ export function sendProblem(error: unknown, req: Request, res: Response, fallbac
   // Locals are set by the request-id middleware; an error raised before it still gets answered.
   const log = res.locals.log ?? fallbackLogger;
   const requestId = res.locals.requestId ?? 'unknown';
-  if (mapped.unexpected) log.error('request failed', { error, method: req.method });
-  else if (mapped.status >= 500) log.warn('request failed: dependency unavailable', { code: mapped.code, error: String(error) });
-  else log.debug('request rejected', { status: mapped.status, code: mapped.code });
+  if (mapped.unexpected) log.error('request failed', { requestId, error, method: req.method });
+  else if (mapped.status >= 500) log.warn('request failed: dependency unavailable', { requestId, code: mapped.code, error: String(error) });
+  else if (log.isDebugEnabled()) log.debug('request rejected', { requestId, status: mapped.status, code: mapped.code });
 
   res.status(mapped.status);
   res.set({ ...mapped.headers, 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store' });
@@ -84,12 +84,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.writableEnded) {
       // Already answered (e.g. by the request deadline): what the handler did afterwards is moot.
-      (res.locals.log ?? logger).debug('error after the response was sent', { error: String(error) });
+      (res.locals.log ?? logger).debug('error after the response was sent', { requestId: res.locals.requestId, error: String(error) });
       return;
     }
     if (res.headersSent) {
       // Too late for a problem body mid-stream: let Express abort the connection.
-      (res.locals.log ?? logger).error('request failed after headers were sent', { error, method: req.method });
+      (res.locals.log ?? logger).error('request failed after headers were sent', {
+        requestId: res.locals.requestId,
+        error,
+        method: req.method,
+      });
       next(error);
       return;
     }

@@ -8,7 +8,7 @@ declare global {
   namespace Express {
     interface Locals {
       requestId: string;
-      /** The service logger with this request's id on every line. */
+      /** The service logger. Lines written in the request's async context carry its id by themselves. */
       log: Logger;
     }
   }
@@ -24,7 +24,9 @@ export function requestId(logger: Logger): RequestHandler {
     const incoming = req.get(REQUEST_ID_HEADER);
     const id = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.locals.requestId = id;
-    res.locals.log = logger.child({ requestId: id });
+    // Not a child logger per request: the request scope below adds the id to lines written while
+    // serving, and lines written from event callbacks (the access log) pass it explicitly.
+    res.locals.log = logger;
     res.setHeader(REQUEST_ID_HEADER, id);
     runInRequestScope({ requestId: id }, next);
   };

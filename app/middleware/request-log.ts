@@ -19,7 +19,12 @@ export function requestLog(): RequestHandler {
     const write = (): void => {
       if (logged) return;
       logged = true;
-      res.locals.log.log(level ?? (res.statusCode >= 500 ? 'warn' : 'info'), 'request', {
+      const log = res.locals.log;
+      const lineLevel = level ?? (res.statusCode >= 500 ? 'warn' : 'info');
+      // Health pings log at debug, usually disabled: skip building and formatting the line.
+      if (!log.isLevelEnabled(lineLevel)) return;
+      log.log(lineLevel, 'request', {
+        requestId: res.locals.requestId,
         method: req.method,
         route: routeTemplate(req, res),
         ip: req.ip,
