@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import type { DatabaseProbe, MigrationMonitor, MigrationState, ProbeReport } from '../../db';
 import type { Lifecycle } from '../lifecycle';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
@@ -26,6 +26,16 @@ export interface HealthDeps {
 const READ_METHODS = ['GET', 'HEAD'] as const;
 
 /**
+ * Writes a health body without res.send: an ETag (a hash of every body) is useless on a
+ * no-store response that load balancers fetch every few seconds. Node sets Content-Length and
+ * drops the body for HEAD.
+ */
+function sendHealth(res: Response, status: number, body: object): void {
+  res.statusCode = status;
+  res.end(JSON.stringify(body));
+}
+
+/**
  * /health is liveness and never touches the database; /health/db reports the database through
  * the shared probe; /health/ready says whether a load balancer should route traffic here.
  */
@@ -45,7 +55,7 @@ export function healthController(deps: HealthDeps): Router {
   router
     .route('/')
     .get((_req, res) => {
-      res.send(JSON.stringify(livenessBody({ version: deps.version, uptimeSeconds: uptime(), now: now() })));
+      sendHealth(res, 200, livenessBody({ version: deps.version, uptimeSeconds: uptime(), now: now() }));
     })
     .all(methodNotAllowed(READ_METHODS));
 
@@ -55,7 +65,7 @@ export function healthController(deps: HealthDeps): Router {
       const [report, replica] = await Promise.all([deps.database.probe.check(), deps.database.replicaProbe?.check()]);
       const migrations = await migrationsIfReachable(report);
       if (report.status === 'fail') res.set('Retry-After', '1');
-      res.status(report.status === 'fail' ? 503 : 200).send(JSON.stringify(databaseHealthBody(report, migrations, replica)));
+      sendHealth(res, report.status === 'fail' ? 503 : 200, databaseHealthBody(report, migrations, replica));
     })
     .all(methodNotAllowed(READ_METHODS));
 
@@ -76,7 +86,7 @@ export function healthController(deps: HealthDeps): Router {
         ...(migrations ? { migrations } : {}),
       });
       if (body.status === 'fail') res.set('Retry-After', '1');
-      res.status(body.status === 'fail' ? 503 : 200).send(JSON.stringify(body));
+      sendHealth(res, body.status === 'fail' ? 503 : 200, body);
     })
     .all(methodNotAllowed(READ_METHODS));
 

@@ -14,9 +14,8 @@ export function requestDeadline(deadlineMs: number, logger: Logger): RequestHand
       if (res.headersSent) return;
       sendProblem(new ServiceUnavailableError('request_timeout', 'The request took too long and was abandoned.'), req, res, logger);
     }, deadlineMs);
-    const clear = (): void => clearTimeout(timer);
-    res.on('finish', clear);
-    res.on('close', clear);
+    // 'close' follows 'finish' for a completed response and also fires for an aborted one.
+    res.once('close', () => clearTimeout(timer));
     next();
   };
 }

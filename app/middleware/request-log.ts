@@ -8,17 +8,15 @@ const isPing = (path: string): boolean => path === '/health' || path.startsWith(
 /**
  * One access-log line per request, written when the response is finished or the client went away:
  * method, route template (never the raw URL, which may carry ids or tokens), status, duration;
- * the request id comes with the request's logger.
+ * and the request id.
  */
 export function requestLog(): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
     // Read now: routers rewrite req.path while they handle the request.
     const level = isPing(req.path) ? 'debug' : undefined;
-    let logged = false;
-    const write = (): void => {
-      if (logged) return;
-      logged = true;
+    // 'close' follows 'finish' for a completed response and also fires for an aborted one.
+    res.once('close', () => {
       const log = res.locals.log;
       const lineLevel = level ?? (res.statusCode >= 500 ? 'warn' : 'info');
       // Health pings log at debug, usually disabled: skip building and formatting the line.
@@ -32,9 +30,7 @@ export function requestLog(): RequestHandler {
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         completed: res.writableFinished,
       });
-    };
-    res.on('finish', write);
-    res.on('close', write);
+    });
     next();
   };
 }
