@@ -10,6 +10,7 @@ import { metricsController } from './controllers/metrics';
 import { openApiController } from './controllers/openapi';
 import type { Lifecycle } from './lifecycle';
 import type { Metrics } from './metrics';
+import { jsonBody } from './middleware/body-limit';
 import { requestDeadline } from './middleware/deadline';
 import { closeConnectionsWhileDraining } from './middleware/draining';
 import { errorHandler } from './middleware/error-handler';
@@ -48,7 +49,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(limitUrlLength());
   app.use(closeConnectionsWhileDraining(deps.lifecycle));
   app.use(requestDeadline(deps.config.http.requestDeadlineMs, deps.logger));
-  app.use(express.json({ limit: deps.config.http.jsonBodyLimitBytes }));
+  app.use(jsonBody(deps.config.http.jsonBodyLimitBytes));
 
   app.use(
     '/health',

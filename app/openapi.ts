@@ -194,6 +194,7 @@ const PROBLEM_CODES = {
   401: ['unauthorized'],
   404: ['not_found'],
   405: ['method_not_allowed'],
+  408: ['request_body_timeout'],
   413: ['payload_too_large', 'too_many_parameters'],
   414: ['uri_too_long'],
   415: ['unsupported_content_encoding', 'unsupported_charset'],
@@ -357,6 +358,7 @@ function problemSchemas(): Record<string, JsonSchema> {
     UnauthorizedProblem: byStatus(401),
     NotFoundProblem: byStatus(404),
     MethodNotAllowedProblem: byStatus(405),
+    RequestTimeoutProblem: byStatus(408),
     PayloadTooLargeProblem: byStatus(413),
     UriTooLongProblem: byStatus(414),
     UnsupportedMediaTypeProblem: byStatus(415),
@@ -480,6 +482,18 @@ function sharedResponses(): Record<string, Response> {
         ),
       }),
     },
+    RequestTimeout: {
+      description: 'The request body was still arriving at REQUEST_DEADLINE_MS (a stalled or trickled upload). The connection is closed.',
+      headers: noStoreHeaders(),
+      content: problemContent('RequestTimeoutProblem', {
+        request_body_timeout: problemExample(
+          'A body that stopped arriving',
+          408,
+          'request_body_timeout',
+          'The request body was not received in time.',
+        ),
+      }),
+    },
     PayloadTooLarge: {
       description: 'The request body is larger than JSON_BODY_LIMIT_KB.',
       headers: noStoreHeaders(),
@@ -522,6 +536,7 @@ function sharedResponses(): Record<string, Response> {
 /** What any request can meet before or outside its route: the URL length limit, the body parser, a bug, the request deadline. */
 const REQUEST_ERRORS: Responses = {
   '400': responseRef('BadRequest'),
+  '408': responseRef('RequestTimeout'),
   '413': responseRef('PayloadTooLarge'),
   '414': responseRef('UriTooLong'),
   '415': responseRef('UnsupportedMediaType'),

@@ -196,6 +196,9 @@ function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
 
 function describeError(name: string, error: Error): string {
   if (error instanceof EnvMissingError) return `${name}: is required (${error.message})`;
+  // envalid's own message for a value outside the choices quotes the value: state the rule only.
+  const choices = (envSpec as Record<string, { choices?: readonly string[] }>)[name]?.choices;
+  if (choices) return `${name}: must be one of ${choices.join(', ')}`;
   return `${name}: ${error.message}`;
 }
 

@@ -22,6 +22,14 @@ const postgresUrl = makeValidator((input) => {
   if (url.pathname.length <= 1) {
     throw new Error('must name a database in its path');
   }
+  // config/database.js decodes these parts; a stray % would otherwise stop boot with a bare "URI malformed".
+  for (const part of [url.username, url.password, url.pathname]) {
+    try {
+      decodeURIComponent(part);
+    } catch {
+      throw new Error('must percent-encode special characters in the user, password and database (% as %25)');
+    }
+  }
   return input;
 });
 

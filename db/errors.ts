@@ -11,6 +11,8 @@ export interface DatabaseFault {
 const UNAVAILABLE_SQLSTATES = /^(08|53|57P0[1-3])/;
 const QUERY_CANCELED = '57014';
 const CONNECTION_LOST = /Connection terminated|ECONNRESET|EPIPE|ETIMEDOUT|not queryable/i;
+// pg's own message when its query_timeout (the client-side backstop, db/index.ts) gives up on the server.
+const CLIENT_QUERY_TIMEOUT = 'Query read timeout';
 
 function sqlState(error: BaseError): string | undefined {
   const parent = (error as { parent?: { code?: unknown } }).parent;
@@ -30,7 +32,9 @@ export function classifyDatabaseFault(error: unknown): DatabaseFault | undefined
   }
   if (error instanceof DatabaseError) {
     const state = sqlState(error);
-    if (state === QUERY_CANCELED) return { code: 'database_timeout', detail: 'The database did not answer in time.' };
+    if (state === QUERY_CANCELED || error.message === CLIENT_QUERY_TIMEOUT) {
+      return { code: 'database_timeout', detail: 'The database did not answer in time.' };
+    }
     if ((state && UNAVAILABLE_SQLSTATES.test(state)) || CONNECTION_LOST.test(error.message)) {
       return { code: 'database_unavailable', detail: 'The database cannot be reached.' };
     }

@@ -7,7 +7,7 @@ import type { Logger } from '../config/logger';
 import { projectRoot } from '../config/project';
 import { installTransactionContext } from './context';
 import { createMigrationMonitor, type MigrationMonitor } from './migration-state';
-import { poolAccess, readPoolStats, type AcquireOptions, type PoolStats } from './pool';
+import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type AcquireOptions, type PoolStats } from './pool';
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
 import { runUnitOfWork, type RequestContext } from './unit-of-work';
 
@@ -45,9 +45,18 @@ export interface Database {
 /** The subset of a pg Client the connection hooks use. */
 interface PgConnection {
   query(config: { text: string; values: unknown[]; query_timeout: number }): Promise<unknown>;
+  on(event: 'error', listener: (error: Error & { code?: string }) => void): void;
   processID?: number;
   connection?: { stream: { destroy(): void } };
 }
+
+/**
+ * How long after DB_STATEMENT_TIMEOUT_MS the client itself gives up on a query (pg's query_timeout).
+ * statement_timeout is enforced by the server: it cannot fire when the network to the server is cut
+ * (a partition, a silent load balancer), and a query would then wait forever on a checked-out
+ * connection. The margin leaves the server's own cancel (which keeps the connection) time to arrive first.
+ */
+export const CLIENT_QUERY_TIMEOUT_MARGIN_MS = 1_000;
 
 // One round trip sets everything a new physical connection needs.
 const SESSION_SETUP_SQL = `SELECT set_config('application_name', $1, false),
@@ -77,7 +86,14 @@ export function createDatabase(
     // Skips Sequelize's version probe, an extra connection outside the pool on the first query.
     // 13 is the oldest PostgreSQL keel supports; nothing Sequelize does differs above it.
     databaseVersion: '13.0.0',
-    dialectOptions: { ...base.dialectOptions, clientMinMessages: 'ignore' },
+    // query_timeout: the client-side backstop (see CLIENT_QUERY_TIMEOUT_MARGIN_MS). On 'Query read timeout'
+    // Sequelize marks the connection invalid, so the pool destroys it instead of handing it out again.
+    // A query cannot outlive it even after raising statement_timeout in its session.
+    dialectOptions: {
+      ...base.dialectOptions,
+      clientMinMessages: 'ignore',
+      query_timeout: config.statementTimeoutMs + CLIENT_QUERY_TIMEOUT_MARGIN_MS,
+    },
     logging: (sql: string, timingMs?: number) => logQuery(logger, config, sql, timingMs),
     benchmark: true,
   };
@@ -99,6 +115,12 @@ export function createDatabase(
       throw new ConnectionError(error instanceof Error ? error : new Error(String(error)));
     }
     logger.debug('database connection opened', { backendPid: client.processID });
+    // Sequelize's own listener marks the connection invalid and drops it from the pool, silently. A
+    // connection lost while idle (the server restarted, pg_terminate_backend, a proxy reset) is worth a warning.
+    const backendPid = client.processID;
+    client.on('error', (error) => {
+      logger.warn('database connection lost; it is dropped from the pool', { backendPid, code: error.code, reason: error.message });
+    });
   });
   sequelize.addHook('afterDisconnect', async (connection: unknown) => {
     logger.debug('database connection closed', { backendPid: (connection as PgConnection).processID });
@@ -109,6 +131,7 @@ export function createDatabase(
     config.replicaUrls.length > 0
       ? createProbe(poolAccess(sequelize, 'replica'), { ...config.probe, ...probeOverrides }, logger)
       : undefined;
+  guardReplicationPoolDestroy(sequelize);
   if (replicaProbe) routeReadsAwayFromFailingReplicas(sequelize, replicaProbe);
 
   let closing: Promise<void> | undefined;

@@ -47,12 +47,39 @@ interface ConnectionManager {
   destroyConnection(connection: RawConnection): Promise<void>;
 }
 
+/** A connection as Sequelize's replication pool tags it once it is set up. */
+interface TaggedConnection {
+  queryType?: 'read' | 'write';
+}
+
+/** Sequelize's replication pool: one sequelize-pool per side, behind a wrapper that routes by queryType. */
+interface ReplicationPool {
+  read: { destroy(connection: TaggedConnection): Promise<void> };
+  write: { destroy(connection: TaggedConnection): Promise<void> };
+  destroy(connection: TaggedConnection): unknown;
+}
+
 const connectionManager = (sequelize: Sequelize): ConnectionManager =>
   (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
 
 const EMPTY: PoolStats = { size: 0, available: 0, using: 0, waiting: 0, max: 0, min: 0 };
 
 export type PoolRole = 'primary' | 'replica';
+
+/**
+ * Sequelize 6's replication pool routes destroy() by connection.queryType, which it sets only once a
+ * new connection is fully set up. A connection that breaks before that (reset while its session is
+ * being set up) makes Sequelize's own 'error' listener throw a TypeError outside any promise: an
+ * uncaught exception, which ends the process. Such a connection is in neither pool yet: route it
+ * like release() does, and let a failed close of a connection being thrown away go unreported.
+ */
+export function guardReplicationPoolDestroy(sequelize: Sequelize): void {
+  const pool = connectionManager(sequelize).pool;
+  if (!pool || !('write' in pool)) return;
+  const replication = pool as unknown as ReplicationPool;
+  replication.destroy = (connection) =>
+    (connection.queryType === 'read' ? replication.read : replication.write).destroy(connection).catch(() => undefined);
+}
 
 /** Counters of the primary pool, or of the replica (read) pool when replication is on. */
 export function readPoolStats(sequelize: Sequelize, role: PoolRole = 'primary'): PoolStats {

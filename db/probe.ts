@@ -54,6 +54,12 @@ function after<T>(ms: number, value: T): { promise: Promise<T>; cancel(): void }
 const TIMED_OUT = Symbol('timed out');
 
 /**
+ * pg's query_timeout gave up on the server (db/index.ts): the statement may still be on the wire, and the
+ * connection would queue every later query behind it. Such a connection goes, it never returns to the pool.
+ */
+const isClientQueryTimeout = (error: unknown): boolean => error instanceof Error && error.message === 'Query read timeout';
+
+/**
  * One probe, bounded in time for real: it gives up waiting for a pooled connection (reporting an
  * exhausted pool apart from an unreachable database) and cancels its statement on the server.
  */
@@ -90,6 +96,10 @@ async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logg
     try {
       outcome = await Promise.race([querying, deadline.promise]);
     } catch (error) {
+      if (isClientQueryTimeout(error)) {
+        void pool.destroy(connection).catch(() => undefined);
+        return fail({ code: 'database_timeout', detail: 'The database did not answer the health probe in time.' });
+      }
       pool.release(connection);
       return fail(classifyDatabaseFault(error) ?? { code: 'database_unavailable', detail: 'The database check failed.' });
     }
@@ -116,7 +126,7 @@ async function cancelAndRecover(pool: PoolAccess, connection: RawConnection, que
   const settled = await Promise.race([
     querying.then(
       () => true,
-      () => true,
+      (error: unknown) => !isClientQueryTimeout(error),
     ),
     grace.promise,
   ]);

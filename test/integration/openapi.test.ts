@@ -344,7 +344,7 @@ describe('the contract check (test/support/contract.ts)', () => {
     const violations = keelContract().violations({ ...liveness, status: 201 });
 
     expect(violations).to.deep.equal([
-      'GET /health → 201: status 201 is not documented for GET /health (documented: 200, 400, 413, 414, 415, 500, 503)',
+      'GET /health → 201: status 201 is not documented for GET /health (documented: 200, 400, 408, 413, 414, 415, 500, 503)',
     ]);
   });
 

@@ -4,6 +4,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import { HTTP_METHODS, openApiDocument, type HttpMethod, type OpenApiDocument, type Reference, type Responses } from '../../app/openapi';
 import type { Header, Response } from '../../app/openapi';
 import { readPackageInfo } from '../../config/project';
+import { scanText } from './sentinels';
 
 /** One response as a client received it. */
 export interface ObservedResponse {
@@ -196,6 +197,8 @@ export function keelContract(): Contract {
 /** Checks a response the suite received from the app; violations wait for takeViolations (test/support/hooks.ts). */
 export function recordResponse(response: ObservedResponse): void {
   checked += 1;
+  // No secret may reach a client, whatever the response (test/support/sentinels.ts).
+  scanText(`${JSON.stringify(response.headers)}\n${response.body}`, `the response to ${response.method} ${response.path.slice(0, 80)}`);
   try {
     pending.push(...keelContract().violations(response));
   } catch (error) {

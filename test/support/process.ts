@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { projectRoot } from '../../config/project';
+import { registerSentinel, watchOutput } from './sentinels';
 
 export const WWW = path.join(projectRoot(), 'dist', 'bin', 'www.js');
 
@@ -30,6 +31,14 @@ export function spawnServer(env: Record<string, string>): ServerProcess {
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
+  // Scanned for secrets by the root hooks, for as long as the process runs (test/support/sentinels.ts).
+  let closed = false;
+  child.on('close', () => (closed = true));
+  watchOutput(
+    `bin/www (pid ${child.pid ?? '?'})`,
+    () => output,
+    () => closed,
+  );
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => {
       resolve({ code, signal });
@@ -85,3 +94,4 @@ export async function startProductionServer(env: Record<string, string>): Promis
 }
 
 export const TEST_SECRET_KEY = 'k3J9vQ2xT7mN4pL8wR1zY6cB5hF0dG3s';
+registerSentinel(TEST_SECRET_KEY, 'TEST_SECRET_KEY');

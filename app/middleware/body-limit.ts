@@ -1,0 +1,47 @@
+import express, { type RequestHandler } from 'express';
+import { HttpError } from '../errors';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- augmenting Express's own namespace
+  namespace Express {
+    interface Locals {
+      /** True while the JSON body parser waits for the request body (see requestDeadline). */
+      receivingBody?: boolean;
+    }
+  }
+}
+
+class DeclaredPayloadTooLargeError extends HttpError {
+  constructor() {
+    // Connection: close, because the rest of the body is never read: the socket cannot carry another request.
+    super(413, 'payload_too_large', 'The request body is larger than this service accepts.', { Connection: 'close' });
+  }
+}
+
+/**
+ * Answers 413 at once to a JSON request whose Content-Length is over the limit. express.json() would
+ * refuse it too, but only after reading (and discarding) the whole declared body: a client announcing
+ * 100 MB and sending nothing would hold the request until the deadline.
+ */
+export function refuseDeclaredOversizeBodies(limitBytes: number): RequestHandler {
+  return (req, _res, next) => {
+    const declared = Number(req.headers['content-length']);
+    next(declared > limitBytes && req.is('application/json') ? new DeclaredPayloadTooLargeError() : undefined);
+  };
+}
+
+/**
+ * The JSON body parser (JSON_BODY_LIMIT_KB), marking the time it waits for the client's bytes, so that
+ * the request deadline can tell a client too slow to send its body (408) from a server too slow to answer (503).
+ */
+export function jsonBody(limitBytes: number): RequestHandler[] {
+  const parse = express.json({ limit: limitBytes });
+  const marked: RequestHandler = (req, res, next) => {
+    res.locals.receivingBody = true;
+    parse(req, res, (error?: unknown) => {
+      res.locals.receivingBody = false;
+      next(error);
+    });
+  };
+  return [refuseDeclaredOversizeBodies(limitBytes), marked];
+}

@@ -1,0 +1,283 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import {
+  DataTypes,
+  Model,
+  Sequelize,
+  type Association,
+  type CreationOptional,
+  type ForeignKey,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type NonAttribute,
+} from 'sequelize';
+import { uuidPrimaryKey } from '../../app/models/attributes';
+import { initModels, MODELS, type ModelRegistry } from '../../app/models';
+import { projectRoot } from '../../config/project';
+import type { Database } from '../../db';
+import { testDatabase } from '../support/app';
+import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
+import { loadMigration, runCliOk, type MigrationModule } from '../support/migrations';
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const GENERATED_NAME = /^(\d{14})-create-widgets\.js$/;
+
+// The example models: the typed pattern a service copies (README, "Adding a table"). They live only
+// in the tests; the product ships none.
+
+class Widget extends Model<InferAttributes<Widget>, InferCreationAttributes<Widget>> {
+  declare id: CreationOptional<string>;
+  declare name: string;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+  declare parts?: NonAttribute<Part[]>;
+
+  declare static associations: { parts: Association<Widget, Part> };
+
+  static initModel(sequelize: Sequelize): typeof Widget {
+    return Widget.init(
+      {
+        id: uuidPrimaryKey(),
+        name: { type: DataTypes.STRING, allowNull: false },
+        createdAt: DataTypes.DATE,
+        updatedAt: DataTypes.DATE,
+      },
+      { sequelize, tableName: 'widgets', underscored: true },
+    );
+  }
+
+  static associate(models: ModelRegistry): void {
+    expect(models.Part, 'the registry holds Part when Widget associates').to.equal(Part);
+    Widget.hasMany(Part, { as: 'parts', foreignKey: 'widgetId' });
+  }
+}
+
+class Part extends Model<InferAttributes<Part>, InferCreationAttributes<Part>> {
+  declare id: CreationOptional<string>;
+  declare label: string;
+  declare widgetId: ForeignKey<Widget['id']>;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+  declare widget?: NonAttribute<Widget>;
+
+  declare static associations: { widget: Association<Part, Widget> };
+
+  static initModel(sequelize: Sequelize): typeof Part {
+    return Part.init(
+      {
+        id: uuidPrimaryKey(),
+        label: { type: DataTypes.STRING, allowNull: false },
+        createdAt: DataTypes.DATE,
+        updatedAt: DataTypes.DATE,
+      },
+      { sequelize, tableName: 'parts', underscored: true },
+    );
+  }
+
+  static associate(models: ModelRegistry): void {
+    expect(models.Widget, 'the registry holds Widget when Part associates').to.equal(Widget);
+    Part.belongsTo(Widget, { as: 'widget', foreignKey: 'widgetId' });
+  }
+}
+
+/** A copy of db/templates in a temporary project, with the migrations/ folder the generator writes to. */
+interface GeneratorSandbox {
+  readonly root: string;
+  readonly migrations: string;
+  run(name: string): { status: number | null; stdout: string; stderr: string };
+}
+
+function generatorSandbox(): GeneratorSandbox {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-generator-'));
+  const templates = path.join(root, 'db', 'templates');
+  const migrations = path.join(root, 'db', 'migrations');
+  fs.mkdirSync(migrations, { recursive: true });
+  fs.cpSync(path.join(projectRoot(), 'db', 'templates'), templates, { recursive: true });
+  return {
+    root,
+    migrations,
+    run(name) {
+      const result = spawnSync(process.execPath, [path.join(templates, 'new-migration.js'), name], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    },
+  };
+}
+
+/** UTC yyyymmddhhmmss, the stamp sequelize-cli migration names start with. */
+const utcStamp = (date: Date): string => date.toISOString().replace(/\D/g, '').slice(0, 14);
+
+describe('the migration generator (db/templates/new-migration.js)', () => {
+  let sandbox: GeneratorSandbox;
+
+  beforeEach(() => {
+    sandbox = generatorSandbox();
+  });
+
+  afterEach(() => {
+    fs.rmSync(sandbox.root, { recursive: true, force: true });
+  });
+
+  it('writes migrations/<14-digit UTC timestamp>-<name>.js, a CommonJS module with up() and down()', () => {
+    const before = utcStamp(new Date());
+
+    const result = sandbox.run('create-widgets');
+
+    const after = utcStamp(new Date());
+    expect(result.status, result.stderr).to.equal(0);
+    const files = fs.readdirSync(sandbox.migrations);
+    expect(files).to.have.length(1);
+    const [file = ''] = files;
+    const stamp = GENERATED_NAME.exec(file)?.[1] ?? '';
+    expect(stamp, `file name ${file}`).to.match(/^\d{14}$/);
+    expect(stamp >= before && stamp <= after, `stamp ${stamp} between ${before} and ${after}`).to.equal(true);
+    expect(result.stdout.trim()).to.equal(`created ${path.join('db', 'migrations', file)}`);
+    const text = fs.readFileSync(path.join(sandbox.migrations, file), 'utf8');
+    expect(text, 'placeholders left').not.to.match(/__[A-Z]+__/);
+    expect(text).to.include("createTable('widgets'").and.to.include("dropTable('widgets'").and.to.include('// create-widgets:');
+    loadMigration(path.join(sandbox.migrations, file));
+  });
+
+  for (const bad of ['', 'CreateWidgets', 'create_widgets', 'create widgets', '-widgets', '../widgets']) {
+    it(`refuses the name ${JSON.stringify(bad)} with usage and exit code 2, writing nothing`, () => {
+      const result = sandbox.run(bad);
+
+      expect(result.status).to.equal(2);
+      expect(result.stderr).to.include('usage');
+      expect(fs.readdirSync(sandbox.migrations)).to.deep.equal([]);
+      expect(fs.readdirSync(path.join(sandbox.root, 'db')).sort(), 'nothing written beside migrations/').to.deep.equal([
+        'migrations',
+        'templates',
+      ]);
+    });
+  }
+});
+
+describe('models', () => {
+  describe('initModels(sequelize) in the product', () => {
+    it('registers nothing: MODELS is empty and the registry has no entries', async () => {
+      const database = testDatabase();
+      try {
+        const registry = initModels(database.sequelize);
+
+        expect(MODELS).to.deep.equal([]);
+        expect(Object.keys(registry)).to.deep.equal([]);
+        expect(Object.keys(database.sequelize.models)).to.deep.equal([]);
+      } finally {
+        await database.close();
+      }
+    });
+  });
+
+  describe('initModels(sequelize, [Widget, Part]) on tables from generated migrations', function () {
+    this.timeout(60_000);
+
+    let scratch: ScratchDatabase;
+    let database: Database;
+    let sandbox: GeneratorSandbox;
+    let widgetsMigration: MigrationModule;
+    let partsMigration: MigrationModule;
+
+    /** Generates a migration in the sandbox and returns it loaded. */
+    function generate(name: string): MigrationModule {
+      const result = sandbox.run(name);
+      expect(result.status, result.stderr).to.equal(0);
+      const file = fs.readdirSync(sandbox.migrations).find((entry) => entry.endsWith(`-${name}.js`));
+      if (!file) throw new Error(`the generator wrote no ${name} migration`);
+      return loadMigration(path.join(sandbox.migrations, file));
+    }
+
+    beforeEach(async () => {
+      scratch = await createScratchDatabase();
+      sandbox = generatorSandbox();
+      database = testDatabase({ DATABASE_URL: scratch.url });
+      await runCliOk('db:migrate', scratch.url);
+      widgetsMigration = generate('create-widgets');
+      partsMigration = generate('create-parts');
+      const queryInterface = database.sequelize.getQueryInterface();
+      // The generated migrations, and what a developer adds to them: the model's own columns.
+      await widgetsMigration.up(queryInterface, Sequelize);
+      await queryInterface.addColumn('widgets', 'name', { type: DataTypes.STRING, allowNull: false });
+      await partsMigration.up(queryInterface, Sequelize);
+      await queryInterface.addColumn('parts', 'label', { type: DataTypes.STRING, allowNull: false });
+      await queryInterface.addColumn('parts', 'widget_id', {
+        type: DataTypes.UUID,
+        allowNull: false,
+        references: { model: 'widgets', key: 'id' },
+        onDelete: 'CASCADE',
+      });
+    });
+
+    afterEach(async () => {
+      await database.close();
+      await scratch.drop();
+      fs.rmSync(sandbox.root, { recursive: true, force: true });
+    });
+
+    it('registers both models by name on that Sequelize instance and runs their associations', () => {
+      const registry = initModels(database.sequelize, [Widget, Part]);
+
+      expect(Object.keys(registry).sort()).to.deep.equal(['Part', 'Widget']);
+      expect(registry.Widget).to.equal(Widget);
+      expect(registry.Part).to.equal(Part);
+      expect(Object.isFrozen(registry), 'the registry is frozen').to.equal(true);
+      expect(database.sequelize.models.Widget).to.equal(Widget);
+      expect(Widget.associations.parts?.associationType).to.equal('HasMany');
+      expect(Part.associations.widget?.associationType).to.equal('BelongsTo');
+    });
+
+    it('creates rows whose ids the database fills with version 7 UUIDs, and timestamps in created_at/updated_at', async () => {
+      initModels(database.sequelize, [Widget, Part]);
+
+      const widget = await Widget.create({ name: 'sprocket' });
+
+      expect(widget.id).to.match(UUID_V7);
+      expect(widget.createdAt).to.be.instanceOf(Date);
+      const rows = await queryOnce<{ id: string; name: string; created_at: Date; updated_at: Date }>(
+        scratch.url,
+        'SELECT id::text, name, created_at, updated_at FROM widgets',
+      );
+      expect(rows).to.have.length(1);
+      expect(rows[0]).to.include({ id: widget.id, name: 'sprocket' });
+      expect(rows[0]?.created_at).to.be.instanceOf(Date);
+      expect(rows[0]?.updated_at).to.be.instanceOf(Date);
+    });
+
+    it('loads associations both ways with include', async () => {
+      initModels(database.sequelize, [Widget, Part]);
+      const widget = await Widget.create({ name: 'sprocket' });
+      await Part.create({ label: 'tooth', widgetId: widget.id });
+      await Part.create({ label: 'hub', widgetId: widget.id });
+      await Widget.create({ name: 'bare' });
+
+      const widgets = await Widget.findAll({ include: [{ model: Part, as: 'parts' }], order: [['name', 'ASC']] });
+      const part = await Part.findOne({ where: { label: 'hub' }, include: [{ model: Widget, as: 'widget' }] });
+
+      expect(widgets.map((found) => [found.name, (found.parts ?? []).map((p) => p.label).sort()])).to.deep.equal([
+        ['bare', []],
+        ['sprocket', ['hub', 'tooth']],
+      ]);
+      expect(part?.widget?.id).to.equal(widget.id);
+      expect(part?.id).to.match(UUID_V7);
+    });
+
+    it('down() of the generated migrations drops the tables again', async () => {
+      const queryInterface = database.sequelize.getQueryInterface();
+
+      await partsMigration.down(queryInterface, Sequelize);
+      await widgetsMigration.down(queryInterface, Sequelize);
+
+      const [row] = await queryOnce<{ widgets: string | null; parts: string | null }>(
+        scratch.url,
+        "SELECT to_regclass('public.widgets')::text AS widgets, to_regclass('public.parts')::text AS parts",
+      );
+      expect(row).to.deep.equal({ widgets: null, parts: null });
+    });
+  });
+});

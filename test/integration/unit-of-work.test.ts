@@ -1,0 +1,415 @@
+import crypto from 'node:crypto';
+import { expect } from 'chai';
+import sinon from 'sinon';
+import {
+  DataTypes,
+  Model,
+  QueryTypes,
+  type CreationOptional,
+  type InferAttributes,
+  type InferCreationAttributes,
+  type Sequelize,
+  type Transaction,
+} from 'sequelize';
+import { uuidPrimaryKey } from '../../app/models/attributes';
+import type { Database } from '../../db';
+import { testDatabase } from '../support/app';
+import { createScratchDatabase, queryOnce, testDatabaseUrl, type ScratchDatabase } from '../support/database';
+import { runCliOk } from '../support/migrations';
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** Short budgets: a query that waits for the connection its own transaction holds fails fast instead of hanging. */
+const BUDGETS = { DB_CONNECT_TIMEOUT_MS: '1000', DB_POOL_ACQUIRE_MS: '2000', DB_STATEMENT_TIMEOUT_MS: '5000' };
+
+interface Session {
+  readonly userId: string | null;
+  readonly pid: number;
+  readonly txid: string;
+}
+
+/**
+ * Reads app.user_id, the backend and the transaction id through a plain sequelize.query, passing no
+ * transaction: inside a unit of work, CLS must supply it.
+ */
+async function readSession(sequelize: Sequelize): Promise<Session> {
+  const [row] = await sequelize.query<{ user_id: string | null; pid: number; txid: string }>(
+    "SELECT current_setting('app.user_id', true) AS user_id, pg_backend_pid() AS pid, txid_current()::text AS txid",
+    { type: QueryTypes.SELECT },
+  );
+  if (!row) throw new Error('the session query returned no row');
+  return { userId: row.user_id, pid: row.pid, txid: row.txid };
+}
+
+/** The transaction id seen through the transaction passed explicitly. */
+async function txidOf(sequelize: Sequelize, transaction: Transaction): Promise<string> {
+  const [row] = await sequelize.query<{ txid: string }>('SELECT txid_current()::text AS txid', { type: QueryTypes.SELECT, transaction });
+  if (!row) throw new Error('txid_current() returned no row');
+  return row.txid;
+}
+
+/** An unset custom setting reads NULL; one that a finished transaction set locally reads ''. */
+function expectUnset(value: string | null, when: string): void {
+  expect([null, ''], `app.user_id ${when}`).to.include(value);
+}
+
+/** Resolves once `parties` callers have arrived; rejects after a hang guard if they never do. */
+function barrier(parties: number, hangGuardMs = 5_000): () => Promise<void> {
+  let arrived = 0;
+  let release: () => void = () => undefined;
+  const everyone = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return async () => {
+    arrived += 1;
+    if (arrived === parties) release();
+    let timer: NodeJS.Timeout | undefined;
+    const guard = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`only ${arrived} of ${parties} parties reached the barrier`)), hangGuardMs);
+    });
+    try {
+      await Promise.race([everyone, guard]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  return expect.fail('expected the promise to reject, but it resolved');
+}
+
+async function countRows(url: string, table: string): Promise<number> {
+  const [row] = await queryOnce<{ n: string }>(url, `SELECT count(*)::text AS n FROM ${table}`);
+  return Number(row?.n);
+}
+
+/** An example model, defined only here: its author column defaults to the request context in the database. */
+class Note extends Model<InferAttributes<Note>, InferCreationAttributes<Note>> {
+  declare id: CreationOptional<string>;
+  declare body: string;
+  declare author: CreationOptional<string | null>;
+
+  static initModel(sequelize: Sequelize): typeof Note {
+    return Note.init(
+      {
+        id: uuidPrimaryKey(),
+        body: { type: DataTypes.TEXT, allowNull: false },
+        author: { type: DataTypes.TEXT },
+      },
+      { sequelize, tableName: 'notes', underscored: true, timestamps: false },
+    );
+  }
+}
+
+describe('database.unitOfWork(context, work)', () => {
+  let scratch: ScratchDatabase;
+  const opened: Database[] = [];
+  const open = (overrides: Record<string, string>): Database => {
+    const database = testDatabase({ DATABASE_URL: scratch.url, ...BUDGETS, ...overrides });
+    opened.push(database);
+    return database;
+  };
+
+  beforeEach(async () => {
+    scratch = await createScratchDatabase();
+    await queryOnce(scratch.url, 'CREATE TABLE events (id serial PRIMARY KEY, label text NOT NULL)');
+  });
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((database) => database.close()));
+    await scratch.drop();
+  });
+
+  describe('inside the work', () => {
+    it('exposes each context key as app.<key> to a plain sequelize.query that passes no transaction', async () => {
+      const database = open({ DB_POOL_MAX: '1' });
+
+      const seen = await database.unitOfWork({ user_id: '42', tenant: 'acme' }, async () => {
+        const [row] = await database.sequelize.query<{ user_id: string; tenant: string }>(
+          "SELECT current_setting('app.user_id', true) AS user_id, current_setting('app.tenant', true) AS tenant",
+          { type: QueryTypes.SELECT },
+        );
+        return row;
+      });
+
+      expect(seen).to.deep.equal({ user_id: '42', tenant: 'acme' });
+    });
+
+    it('runs that plain query in the unit of work transaction: same backend and same txid_current() as the transaction', async () => {
+      const database = open({ DB_POOL_MAX: '1' });
+
+      const { viaCls, viaTransaction, transactionPid } = await database.unitOfWork({ user_id: '42' }, async (transaction) => {
+        const [row] = await database.sequelize.query<{ pid: number }>('SELECT pg_backend_pid() AS pid', {
+          type: QueryTypes.SELECT,
+          transaction,
+        });
+        return {
+          viaCls: await readSession(database.sequelize),
+          viaTransaction: await txidOf(database.sequelize, transaction),
+          transactionPid: row?.pid,
+        };
+      });
+
+      expect(viaCls.txid, 'txid_current() without passing the transaction').to.equal(viaTransaction);
+      expect(viaCls.pid, 'backend').to.equal(transactionPid);
+    });
+
+    it('keeps using the transaction after timers and across parallel queries (AsyncLocalStorage follows the async chain)', async () => {
+      const database = open({ DB_POOL_MAX: '1' });
+
+      const { sessions, txid } = await database.unitOfWork({ user_id: '42' }, async (transaction) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        const afterTimer = await readSession(database.sequelize);
+        const parallel = await Promise.all([readSession(database.sequelize), readSession(database.sequelize)]);
+        await new Promise((resolve) => setImmediate(resolve));
+        const afterImmediate = await readSession(database.sequelize);
+        return { sessions: [afterTimer, ...parallel, afterImmediate], txid: await txidOf(database.sequelize, transaction) };
+      });
+
+      for (const [index, session] of sessions.entries()) {
+        expect(session, `session ${index}`).to.include({ userId: '42', txid });
+      }
+    });
+
+    it('passes a value with quotes and SQL in it through verbatim (bound, not spliced into the SQL)', async () => {
+      const database = open({ DB_POOL_MAX: '1' });
+      const value = "O'Brien'); DROP TABLE events; --";
+
+      const session = await database.unitOfWork({ user_id: value }, () => readSession(database.sequelize));
+
+      expect(session.userId).to.equal(value);
+      expect(await countRows(scratch.url, 'events'), 'events still exists').to.equal(0);
+    });
+
+    it('returns what the work returns, once the transaction has committed', async () => {
+      const database = open({ DB_POOL_MAX: '1' });
+
+      const result = await database.unitOfWork({ user_id: '42' }, async () => {
+        await database.sequelize.query("INSERT INTO events (label) VALUES ('committed')");
+        return 'the result';
+      });
+
+      expect(result).to.equal('the result');
+      const rows = await queryOnce<{ label: string }>(scratch.url, 'SELECT label FROM events');
+      expect(rows, 'seen from another connection after commit').to.deep.equal([{ label: 'committed' }]);
+    });
+  });
+
+  describe('after the unit of work commits', () => {
+    it('leaves app.user_id unset for the next query on the same backend', async () => {
+      const database = open({ DB_POOL_MAX: '1' });
+      const inside = await database.unitOfWork({ user_id: '42' }, () => readSession(database.sequelize));
+
+      const next = await readSession(database.sequelize);
+
+      expect(inside.userId, 'inside').to.equal('42');
+      expect(next.pid, 'the same pooled backend').to.equal(inside.pid);
+      expectUnset(next.userId, 'on the next query after commit');
+    });
+
+    it('leaves app.user_id unset for the next unit of work on the same backend that carries no user', async () => {
+      const database = open({ DB_POOL_MAX: '1' });
+      const first = await database.unitOfWork({ user_id: '42' }, () => readSession(database.sequelize));
+
+      const second = await database.unitOfWork({ tenant: 'acme' }, () => readSession(database.sequelize));
+
+      expect(second.pid, 'the same pooled backend').to.equal(first.pid);
+      expect(second.txid, 'a new transaction').to.not.equal(first.txid);
+      expectUnset(second.userId, 'in the next unit of work');
+    });
+  });
+
+  describe('when the work throws', () => {
+    it('rejects with the same error, rolls back the insert made inside and leaves app.user_id unset on that backend', async () => {
+      const database = open({ DB_POOL_MAX: '1' });
+      const failure = new Error('the work failed');
+      let inside: Session | undefined;
+
+      const error = await rejectionOf(
+        database.unitOfWork({ user_id: '42' }, async () => {
+          await database.sequelize.query("INSERT INTO events (label) VALUES ('rolled back')");
+          inside = await readSession(database.sequelize);
+          throw failure;
+        }),
+      );
+      const next = await readSession(database.sequelize);
+
+      expect(error, 'the error the work threw').to.equal(failure);
+      expect(inside?.userId, 'inside').to.equal('42');
+      expect(await countRows(scratch.url, 'events'), 'rows after rollback').to.equal(0);
+      expect(next.pid, 'the same pooled backend').to.equal(inside?.pid);
+      expectUnset(next.userId, 'on the next query after rollback');
+    });
+  });
+
+  describe('two concurrent units of work on two connections', () => {
+    it('each sees only its own app.user_id, before and after the other has set its own', async () => {
+      const database = open({ DB_POOL_MAX: '2' });
+      const meet = barrier(2);
+      const run = (userId: string): Promise<{ before: Session; after: Session }> =>
+        database.unitOfWork({ user_id: userId }, async () => {
+          const before = await readSession(database.sequelize);
+          await meet();
+          const after = await readSession(database.sequelize);
+          return { before, after };
+        });
+
+      const [alice, bob] = await Promise.all([run('alice'), run('bob')]);
+
+      expect(alice.before.pid, 'two backends').to.not.equal(bob.before.pid);
+      expect([alice.before.userId, alice.after.userId], 'alice').to.deep.equal(['alice', 'alice']);
+      expect([bob.before.userId, bob.after.userId], 'bob').to.deep.equal(['bob', 'bob']);
+      expect(alice.after.txid, "alice's own transaction").to.equal(alice.before.txid);
+      expect(bob.after.txid, "bob's own transaction").to.equal(bob.before.txid);
+    });
+  });
+
+  describe('model calls inside the work', () => {
+    beforeEach(async () => {
+      await runCliOk('db:migrate', scratch.url);
+      await queryOnce(
+        scratch.url,
+        "CREATE TABLE notes (id uuid PRIMARY KEY, body text NOT NULL, author text DEFAULT current_setting('app.user_id', true))",
+      );
+    });
+
+    it('create() and findAll() use the transaction: the row carries the context and a rollback removes it', async () => {
+      const database = open({ DB_POOL_MAX: '1' });
+      Note.initModel(database.sequelize);
+      const failure = new Error('undo');
+      let seenInside: { body: string; author: string | null }[] = [];
+      let createdId = '';
+
+      const error = await rejectionOf(
+        database.unitOfWork({ user_id: '42' }, async () => {
+          createdId = (await Note.create({ body: 'draft' })).id;
+          seenInside = (await Note.findAll({ attributes: ['body', 'author'], raw: true })) as { body: string; author: string | null }[];
+          throw failure;
+        }),
+      );
+
+      expect(error).to.equal(failure);
+      expect(createdId, 'the id the database gave').to.match(UUID_V7);
+      expect(seenInside, 'findAll inside sees the uncommitted row').to.deep.equal([{ body: 'draft', author: '42' }]);
+      expect(await countRows(scratch.url, 'notes'), 'rows after rollback').to.equal(0);
+    });
+
+    it('create() inside a committed unit of work stores the row with the context as its author', async () => {
+      const database = open({ DB_POOL_MAX: '1' });
+      Note.initModel(database.sequelize);
+
+      const created = await database.unitOfWork({ user_id: '7' }, () => Note.create({ body: 'kept' }));
+
+      const rows = await queryOnce<{ id: string; body: string; author: string }>(scratch.url, 'SELECT id::text, body, author FROM notes');
+      expect(rows).to.deep.equal([{ id: created.id, body: 'kept', author: '7' }]);
+    });
+  });
+});
+
+describe('database.unitOfWork with an invalid context key', () => {
+  const opened: Database[] = [];
+  const open = (overrides: Record<string, string>): Database => {
+    const database = testDatabase({ ...BUDGETS, ...overrides });
+    opened.push(database);
+    return database;
+  };
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((database) => database.close()));
+  });
+
+  const invalidKeys = ['user-id', 'UserId', '1user', '', 'app.user_id', "x') ; --", 'a'.repeat(64), 'ümlaut'];
+
+  for (const key of invalidKeys) {
+    it(`rejects ${JSON.stringify(key)} with a TypeError before opening a transaction or a connection`, async () => {
+      const database = open({ DB_POOL_MAX: '1' });
+      const transaction = sinon.spy(database.sequelize, 'transaction');
+      const work = sinon.stub().resolves('ran');
+
+      const error = await rejectionOf(database.unitOfWork({ user_id: '42', [key]: 'value' }, work));
+
+      expect(error).to.be.instanceOf(TypeError);
+      expect(work.called, 'work called').to.equal(false);
+      expect(transaction.called, 'sequelize.transaction called').to.equal(false);
+      expect(database.poolStats().size, 'connections opened').to.equal(0);
+    });
+  }
+
+  it('accepts the longest valid key (63 characters: a PostgreSQL identifier)', async () => {
+    const database = open({ DB_POOL_MAX: '1' });
+    const key = `k${'_'.repeat(61)}9`;
+
+    const value = await database.unitOfWork({ [key]: 'v' }, async () => {
+      const [row] = await database.sequelize.query<{ v: string }>('SELECT current_setting($1, true) AS v', {
+        bind: [`app.${key}`],
+        type: QueryTypes.SELECT,
+      });
+      return row?.v;
+    });
+
+    expect(value).to.equal('v');
+  });
+});
+
+describe('row-level security with database.unitOfWork', () => {
+  const role = `keel_rls_${crypto.randomBytes(6).toString('hex')}`;
+  let scratch: ScratchDatabase;
+  let database: Database;
+
+  before(async () => {
+    scratch = await createScratchDatabase();
+    await queryOnce(
+      scratch.url,
+      `CREATE TABLE documents (id serial PRIMARY KEY, tenant text NOT NULL, title text NOT NULL);
+       INSERT INTO documents (tenant, title) VALUES ('acme', 'acme-1'), ('acme', 'acme-2'), ('globex', 'globex-1');
+       ALTER TABLE documents ENABLE ROW LEVEL SECURITY;
+       ALTER TABLE documents FORCE ROW LEVEL SECURITY;
+       CREATE POLICY tenant_isolation ON documents USING (tenant = current_setting('app.tenant', true));
+       CREATE ROLE ${role} NOLOGIN;
+       GRANT SELECT ON documents TO ${role};`,
+    );
+    database = testDatabase({ DATABASE_URL: scratch.url, DB_POOL_MAX: '2', ...BUDGETS });
+  });
+
+  after(async () => {
+    await database?.close();
+    await scratch?.drop();
+    await queryOnce(testDatabaseUrl(), `DROP ROLE IF EXISTS ${role}`);
+  });
+
+  /** Superusers bypass RLS: the work switches to the unprivileged role for its transaction only. */
+  async function titlesAsRole(context: Record<string, string>): Promise<string[]> {
+    return database.unitOfWork(context, async () => {
+      await database.sequelize.query(`SET LOCAL ROLE ${role}`);
+      const rows = await database.sequelize.query<{ title: string }>('SELECT title FROM documents ORDER BY title', {
+        type: QueryTypes.SELECT,
+      });
+      return rows.map((row) => row.title);
+    });
+  }
+
+  it('returns only the rows of the tenant in the context', async () => {
+    expect(await titlesAsRole({ tenant: 'acme' })).to.deep.equal(['acme-1', 'acme-2']);
+    expect(await titlesAsRole({ tenant: 'globex' })).to.deep.equal(['globex-1']);
+  });
+
+  it('returns no rows when the context carries no tenant', async () => {
+    expect(await titlesAsRole({ user_id: '42' })).to.deep.equal([]);
+  });
+
+  it('filters two concurrent units of work by their own tenants', async () => {
+    const [acme, globex, initech] = await Promise.all([
+      titlesAsRole({ tenant: 'acme' }),
+      titlesAsRole({ tenant: 'globex' }),
+      titlesAsRole({ tenant: 'initech' }),
+    ]);
+
+    expect({ acme, globex, initech }).to.deep.equal({ acme: ['acme-1', 'acme-2'], globex: ['globex-1'], initech: [] });
+  });
+});

@@ -1,0 +1,228 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import { Client } from 'pg';
+import { Sequelize } from 'sequelize';
+import { projectRoot } from '../../config/project';
+import type { Database } from '../../db';
+import { uuidv7 } from '../../db/uuid';
+import { testDatabase } from '../support/app';
+import { createScratchDatabase, queryOnce, serverVersionNum, testDatabaseUrl, type ScratchDatabase } from '../support/database';
+import { loadMigration, runCliOk } from '../support/migrations';
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const POSTGRES_17 = 170_000;
+const POSTGRES_18 = 180_000;
+
+/** The 48-bit Unix millisecond timestamp at the front of a version 7 UUID. */
+const embeddedMillis = (uuid: string): number => parseInt(uuid.replace(/-/g, '').slice(0, 12), 16);
+
+function expectVersion7(value: string, label: string): void {
+  const hex = value.replace(/-/g, '');
+  expect(value, label).to.match(UUID_V7);
+  expect(hex[12], `${label}: version nibble`).to.equal('7');
+  expect(parseInt(hex[16] ?? '', 16) >> 2, `${label}: variant bits`).to.equal(0b10);
+}
+
+/** Runs queries on one connection of its own, so server-side state (the clock, the backend) is one session's. */
+async function withClient<T>(url: string, use: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Waits on the server until its clock has passed the given millisecond. */
+async function nextServerMillisecond(client: Client, after: number): Promise<void> {
+  for (let i = 0; i < 100; i += 1) {
+    const { rows } = await client.query<{ ms: string }>('SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS ms');
+    if (Number(rows[0]?.ms) > after) return;
+    await client.query('SELECT pg_sleep(0.001)');
+  }
+  throw new Error('the server clock did not move on');
+}
+
+describe('uuidv7() in PostgreSQL after the foundation migration', function () {
+  this.timeout(60_000);
+
+  let scratch: ScratchDatabase;
+  let version: number;
+
+  before(async () => {
+    scratch = await createScratchDatabase();
+    version = await serverVersionNum(scratch.url);
+    await runCliOk('db:migrate', scratch.url);
+  });
+
+  after(async () => {
+    await scratch?.drop();
+  });
+
+  it('returns version 7 with the RFC 9562 variant, its timestamp the server clock at the call', async () => {
+    const rows = await withClient(scratch.url, async (client) => {
+      const taken: { before: string; id: string; after: string }[] = [];
+      for (let i = 0; i < 20; i += 1) {
+        const { rows: [row] = [] } = await client.query<{ before: string; id: string; after: string }>(
+          `SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS before,
+                  uuidv7()::text AS id,
+                  floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS after`,
+        );
+        if (row) taken.push(row);
+      }
+      return taken;
+    });
+
+    expect(rows).to.have.length(20);
+    for (const [index, row] of rows.entries()) {
+      expectVersion7(row.id, `value ${index} (server_version_num ${version})`);
+      expect(embeddedMillis(row.id), `value ${index}: embedded milliseconds`).to.be.within(Number(row.before), Number(row.after));
+    }
+  });
+
+  it('sorts values made in successive milliseconds in creation order, both as text and as uuid', async () => {
+    const created = await withClient(scratch.url, async (client) => {
+      const values: string[] = [];
+      let lastMillis = 0;
+      for (let i = 0; i < 8; i += 1) {
+        await nextServerMillisecond(client, lastMillis);
+        const { rows } = await client.query<{ id: string }>('SELECT uuidv7()::text AS id');
+        const id = rows[0]?.id ?? '';
+        values.push(id);
+        lastMillis = embeddedMillis(id);
+      }
+      return values;
+    });
+
+    const byUuid = await queryOnce<{ id: string }>(scratch.url, 'SELECT id::text FROM unnest($1::uuid[]) AS id ORDER BY id', [
+      [...created].reverse(),
+    ]);
+
+    expect(new Set(created.map(embeddedMillis)).size, 'distinct milliseconds').to.equal(created.length);
+    expect([...created].sort(), 'text order').to.deep.equal(created);
+    expect(
+      byUuid.map((row) => row.id),
+      'uuid order (ORDER BY a uuid column)',
+    ).to.deep.equal(created);
+  });
+});
+
+describe('a table created from the migration template', function () {
+  this.timeout(60_000);
+
+  let scratch: ScratchDatabase;
+  let database: Database;
+  let directory: string;
+
+  beforeEach(async () => {
+    scratch = await createScratchDatabase();
+    directory = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-template-'));
+    database = testDatabase({ DATABASE_URL: scratch.url });
+  });
+
+  afterEach(async () => {
+    await database.close();
+    await scratch.drop();
+    fs.rmSync(directory, { recursive: true, force: true });
+  });
+
+  /** The template as the generator fills it in, loaded as a migration. */
+  function templateMigration(table: string): ReturnType<typeof loadMigration> {
+    const template = fs.readFileSync(path.join(projectRoot(), 'db', 'templates', 'migration.js'), 'utf8');
+    const file = path.join(directory, `20990101000000-create-${table}.js`);
+    fs.writeFileSync(file, template.replace(/__NAME__/g, `create-${table}`).replace(/__TABLE__/g, table));
+    return loadMigration(file);
+  }
+
+  /** Which uuidv7() the id column's default calls: keel's fallback in public, or PostgreSQL's own. */
+  async function defaultCallsPublicUuidv7(table: string): Promise<boolean> {
+    const [row] = await queryOnce<{ n: string }>(
+      scratch.url,
+      `SELECT count(*)::text AS n
+         FROM pg_attrdef a
+         JOIN pg_depend d ON d.classid = 'pg_attrdef'::regclass AND d.objid = a.oid
+        WHERE a.adrelid = $1::regclass
+          AND d.refclassid = 'pg_proc'::regclass
+          AND d.refobjid = to_regprocedure('public.uuidv7()')`,
+      [table],
+    );
+    return Number(row?.n) > 0;
+  }
+
+  it('fills the id with time-ordered version 7 UUIDs by default, from keel fallback below PostgreSQL 18 and the built-in from 18', async () => {
+    const version = await serverVersionNum(scratch.url);
+    await runCliOk('db:migrate', scratch.url);
+    await templateMigration('gadgets').up(database.sequelize.getQueryInterface(), Sequelize);
+
+    const inserted = await withClient(scratch.url, async (client) => {
+      const ids: string[] = [];
+      let lastMillis = 0;
+      for (let i = 0; i < 6; i += 1) {
+        await nextServerMillisecond(client, lastMillis);
+        const { rows } = await client.query<{ id: string }>('INSERT INTO gadgets DEFAULT VALUES RETURNING id::text');
+        const id = rows[0]?.id ?? '';
+        ids.push(id);
+        lastMillis = embeddedMillis(id);
+      }
+      return ids;
+    });
+    const ordered = await queryOnce<{ id: string }>(scratch.url, 'SELECT id::text FROM gadgets ORDER BY id');
+
+    for (const [index, id] of inserted.entries()) expectVersion7(id, `row ${index}`);
+    expect(
+      ordered.map((row) => row.id),
+      'ORDER BY id is insertion order',
+    ).to.deep.equal(inserted);
+    expect([...inserted].sort(), 'text order is insertion order').to.deep.equal(inserted);
+    expect(await defaultCallsPublicUuidv7('gadgets'), `default calls public.uuidv7() on server_version_num ${version}`).to.equal(
+      version < POSTGRES_18,
+    );
+  });
+
+  it('down() drops the table', async () => {
+    await runCliOk('db:migrate', scratch.url);
+    const migration = templateMigration('gizmos');
+    await migration.up(database.sequelize.getQueryInterface(), Sequelize);
+
+    await migration.down(database.sequelize.getQueryInterface(), Sequelize);
+
+    const [row] = await queryOnce<{ t: string | null }>(scratch.url, "SELECT to_regclass('public.gizmos')::text AS t");
+    expect(row?.t).to.equal(null);
+  });
+});
+
+describe('app-side uuidv7() values in PostgreSQL', () => {
+  it('are accepted as uuid unchanged, and ORDER BY uuid keeps their creation order', async () => {
+    const start = Date.now();
+    const created = Array.from({ length: 50 }, (_, i) => uuidv7(start + i));
+    const shuffled = [...created.filter((_, i) => i % 2 === 1).reverse(), ...created.filter((_, i) => i % 2 === 0)];
+
+    const rows = await queryOnce<{ id: string }>(testDatabaseUrl(), 'SELECT id::text FROM unnest($1::uuid[]) AS id ORDER BY id', [
+      shuffled,
+    ]);
+
+    expect(rows.map((row) => row.id)).to.deep.equal(created);
+  });
+
+  it('are read by PostgreSQL 17+ as version 7 with the embedded timestamp (below 17, decoded here instead)', async () => {
+    const version = await serverVersionNum(testDatabaseUrl());
+    const millis = 1_767_225_600_123;
+    const value = uuidv7(millis);
+
+    if (version >= POSTGRES_17) {
+      const [row] = await queryOnce<{ version: number; ms: string }>(
+        testDatabaseUrl(),
+        'SELECT uuid_extract_version($1::uuid) AS version, (extract(epoch FROM uuid_extract_timestamp($1::uuid)) * 1000)::bigint::text AS ms',
+        [value],
+      );
+      expect(row).to.deep.equal({ version: 7, ms: String(millis) });
+    } else {
+      const [row] = await queryOnce<{ hex: string }>(testDatabaseUrl(), "SELECT encode(uuid_send($1::uuid), 'hex') AS hex", [value]);
+      expect(parseInt(row?.hex.slice(0, 12) ?? '', 16), 'the first 48 bits as stored').to.equal(millis);
+      expect(row?.hex[12], 'the version nibble as stored').to.equal('7');
+    }
+  });
+});

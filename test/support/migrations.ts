@@ -1,0 +1,42 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { expect } from 'chai';
+import type { QueryInterface, Sequelize } from 'sequelize';
+import { projectRoot } from '../../config/project';
+import { runSequelizeCli, type CliResult, type MigrationCommand } from '../../db/migrate';
+
+/** The migrations directory sequelize-cli reads (.sequelizerc). */
+export const migrationsDirectory = (): string => path.join(projectRoot(), 'db', 'migrations');
+
+/** The migration files in the repository, sorted, as sequelize-cli names them in SequelizeMeta. */
+export function migrationFilesOnDisk(): string[] {
+  return fs
+    .readdirSync(migrationsDirectory())
+    .filter((name) => name.endsWith('.js'))
+    .sort();
+}
+
+/** Runs a sequelize-cli command against a database, as the release phase does, and fails with its output unless it exits 0. */
+export async function runCliOk(command: MigrationCommand, databaseUrl: string): Promise<CliResult> {
+  const result = await runSequelizeCli(command, { PATH: process.env.PATH ?? '', NODE_ENV: 'test', DATABASE_URL: databaseUrl });
+  expect(result.code, `${command} exit code; output:\n${result.output}`).to.equal(0);
+  return result;
+}
+
+/** A sequelize-cli migration module as loaded from disk. */
+export interface MigrationModule {
+  up(queryInterface: QueryInterface, sequelize: typeof Sequelize): Promise<void>;
+  down(queryInterface: QueryInterface, sequelize: typeof Sequelize): Promise<void>;
+}
+
+const requireFile = createRequire(__filename);
+
+/** Loads a CommonJS migration file and checks that it exports up() and down(). */
+export function loadMigration(file: string): MigrationModule {
+  const loaded: unknown = requireFile(file);
+  const candidate = loaded as Partial<Record<'up' | 'down', unknown>> | undefined;
+  expect(typeof candidate?.up, `${path.basename(file)} exports up()`).to.equal('function');
+  expect(typeof candidate?.down, `${path.basename(file)} exports down()`).to.equal('function');
+  return loaded as MigrationModule;
+}
