@@ -65,7 +65,8 @@ export interface ScratchDatabase {
   drop(): Promise<void>;
 }
 
-async function adminQuery(sql: string): Promise<void> {
+/** Runs one statement on its own connection to the test server (for setup, not the code under test). */
+export async function adminQuery(sql: string): Promise<void> {
   const client = new Client({ connectionString: testDatabaseUrl() });
   await client.connect();
   try {

@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
-import { Client } from 'pg';
-import { testDatabaseUrl } from './database';
+import { adminQuery, testDatabaseUrl } from './database';
 
 /**
  * Secrets that must never reach a process's output or a response, anywhere in the suite.
@@ -75,16 +74,6 @@ export interface SentinelRole {
 }
 
 let role: Promise<SentinelRole> | undefined;
-
-async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: testDatabaseUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * A LOGIN role with a sentinel password (roles are cluster-wide: a random name, dropped by the root
