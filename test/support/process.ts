@@ -93,5 +93,14 @@ export async function startProductionServer(env: Record<string, string>): Promis
   }
 }
 
+/** The JSON log lines a production-mode server has written so far. */
+export function logEntries(server: Pick<ServerProcess, 'output'>): Record<string, unknown>[] {
+  return server
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 export const TEST_SECRET_KEY = 'k3J9vQ2xT7mN4pL8wR1zY6cB5hF0dG3s';
 registerSentinel(TEST_SECRET_KEY, 'TEST_SECRET_KEY');

@@ -6,22 +6,13 @@ import { createScratchDatabase, queryOnce, testDatabaseUrl, type ScratchDatabase
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { httpRequest, type HttpResult } from '../support/http';
 import { keelBackends, waitForKeelBackends } from '../support/pg-activity';
-import { startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { logEntries, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
 
 type Server = ServerProcess & { port: number };
 
 const HEALTH_JSON = /^application\/health\+json/;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The JSON log lines of a production server. */
-function logEntries(server: ServerProcess): Record<string, unknown>[] {
-  return server
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 interface Timed extends HttpResult {
   readonly path: string;

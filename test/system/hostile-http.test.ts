@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { testDatabaseUrl } from '../support/database';
 import { httpRequest } from '../support/http';
-import { startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { logEntries, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
 import { exchange, type RawResponse } from '../support/raw-http';
 
 type Server = ServerProcess & { port: number };
@@ -18,15 +18,6 @@ const REQUEST_TIMEOUT_MS = 3_000;
 const REQUEST_DEADLINE_MS = 1_000;
 /** How often Node checks its headers and request timeouts (bin/www.ts). */
 const CHECK_INTERVAL_MS = 1_000;
-
-/** The JSON log lines of a production server. */
-function logEntries(server: ServerProcess): Record<string, unknown>[] {
-  return server
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 /** A request with the Host header and Connection: close, unless the headers given say otherwise. */
 function requestText(method: string, target: string, headers: readonly string[] = [], body = ''): string {

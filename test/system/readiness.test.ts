@@ -4,18 +4,9 @@ import { Client } from 'pg';
 import { createScratchDatabase, freePort, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { httpRequest, type HttpResult } from '../support/http';
-import { startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { logEntries, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
 
 const PROBE_TIMEOUT_MS = 1_000;
-
-/** The JSON log lines of a production server. */
-function logEntries(server: ServerProcess): Record<string, unknown>[] {
-  return server
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
 
 async function timed(request: Promise<HttpResult>): Promise<HttpResult & { elapsedMs: number }> {
   const started = performance.now();

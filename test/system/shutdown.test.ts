@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { testDatabaseUrl } from '../support/database';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { httpRequest } from '../support/http';
-import { startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { logEntries, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
 
 /** Generous database budgets, nested as config/env.ts requires, for a probe slowed by the proxy. */
 const SLOW_DATABASE_ENV = {
@@ -64,15 +64,6 @@ function tryConnect(port: number): Promise<string> {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
   });
-}
-
-/** The JSON log lines of a production server. */
-function logEntries(server: ServerProcess): Record<string, unknown>[] {
-  return server
-    .output()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 function logEntry(server: ServerProcess, message: string | RegExp): Record<string, unknown> | undefined {
