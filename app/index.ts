@@ -2,7 +2,6 @@
 // Imported here, before any router is built, and nowhere else.
 import 'express-async-errors';
 import express, { type Express } from 'express';
-import helmet from 'helmet';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import { healthController, type HealthDatabase } from './controllers/health';
@@ -19,6 +18,7 @@ import { requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
 import { limitUrlLength } from './middleware/uri-length';
 import { requestMetrics } from './middleware/request-metrics';
+import { securityHeaders } from './middleware/security-headers';
 import { mountedAt } from './middleware/route-template';
 
 export interface AppDeps {
@@ -42,7 +42,7 @@ export function createApp(deps: AppDeps): Express {
   // No route of ours takes nested query objects: the simple parser cannot build __proto__ keys.
   app.set('query parser', 'simple');
 
-  app.use(helmet());
+  app.use(securityHeaders());
   app.use(requestId(deps.logger));
   app.use(requestLog());
   if (deps.metrics) app.use(requestMetrics(deps.metrics));

@@ -16,3 +16,8 @@ export function runInRequestScope<T>(requestScope: RequestScope, fn: () => T): T
 export function currentRequestFields(): RequestScope | undefined {
   return scope.getStore();
 }
+
+/** Runs fn outside any request's scope: for timers shared by all requests, which must not keep the first one's id. */
+export function outsideRequestScope<T>(fn: () => T): T {
+  return scope.exit(fn);
+}

@@ -38,7 +38,7 @@ function trackConnections(server: http.Server): { sockets: Map<Socket, SocketSta
     const state = sockets.get(req.socket);
     if (state) state.busy += 1;
     responses.add(res);
-    res.once('close', () => {
+    res.on('close', () => {
       responses.delete(res);
       if (state) {
         state.busy -= 1;

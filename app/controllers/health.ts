@@ -32,6 +32,8 @@ const READ_METHODS = ['GET', 'HEAD'] as const;
  */
 function sendHealth(res: Response, status: number, body: object): void {
   res.statusCode = status;
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Content-Type', HEALTH_CONTENT_TYPE);
   res.end(JSON.stringify(body));
 }
 
@@ -46,11 +48,6 @@ export function healthController(deps: HealthDeps): Router {
   // Only asked once the probe got an answer: a down database must not make health pings wait.
   const migrationsIfReachable = async (report: ProbeReport): Promise<MigrationState | undefined> =>
     report.status === 'fail' ? undefined : deps.database.migrations.current();
-
-  router.use((_req, res, next) => {
-    res.set({ 'Cache-Control': 'no-store', 'Content-Type': HEALTH_CONTENT_TYPE });
-    next();
-  });
 
   router
     .route('/')

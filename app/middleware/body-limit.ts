@@ -19,29 +19,24 @@ class DeclaredPayloadTooLargeError extends HttpError {
 }
 
 /**
- * Answers 413 at once to a JSON request whose Content-Length is over the limit. express.json() would
- * refuse it too, but only after reading (and discarding) the whole declared body: a client announcing
- * 100 MB and sending nothing would hold the request until the deadline.
+ * The JSON body parser (JSON_BODY_LIMIT_KB). A JSON request whose Content-Length is over the limit
+ * gets 413 at once: express.json() would refuse it too, but only after reading (and discarding) the
+ * whole declared body, and a client announcing 100 MB and sending nothing would hold the request
+ * until the deadline. The time spent waiting for the client's bytes is marked, so that the request
+ * deadline can tell a client too slow to send its body (408) from a server too slow to answer (503).
  */
-export function refuseDeclaredOversizeBodies(limitBytes: number): RequestHandler {
-  return (req, _res, next) => {
-    const declared = Number(req.headers['content-length']);
-    next(declared > limitBytes && req.is('application/json') ? new DeclaredPayloadTooLargeError() : undefined);
-  };
-}
-
-/**
- * The JSON body parser (JSON_BODY_LIMIT_KB), marking the time it waits for the client's bytes, so that
- * the request deadline can tell a client too slow to send its body (408) from a server too slow to answer (503).
- */
-export function jsonBody(limitBytes: number): RequestHandler[] {
+export function jsonBody(limitBytes: number): RequestHandler {
   const parse = express.json({ limit: limitBytes });
-  const marked: RequestHandler = (req, res, next) => {
+  return (req, res, next) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > limitBytes && req.is('application/json')) {
+      next(new DeclaredPayloadTooLargeError());
+      return;
+    }
     res.locals.receivingBody = true;
     parse(req, res, (error?: unknown) => {
       res.locals.receivingBody = false;
       next(error);
     });
   };
-  return [refuseDeclaredOversizeBodies(limitBytes), marked];
 }

@@ -16,7 +16,7 @@ export function requestLog(): RequestHandler {
     // Read now: routers rewrite req.path while they handle the request.
     const level = isPing(req.path) ? 'debug' : undefined;
     // 'close' follows 'finish' for a completed response and also fires for an aborted one.
-    res.once('close', () => {
+    res.on('close', () => {
       const log = res.locals.log;
       const lineLevel = level ?? (res.statusCode >= 500 ? 'warn' : 'info');
       // Health pings log at debug, usually disabled: skip building and formatting the line.

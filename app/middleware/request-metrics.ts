@@ -6,7 +6,7 @@ import { routeTemplate } from './route-template';
 export function requestMetrics(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    res.once('finish', () => {
+    res.on('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.observeRequest({ method: req.method, route: routeTemplate(req, res), status: res.statusCode }, seconds);
     });

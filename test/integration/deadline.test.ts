@@ -155,6 +155,33 @@ describe('requestDeadline', () => {
       }
     });
 
+    it('gives every request its own deadline, counted from its arrival, when several are in flight', async () => {
+      const { app } = harness();
+      const server = http.createServer(app);
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const timed = async (delayMs: number): Promise<{ status: number; elapsedMs: number }> => {
+          await sleep(delayMs);
+          const started = performance.now();
+          const res = await request(server).get('/slow');
+          return { status: res.status, elapsedMs: performance.now() - started };
+        };
+        // Arrivals spread over half a deadline: an early one is overdue while the later ones are not.
+        const results = await Promise.all([0, DEADLINE_MS / 4, DEADLINE_MS / 2].map(timed));
+
+        for (const [index, result] of results.entries()) {
+          expect(result.status, `request ${index}`).to.equal(503);
+          expect(result.elapsedMs, `request ${index}: not before its own deadline`).to.be.at.least(DEADLINE_MS - 5);
+          expect(result.elapsedMs, `request ${index}: a hang guard`).to.be.below(DEADLINE_MS + 1_500);
+        }
+      } finally {
+        server.closeAllConnections();
+        server.close();
+        await once(server, 'close');
+      }
+    });
+
     it('logs the timeout as a dependency problem (warn) with code request_timeout', async () => {
       const { app, log, lateAnswer } = harness();
 

@@ -15,7 +15,7 @@ import { buildTestApp, silentLogger, testDatabase } from '../support/app';
 import { createScratchDatabase, type ScratchDatabase } from '../support/database';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { keelBackends, waitForKeelBackends } from '../support/pg-activity';
-import { expectSecurityHeaders } from './fixtures';
+import { expectSecurityHeaders } from '../support/security-headers';
 
 const PROBLEM_JSON = /^application\/problem\+json; charset=utf-8$/;
 
@@ -278,11 +278,11 @@ describe('database faults under a request (real Database, real error middleware)
       expect(overflow.elapsedMs, 'at the acquire timeout').to.be.within(ACQUIRE_MS - 50, ACQUIRE_MS + 600);
       expect(live.status).to.equal(200);
       expect(live.elapsedMs, '/health does not wait for the pool').to.be.below(200);
-      expectSecurityHeaders(live);
+      expectSecurityHeaders(live.headers);
       expect(probe.status).to.equal(503);
       expect(probe.body).to.include({ status: 'fail', code: 'database_pool_exhausted' });
       expect(probe.elapsedMs, 'the probe gives up at the acquire timeout too').to.be.below(ACQUIRE_MS + 600);
-      expectSecurityHeaders(probe);
+      expectSecurityHeaders(probe.headers);
       expect(finished.map((res) => res.status)).to.deep.equal([200, 200]);
       expect(after.status).to.equal(200);
       expect(database.poolStats()).to.include({ using: 0, waiting: 0 });

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import request, { type Response } from 'supertest';
 import type { Database } from '../../db';
 import { buildTestApp, testDatabase } from '../support/app';
-import { expectSecurityHeaders, unreachableDatabase, UUID } from './fixtures';
+import { expectSecurityHeaders } from '../support/security-headers';
+import { unreachableDatabase, UUID } from './fixtures';
 
 const PROBLEM_JSON = /^application\/problem\+json; charset=utf-8$/;
 
@@ -125,21 +126,21 @@ describe('security headers', () => {
     const res = await request(buildTestApp(database)).get('/health');
 
     expect(res.status).to.equal(200);
-    expectSecurityHeaders(res);
+    expectSecurityHeaders(res.headers);
   });
 
   it('are set by helmet on a 404', async () => {
     const res = await request(buildTestApp(database)).get('/no-such-route');
 
     expect(res.status).to.equal(404);
-    expectSecurityHeaders(res);
+    expectSecurityHeaders(res.headers);
   });
 
   it('are set by helmet on a 503 when the database is unreachable', async () => {
     const res = await request(buildTestApp(unreachable)).get('/health/db');
 
     expect(res.status).to.equal(503);
-    expectSecurityHeaders(res);
+    expectSecurityHeaders(res.headers);
   });
 });
 

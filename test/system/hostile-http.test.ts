@@ -3,6 +3,7 @@ import { testDatabaseUrl } from '../support/database';
 import { httpRequest } from '../support/http';
 import { logEntries, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
 import { exchange, type RawResponse } from '../support/raw-http';
+import { expectSecurityHeaders } from '../support/security-headers';
 
 type Server = ServerProcess & { port: number };
 
@@ -26,7 +27,7 @@ function requestText(method: string, target: string, headers: readonly string[] 
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 
-/** An answer written by Express (keel's stack): helmet's headers, a request id, problem+json for an error. */
+/** An answer written by Express (keel's stack): the security headers, a request id, problem+json for an error. */
 function expectKeelProblem(response: RawResponse | undefined, status: number, code: string): void {
   expect(response, 'a response').not.to.equal(undefined);
   const { headers, body } = response as RawResponse;
@@ -38,11 +39,7 @@ function expectKeelProblem(response: RawResponse | undefined, status: number, co
 }
 
 function expectHelmet(headers: Readonly<Record<string, string>>): void {
-  expect(headers['x-content-type-options'], 'helmet: X-Content-Type-Options').to.equal('nosniff');
-  expect(headers['strict-transport-security'], 'helmet: Strict-Transport-Security').to.match(/max-age=\d+/);
-  expect(headers['content-security-policy'], 'helmet: Content-Security-Policy').to.include("default-src 'self'");
-  expect(headers['x-frame-options'], 'helmet: X-Frame-Options').to.equal('SAMEORIGIN');
-  expect(headers, 'no X-Powered-By').not.to.have.property('x-powered-by');
+  expectSecurityHeaders(headers);
   expect(headers['x-request-id'], 'a request id').to.be.a('string');
 }
 
