@@ -51,6 +51,8 @@ export async function readMigrationState(sequelize: Sequelize, directory: string
 export interface MigrationMonitor {
   /** The latest known state; undefined until the database has answered once. */
   current(): Promise<MigrationState | undefined>;
+  /** The known state when no re-read is due, at once; otherwise undefined (ask current()). */
+  settled(): MigrationState | undefined;
 }
 
 /** Pending migrations are re-checked this often; once none are pending the state is final. */
@@ -64,9 +66,13 @@ export function createMigrationMonitor(sequelize: Sequelize, directory: string):
   let known: MigrationState | undefined;
   let checkedAt = 0;
   let inFlight: Promise<MigrationState | undefined> | undefined;
+  const settled = (): MigrationState | undefined =>
+    known && (known.pending === 0 || Date.now() - checkedAt < RECHECK_PENDING_MS) ? known : undefined;
   return {
+    settled,
     async current() {
-      if (known && (known.pending === 0 || Date.now() - checkedAt < RECHECK_PENDING_MS)) return known;
+      const state = settled();
+      if (state) return state;
       inFlight ??= readMigrationState(sequelize, directory)
         .then(
           (state) => {

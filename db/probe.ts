@@ -32,6 +32,8 @@ export interface ProbeReport extends ProbeResult {
 
 export interface DatabaseProbe {
   check(): Promise<ProbeReport>;
+  /** The report check() would give while the latest result is still within its window, at once; otherwise undefined. */
+  reuse(): ProbeReport | undefined;
   /** The latest finished result, however old; undefined before the first probe finished. */
   latest(): ProbeResult | undefined;
 }
@@ -150,10 +152,15 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
 
   const report = (result: ProbeResult, cached: boolean): ProbeReport => ({ ...result, cached, pool: pool.stats() });
 
+  const reuse = (): ProbeReport | undefined =>
+    last && performance.now() - last.finishedAt < settings.cacheMs ? report(last.result, true) : undefined;
+
   return {
     latest: () => last?.result,
+    reuse,
     async check() {
-      if (last && performance.now() - last.finishedAt < settings.cacheMs) return report(last.result, true);
+      const reused = reuse();
+      if (reused) return reused;
       if (inFlight) return report(await inFlight, true);
       const started = performance.now();
       inFlight = probeOnce(pool, settings, logger)

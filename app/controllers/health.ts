@@ -1,16 +1,10 @@
-import { Router, type Response } from 'express';
-import type { DatabaseProbe, MigrationMonitor, MigrationState, ProbeReport } from '../../db';
+import { Router, type NextFunction, type Response } from 'express';
 import type { Lifecycle } from '../lifecycle';
 import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { databaseHealthBody, HEALTH_CONTENT_TYPE, livenessBody, readinessBody } from '../views/health';
+import { databaseState, type DatabaseState, type HealthDatabase } from './database-state';
 
-/** What the health endpoints need from the database. */
-export interface HealthDatabase {
-  readonly probe: Pick<DatabaseProbe, 'check'>;
-  /** Present when read replicas are configured. */
-  readonly replicaProbe?: Pick<DatabaseProbe, 'check'> | undefined;
-  readonly migrations: Pick<MigrationMonitor, 'current'>;
-}
+export type { HealthDatabase } from './database-state';
 
 export interface HealthDeps {
   readonly version: string;
@@ -37,6 +31,12 @@ function sendHealth(res: Response, status: number, body: object): void {
   res.end(JSON.stringify(body));
 }
 
+/** Calls answer with the value, at once when it is at hand; a failure on the way goes to the error middleware. */
+function whenKnown<T>(value: T | Promise<T>, answer: (known: T) => void, next: NextFunction): void {
+  if (value instanceof Promise) value.then(answer).catch(next);
+  else answer(value);
+}
+
 /**
  * /health is liveness and never touches the database; /health/db reports the database through
  * the shared probe; /health/ready says whether a load balancer should route traffic here.
@@ -45,10 +45,6 @@ export function healthController(deps: HealthDeps): Router {
   const now = deps.now ?? (() => new Date());
   const uptime = deps.uptimeSeconds ?? (() => process.uptime());
   const router = Router();
-  // Only asked once the probe got an answer: a down database must not make health pings wait.
-  const migrationsIfReachable = async (report: ProbeReport): Promise<MigrationState | undefined> =>
-    report.status === 'fail' ? undefined : deps.database.migrations.current();
-
   router
     .route('/')
     .get((_req, res) => {
@@ -58,32 +54,36 @@ export function healthController(deps: HealthDeps): Router {
 
   router
     .route('/db')
-    .get(async (_req, res) => {
-      const [report, replica] = await Promise.all([deps.database.probe.check(), deps.database.replicaProbe?.check()]);
-      const migrations = await migrationsIfReachable(report);
-      if (report.status === 'fail') res.set('Retry-After', '1');
-      sendHealth(res, report.status === 'fail' ? 503 : 200, databaseHealthBody(report, migrations, replica));
+    .get((_req, res, next) => {
+      whenKnown(
+        databaseState(deps.database),
+        ({ report, replica, migrations }) => {
+          if (report.status === 'fail') res.setHeader('Retry-After', '1');
+          sendHealth(res, report.status === 'fail' ? 503 : 200, databaseHealthBody(report, migrations, replica));
+        },
+        next,
+      );
     })
     .all(methodNotAllowed(READ_METHODS));
 
   router
     .route('/ready')
-    .get(async (_req, res) => {
-      const phase = deps.lifecycle.phase;
+    .get((_req, res, next) => {
+      const answer = (state: DatabaseState | undefined): void => {
+        const body = readinessBody({
+          phase: deps.lifecycle.phase,
+          now: now(),
+          pendingMigrations: deps.pendingMigrations,
+          database: state?.report,
+          replica: state?.replica,
+          migrations: state?.migrations,
+        });
+        if (body.status === 'fail') res.setHeader('Retry-After', '1');
+        sendHealth(res, body.status === 'fail' ? 503 : 200, body);
+      };
       // Starting or draining: not ready, whatever the database says, and no probe is spent on it.
-      const [database, replica] =
-        phase === 'serving' ? await Promise.all([deps.database.probe.check(), deps.database.replicaProbe?.check()]) : [];
-      const migrations = database ? await migrationsIfReachable(database) : undefined;
-      const body = readinessBody({
-        phase: deps.lifecycle.phase,
-        now: now(),
-        pendingMigrations: deps.pendingMigrations,
-        ...(database ? { database } : {}),
-        ...(replica ? { replica } : {}),
-        ...(migrations ? { migrations } : {}),
-      });
-      if (body.status === 'fail') res.set('Retry-After', '1');
-      sendHealth(res, body.status === 'fail' ? 503 : 200, body);
+      if (deps.lifecycle.phase === 'serving') whenKnown(databaseState(deps.database), answer, next);
+      else answer(undefined);
     })
     .all(methodNotAllowed(READ_METHODS));
 

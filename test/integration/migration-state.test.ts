@@ -132,6 +132,29 @@ describe('migration state', function () {
       expect(query.callCount, 'no query after none are pending').to.equal(readsSoFar);
     });
 
+    it('settled() answers at once with the known state while no re-read is due, and undefined when one is', async () => {
+      const database = open();
+      await recordApplied(scratch.url, '20260101000000-a.js');
+      const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
+      const query = sinon.spy(database.sequelize, 'query');
+      const monitor = createMigrationMonitor(database.sequelize, directory);
+
+      const beforeAnyRead = monitor.settled();
+      const first = await monitor.current();
+      const within10s = monitor.settled();
+      clock.tick(10_001);
+      const reReadDue = monitor.settled();
+      await recordApplied(scratch.url, '20260102000000-b.js');
+      const final = await monitor.current();
+      clock.tick(60_000);
+
+      expect(beforeAnyRead, 'before the first read').to.equal(undefined);
+      expect(within10s, 'within 10 s').to.equal(first);
+      expect(reReadDue, 'pending and 10 s passed: a re-read is due').to.equal(undefined);
+      expect(monitor.settled(), 'none pending: final').to.equal(final).and.to.include({ pending: 0 });
+      expect(query.callCount, 'settled() never queries').to.equal(2);
+    });
+
     it('shares one read between concurrent callers', async () => {
       const database = open();
       const query = sinon.spy(database.sequelize, 'query');

@@ -20,10 +20,13 @@ const VERSION = readPackageInfo().version;
  */
 function appWithoutDatabase(): Express {
   const untouchable = (): Promise<never> => Promise.reject(new Error('the database must not be touched'));
+  const untouchableNow = (): never => {
+    throw new Error('the database must not be touched');
+  };
   return createApp({
     config: testConfig(),
     logger: silentLogger(),
-    database: { probe: { check: untouchable }, migrations: { current: untouchable } },
+    database: { probe: { check: untouchable, reuse: untouchableNow }, migrations: { current: untouchable, settled: untouchableNow } },
     lifecycle: servingLifecycle(),
     version: VERSION,
     metrics: createMetrics({ pools: () => ({}), probes: () => ({}) }),

@@ -186,6 +186,26 @@ describe('the database health probe (db/probe.ts)', () => {
     });
   });
 
+  describe('reuse(): the fresh result, at once', () => {
+    it('is undefined before the first probe, the cached report within the window, and undefined again after it', async () => {
+      const cacheMs = 400;
+      const database = openDatabase({ DATABASE_URL: scratch.url, DB_PROBE_CACHE_MS: String(cacheMs) }, COUNTING_STATEMENT);
+
+      const beforeAnyProbe = database.probe.reuse();
+      const first = await database.probe.check();
+      const reused = database.probe.reuse();
+      await sleep(cacheMs + 100);
+      const afterWindow = database.probe.reuse();
+
+      expect(beforeAnyProbe, 'before the first probe').to.equal(undefined);
+      expect(reused, 'within the window').to.include({ status: 'pass', cached: true });
+      expect(reused?.checkedAt.getTime(), 'the first result').to.equal(first.checkedAt.getTime());
+      expect(reused?.pool, 'live pool numbers').to.deep.equal(database.poolStats());
+      expect(afterWindow, 'after the window').to.equal(undefined);
+      expect(await probeStatementsRun(), 'reuse() never runs a statement').to.equal(1);
+    });
+  });
+
   describe('when the probe statement outlasts DB_PROBE_TIMEOUT_MS', () => {
     const timeoutMs = 500;
 

@@ -20,10 +20,12 @@ function appWithUntouchableDatabase(lifecycle: Lifecycle): {
   touched: () => boolean;
 } {
   const check = sinon.stub<[], ReturnType<Check>>().rejects(new Error('readiness must not probe the database in this phase'));
+  const reuse = sinon.stub().throws(new Error('readiness must not ask the probe in this phase'));
   const current = sinon.stub().rejects(new Error('readiness must not read the database in this phase'));
-  const database: AppDatabase = { probe: { check }, migrations: { current } };
+  const settled = sinon.stub().throws(new Error('readiness must not ask for migrations in this phase'));
+  const database: AppDatabase = { probe: { check, reuse }, migrations: { current, settled } };
   const app = contractChecked(createApp({ config: testConfig(), logger: silentLogger(), database, lifecycle, version: '0.0.0-test' }));
-  return { app, check, touched: () => check.called || current.called };
+  return { app, check, touched: () => check.called || reuse.called || current.called || settled.called };
 }
 
 function drainingLifecycle(): Lifecycle {
