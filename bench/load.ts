@@ -2,7 +2,7 @@
 // the shutdown scenario, where each request's fate must be known.
 import autocannon from 'autocannon';
 import http from 'node:http';
-import { createHistogram } from 'node:perf_hooks';
+import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 
 export interface LoadOptions {
   readonly url: string;
@@ -10,6 +10,8 @@ export interface LoadOptions {
   readonly durationSeconds: number;
   /** Per-request timeout, seconds. */
   readonly timeoutSeconds?: number;
+  /** Latencies are recorded here too (see mergeLoads); the result's percentiles are always this run's own. */
+  readonly alsoRecordInto?: RecordableHistogram;
 }
 
 export interface LoadResult {
@@ -60,7 +62,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       responses += 1;
       statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
       if (statusCode < 200 || statusCode > 299) non2xx += 1;
-      histogram.record(Math.max(1, Math.round(responseTime * 1000)));
+      const micros = Math.max(1, Math.round(responseTime * 1000));
+      histogram.record(micros);
+      options.alsoRecordInto?.record(micros);
     });
     instance.on('reqError', (error: NodeJS.ErrnoException) => {
       const code = error.code ?? error.message;
@@ -88,6 +92,42 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     timeouts: result.timeouts,
     errorCodes,
     clientCpuShare: (cpu.user + cpu.system) / 1000 / wallMs,
+  };
+}
+
+function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [key, count] of Object.entries(from)) into[key] = (into[key] ?? 0) + count;
+}
+
+/** Several runs against the same server as one: counts summed, latency percentiles from the histogram all of them recorded into. */
+export function mergeLoads(parts: readonly LoadResult[], latencies: RecordableHistogram): LoadResult {
+  const statusCodes: Record<string, number> = {};
+  const errorCodes: Record<string, number> = {};
+  const sum = (pick: (part: LoadResult) => number): number => parts.reduce((total, part) => total + pick(part), 0);
+  for (const part of parts) {
+    addCounts(statusCodes, part.statusCodes);
+    addCounts(errorCodes, part.errorCodes);
+  }
+  const responses = sum((part) => part.responses);
+  const durationSeconds = sum((part) => part.durationSeconds);
+  const ms = (micros: number): number => (responses ? micros / 1000 : Number.NaN);
+  return {
+    url: parts[0]?.url ?? '',
+    responses,
+    durationSeconds,
+    requestsPerSecond: responses / durationSeconds,
+    latencyMs: {
+      p50: ms(latencies.percentile(50)),
+      p97_5: ms(latencies.percentile(97.5)),
+      p99: ms(latencies.percentile(99)),
+      max: ms(latencies.max),
+    },
+    non2xx: sum((part) => part.non2xx),
+    statusCodes,
+    errors: sum((part) => part.errors),
+    timeouts: sum((part) => part.timeouts),
+    errorCodes,
+    clientCpuShare: sum((part) => part.clientCpuShare * part.durationSeconds) / durationSeconds,
   };
 }
 

@@ -8,11 +8,11 @@ export interface SqlCount {
   readonly sessions: number | undefined;
   /** Every request the server answered while counted: checks, warm-up and the measured run. */
   readonly requests: number;
-  /** How long the server was under load (warm-up + measured), ms. */
+  /** How long the server was under load (warm-up + measured slices), ms. */
   readonly loadMs: number;
   /** The statements left once each session's two (its startup and keel's session setup) are taken away. */
   readonly probeStatements: number | undefined;
-  /** Probe windows under load, plus one for the ping bin/www makes at boot. */
+  /** Probe windows the spells of load can hold (each starts one), plus one for the ping bin/www makes at boot. */
   readonly windows: number;
 }
 
@@ -20,6 +20,10 @@ export interface EndpointRun {
   readonly label: string;
   readonly role: 'baseline' | 'keel';
   readonly path: string;
+  /** A baseline run: the label of the keel run it took turns with. */
+  readonly pairedWith?: string;
+  /** Requests per second in each turn, in the order measured. */
+  readonly turnRates?: readonly number[];
   /** Undefined when the endpoint was measured; otherwise why not ("not served (404)"). */
   readonly notServed?: string;
   readonly load?: LoadResult;
@@ -116,7 +120,7 @@ export function sqlSection(runs: readonly EndpointRun[], probeWindowMs: number):
         whole(sql.transactions),
         sql.sessions === undefined ? dash : whole(sql.sessions),
         sql.probeStatements === undefined ? dash : whole(sql.probeStatements),
-        `${sql.windows} (${fixed(sql.loadMs / 1000, 1)} s / ${probeWindowMs} ms + boot)`,
+        `${sql.windows} (${fixed(sql.loadMs / 1000, 1)} s of load in spells / ${probeWindowMs} ms + boot)`,
         sql.probeStatements === undefined ? dash : fixed(sql.probeStatements / sql.windows, 2),
       ];
     });
@@ -131,39 +135,25 @@ export interface Baseline {
   readonly requestsPerSecond: number;
   readonly p99Ms: number;
   readonly cpuMicrosPerRequest: number;
-  /** Which baseline runs it is the mean of, e.g. "runs 1 and 2". */
-  readonly runs: string;
 }
 
 const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / values.length;
 
-function meanOf(baselines: readonly EndpointRun[]): Baseline | undefined {
-  const measured = baselines.filter((run) => run.load);
-  const loads = measured.map((run) => run.load as LoadResult);
+/** The mean of every baseline run. */
+export function baselineOf(runs: readonly EndpointRun[]): Baseline | undefined {
+  const loads = runs.filter((run) => run.role === 'baseline' && run.load);
   if (!loads.length) return undefined;
-  const numbers = baselines.map((run) => /run (\d+)/.exec(run.label)?.[1] ?? '?');
   return {
-    requestsPerSecond: mean(loads.map((load) => load.requestsPerSecond)),
-    p99Ms: mean(loads.map((load) => load.latencyMs.p99)),
-    cpuMicrosPerRequest: mean(measured.map((run) => run.serverCpuMicrosPerRequest ?? Number.NaN)),
-    runs: numbers.length === 1 ? `run ${numbers[0]}` : `runs ${numbers.join(' and ')}`,
+    requestsPerSecond: mean(loads.map((run) => run.load?.requestsPerSecond ?? Number.NaN)),
+    p99Ms: mean(loads.map((run) => run.load?.latencyMs.p99 ?? Number.NaN)),
+    cpuMicrosPerRequest: mean(loads.map((run) => run.serverCpuMicrosPerRequest ?? Number.NaN)),
   };
 }
 
-/** The mean of every baseline run. */
-export function baselineOf(runs: readonly EndpointRun[]): Baseline | undefined {
-  return meanOf(runs.filter((run) => run.role === 'baseline'));
-}
-
-/** The mean of the baseline runs measured just before and just after the given run. */
-export function adjacentBaseline(runs: readonly EndpointRun[], run: EndpointRun): Baseline | undefined {
-  const index = runs.indexOf(run);
-  const before = runs
-    .slice(0, index)
-    .reverse()
-    .find((other) => other.role === 'baseline' && other.load);
-  const after = runs.slice(index + 1).find((other) => other.role === 'baseline' && other.load);
-  return meanOf([before, after].filter((other): other is EndpointRun => !!other));
+/** The baseline run that took turns with the given keel run. */
+export function pairedBaseline(runs: readonly EndpointRun[], run: EndpointRun): Baseline | undefined {
+  const paired = runs.find((other) => other.role === 'baseline' && other.pairedWith === run.label);
+  return paired && baselineOf([paired]);
 }
 
 export interface TargetCheck {
@@ -172,12 +162,12 @@ export interface TargetCheck {
   readonly pass: boolean;
 }
 
-/** The issue's targets, each keel endpoint against the baseline runs adjacent to it. */
+/** The issue's targets, each keel endpoint against the baseline run that took turns with it. */
 export function checkTargets(runs: readonly EndpointRun[], targets: Targets = TARGETS): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const measured = (path: string): { run: EndpointRun; load: LoadResult; baseline: Baseline } | undefined => {
     const run = runs.find((other) => other.role === 'keel' && other.path === path);
-    const baseline = run && adjacentBaseline(runs, run);
+    const baseline = run && pairedBaseline(runs, run);
     return run?.load && baseline ? { run, load: run.load, baseline } : undefined;
   };
   const throughput = (path: string, min: number): void => {
@@ -187,7 +177,7 @@ export function checkTargets(runs: readonly EndpointRun[], targets: Targets = TA
     const ratio = load.requestsPerSecond / baseline.requestsPerSecond;
     checks.push({
       target: `${path} throughput ≥ ${min}× baseline`,
-      measured: `${ratio.toFixed(2)}× (${whole(load.requestsPerSecond)} vs ${whole(baseline.requestsPerSecond)} req/s, baseline ${baseline.runs})`,
+      measured: `${ratio.toFixed(2)}× (${whole(load.requestsPerSecond)} vs ${whole(baseline.requestsPerSecond)} req/s)`,
       pass: ratio >= min && load.non2xx === 0 && load.errors === 0,
     });
   };
@@ -198,7 +188,7 @@ export function checkTargets(runs: readonly EndpointRun[], targets: Targets = TA
     const ratio = load.latencyMs.p99 / baseline.p99Ms;
     checks.push({
       target: `${path} p99 ≤ ${targets.p99Ratio}× baseline p99`,
-      measured: `${ratio.toFixed(2)}× (${fixed(load.latencyMs.p99, 2)} vs ${fixed(baseline.p99Ms, 2)} ms, baseline ${baseline.runs})`,
+      measured: `${ratio.toFixed(2)}× (${fixed(load.latencyMs.p99, 2)} vs ${fixed(baseline.p99Ms, 2)} ms)`,
       pass: ratio <= targets.p99Ratio,
     });
   };
@@ -226,24 +216,35 @@ export function targetsTable(checks: readonly TargetCheck[]): string {
   );
 }
 
+/** How far apart the throughput ratios of single turns were: the noise the whole-run ratio is read against. */
+function turnRatioRange(run: EndpointRun, baseline: EndpointRun | undefined): string {
+  const keelRates = run.turnRates ?? [];
+  const baselineRates = baseline?.turnRates ?? [];
+  const ratios = keelRates.map((rate, turn) => rate / (baselineRates[turn] ?? Number.NaN)).filter(Number.isFinite);
+  return ratios.length ? `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×` : dash;
+}
+
 export function ratiosTable(runs: readonly EndpointRun[]): string {
   const rows = runs
     .filter((run) => run.role === 'keel')
     .map((run) => {
-      const baseline = adjacentBaseline(runs, run);
+      const baseline = pairedBaseline(runs, run);
       if (!run.load || !baseline) return [run.label, run.notServed ?? dash, dash, dash, dash];
       return [
         run.label,
-        baseline.runs,
         `${(run.load.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}×`,
+        turnRatioRange(
+          run,
+          runs.find((other) => other.pairedWith === run.label),
+        ),
         `${(run.load.latencyMs.p99 / baseline.p99Ms).toFixed(2)}×`,
         `${((run.serverCpuMicrosPerRequest ?? Number.NaN) / baseline.cpuMicrosPerRequest).toFixed(2)}×`,
       ];
     });
   return table(
-    ['endpoint', 'against baseline', 'throughput / baseline', 'p99 / baseline', 'server CPU per request / baseline'],
+    ['endpoint', 'throughput / baseline', 'per turn (min–max)', 'p99 / baseline', 'server CPU per request / baseline'],
     rows,
-    [2, 3, 4],
+    [1, 2, 3, 4],
   );
 }
 

@@ -31,10 +31,10 @@ import {
   TARGETS,
 } from './report';
 import { clockTicksPerSecond, killSpawnedServers } from './server-process';
-import { runThroughput } from './throughput';
+import { runThroughput, SLICES } from './throughput';
 
 const USAGE = `usage: node dist/bench/run.js [--faults] [--duration S] [--connections N] [--warmup S]
-  --duration      seconds of measured load per endpoint (default 10)
+  --duration      seconds of measured load per endpoint and server, in 5 turns (default 10)
   --connections   concurrent connections (default 50)
   --warmup        seconds of unmeasured load before each measured run (default 2)
   --faults        the faults mode: database down, SIGTERM under load
@@ -122,7 +122,8 @@ function header(options: Options, database: BenchDatabase | undefined): void {
     print(`- database: ${database.source}, PostgreSQL ${database.serverVersion}, dedicated database ${database.name} (migrations applied)`);
   if (!options.faults) {
     print(
-      `- load: autocannon, ${options.connections} connections, ${options.warmupSeconds} s warm-up (not counted) + ${options.durationSeconds} s measured per run, loopback 127.0.0.1`,
+      `- load: autocannon, ${options.connections} connections, loopback 127.0.0.1; per endpoint ${options.warmupSeconds} s warm-up of each server (not counted), ` +
+        `then keel and the baseline take turns: ${SLICES} slices of ${options.durationSeconds / SLICES} s each (${options.durationSeconds} s measured per server)`,
     );
   }
   print(
@@ -189,8 +190,8 @@ async function throughputMode(options: Options): Promise<void> {
   print('## Ratios to the baseline');
   print();
   print(
-    `Each keel endpoint is compared with the mean of the baseline runs just before and just after it. All baseline runs: ` +
-      `mean ${whole(baseline.requestsPerSecond)} req/s, p99 ${baseline.p99Ms.toFixed(2)} ms; slowest/fastest run ` +
+    `Each keel endpoint against the baseline measured in turns with it (${SLICES} slices each, ABBA order). All baseline ` +
+      `runs: mean ${whole(baseline.requestsPerSecond)} req/s, p99 ${baseline.p99Ms.toFixed(2)} ms; slowest/fastest ` +
       `${(Math.min(...baselineRates) / Math.max(...baselineRates)).toFixed(2)} (how much the machine drifted during the bench).`,
   );
   print();

@@ -1,9 +1,10 @@
-// The default mode: the baseline and keel's health endpoints under the same load, one after the
-// other, each on a warm server, with server CPU time and the database's statement count.
+// The default mode: the baseline and keel's health endpoints under the same load, taking turns,
+// each on a warm server, with server CPU time and the database's statement count.
 import crypto from 'node:crypto';
+import { createHistogram } from 'node:perf_hooks';
 import type { BenchDatabase } from './database';
 import { get, startBaseline, startKeel, type Answer } from './keel';
-import { runLoad, type LoadResult } from './load';
+import { mergeLoads, runLoad, type LoadResult } from './load';
 import type { EndpointRun } from './report';
 import { processCpuMicros, type ServerProcess } from './server-process';
 
@@ -36,13 +37,24 @@ export const KEEL_RUNS: readonly KeelRun[] = [
   { endpoint: '/health', label: 'keel /health, 2 workers', env: { WEB_CONCURRENCY: '2' } },
 ];
 
+/**
+ * Keel and the baseline take turns on each endpoint, in this many slices each (ABBA order): this
+ * machine's speed drifts by 20% and more within a minute (other tenants), and a drift then moves
+ * both sides alike instead of landing on one of them.
+ */
+export const SLICES = 5;
+
 interface Measured {
   readonly load: LoadResult;
   readonly serverCpuMicrosPerRequest: number;
   readonly serverCpuShare: number;
-  /** Every response the server gave: the check, the warm-up and the measured run. */
+  /** Every response the server gave: the warm-up and the measured slices. */
   readonly responses: number;
+  /** Under load (warm-up and slices), ms, and the probe windows that time can hold. */
   readonly loadMs: number;
+  readonly windows: number;
+  /** Requests per second of each measured slice. */
+  readonly turnRates: readonly number[];
 }
 
 /**
@@ -54,23 +66,83 @@ export function connectionStatements(sessions: number): number {
   return sessions ? 2 * sessions + 1 : 0;
 }
 
-/** Warm-up (not counted), then the measured run with the server's CPU time read around it. */
-async function measure(server: ServerProcess, urlPath: string, options: ThroughputOptions): Promise<Measured> {
-  const url = `http://127.0.0.1:${server.port}${urlPath}`;
-  const started = performance.now();
-  const warmup = await runLoad({ url, connections: options.connections, durationSeconds: options.warmupSeconds });
-  const cpuBefore = processCpuMicros(server.pid);
-  const wallBefore = performance.now();
-  const load = await runLoad({ url, connections: options.connections, durationSeconds: options.durationSeconds });
-  const wallMs = performance.now() - wallBefore;
-  const cpuMicros = processCpuMicros(server.pid) - cpuBefore;
-  return {
-    load,
-    serverCpuMicrosPerRequest: load.responses ? cpuMicros / load.responses : Number.NaN,
-    serverCpuShare: cpuMicros / 1000 / wallMs,
-    responses: warmup.responses + load.responses,
-    loadMs: performance.now() - started,
-  };
+/** One server's share of a paired measurement, accumulated slice by slice. */
+class Side {
+  private readonly parts: LoadResult[] = [];
+  private readonly latencies = createHistogram();
+  private cpuMicros = 0;
+  private measuredMs = 0;
+  private responses = 0;
+  private loadMs = 0;
+  private windows = 0;
+
+  constructor(
+    private readonly server: ServerProcess,
+    private readonly url: string,
+    private readonly options: ThroughputOptions,
+  ) {}
+
+  /** Load that is not measured (but counts as load for the probe windows). */
+  async warmUp(): Promise<void> {
+    const started = performance.now();
+    const load = await runLoad({ url: this.url, connections: this.options.connections, durationSeconds: this.options.warmupSeconds });
+    this.countLoaded(performance.now() - started, load.responses);
+  }
+
+  async slice(seconds: number): Promise<void> {
+    const cpuBefore = processCpuMicros(this.server.pid);
+    const started = performance.now();
+    const load = await runLoad({
+      url: this.url,
+      connections: this.options.connections,
+      durationSeconds: seconds,
+      alsoRecordInto: this.latencies,
+    });
+    const ms = performance.now() - started;
+    this.cpuMicros += processCpuMicros(this.server.pid) - cpuBefore;
+    this.measuredMs += ms;
+    this.parts.push(load);
+    this.countLoaded(ms, load.responses);
+  }
+
+  private countLoaded(ms: number, responses: number): void {
+    this.loadMs += ms;
+    this.responses += responses;
+    // A spell of load starts a probe at once and one more each time a window ends.
+    this.windows += Math.floor(ms / this.options.probeWindowMs) + 1;
+  }
+
+  result(): Measured {
+    const load = mergeLoads(this.parts, this.latencies);
+    return {
+      load,
+      serverCpuMicrosPerRequest: load.responses ? this.cpuMicros / load.responses : Number.NaN,
+      serverCpuShare: this.cpuMicros / 1000 / this.measuredMs,
+      responses: this.responses,
+      loadMs: this.loadMs,
+      windows: this.windows,
+      turnRates: this.parts.map((part) => part.requestsPerSecond),
+    };
+  }
+}
+
+/** Both warmed up (not counted), then SLICES turns each on urlPath, the baseline always on /health. */
+async function measurePair(
+  baseline: ServerProcess,
+  keel: ServerProcess,
+  urlPath: string,
+  options: ThroughputOptions,
+): Promise<{ baseline: Measured; keel: Measured }> {
+  const baselineSide = new Side(baseline, `http://127.0.0.1:${baseline.port}/health`, options);
+  const keelSide = new Side(keel, `http://127.0.0.1:${keel.port}${urlPath}`, options);
+  await keelSide.warmUp();
+  await baselineSide.warmUp();
+  const sliceSeconds = options.durationSeconds / SLICES;
+  for (let slice = 0; slice < SLICES; slice += 1) {
+    const turn = slice % 2 === 0 ? [baselineSide, keelSide] : [keelSide, baselineSide];
+    for (const side of turn) await side.slice(sliceSeconds);
+  }
+  return { baseline: baselineSide.result(), keel: keelSide.result() };
 }
 
 function describeAnswer(answer: Answer): string {
@@ -89,21 +161,7 @@ export async function runThroughput(database: BenchDatabase, options: Throughput
   const baseline = await startBaseline();
   try {
     samples['baseline /health'] = describeAnswer(await get(baseline.port, '/health'));
-    const measureBaseline = async (run: number): Promise<void> => {
-      options.log(`baseline /health (run ${run}): ${options.warmupSeconds} s warm-up, ${options.durationSeconds} s measured`);
-      const measured = await measure(baseline, '/health', options);
-      runs.push({ label: `baseline /health (run ${run})`, role: 'baseline', path: '/health', ...measured });
-    };
-
-    // Alternately, so each keel endpoint is compared with the baseline measured just before and
-    // just after it: a machine whose speed drifts during the run (other work, thermal) moves both.
-    let baselineRuns = 0;
-    await measureBaseline((baselineRuns += 1));
-    for (const keelRun of KEEL_RUNS) {
-      const run = await measureKeel(database, keelRun, options, samples);
-      runs.push(run);
-      if (run.load) await measureBaseline((baselineRuns += 1));
-    }
+    for (const keelRun of KEEL_RUNS) runs.push(...(await measureKeel(database, baseline, keelRun, options, samples)));
   } finally {
     await baseline.stop(options.shutdownGraceMs);
   }
@@ -113,17 +171,19 @@ export async function runThroughput(database: BenchDatabase, options: Throughput
 /**
  * A fresh keel server per endpoint, so the database's counters cover exactly one server: read
  * before it starts, and after it has stopped and its backends have gone (a backend flushes its
- * statistics when it exits; an idle one may hold them for up to 10 s on PostgreSQL 15+).
+ * statistics when it exits; an idle one may hold them for up to 10 s on PostgreSQL 15+). The
+ * baseline, one server for the whole bench, is measured in turns with it: both runs are returned.
  */
 async function measureKeel(
   database: BenchDatabase,
+  baseline: ServerProcess,
   { endpoint, label, env }: KeelRun,
   options: ThroughputOptions,
   samples: Record<string, string>,
-): Promise<EndpointRun> {
+): Promise<EndpointRun[]> {
   const before = await database.stats();
   const server = await startKeel(database.url, { ...env });
-  let measured: Measured | undefined;
+  let measured: { baseline: Measured; keel: Measured } | undefined;
   let notServed: string | undefined;
   let responses = 0;
   try {
@@ -134,9 +194,11 @@ async function measureKeel(
       notServed = 'not served (404): this build has no such route';
       options.log(`${label}: ${notServed}`);
     } else {
-      options.log(`${label}: ${options.warmupSeconds} s warm-up, ${options.durationSeconds} s measured`);
-      measured = await measure(server, endpoint, options);
-      responses += measured.responses;
+      options.log(
+        `${label} and the baseline: ${options.warmupSeconds} s warm-up each, then ${SLICES} turns of ${options.durationSeconds / SLICES} s each`,
+      );
+      measured = await measurePair(baseline, server, endpoint, options);
+      responses += measured.keel.responses;
     }
   } finally {
     const exit = await server.stop(options.shutdownGraceMs);
@@ -144,24 +206,39 @@ async function measureKeel(
   }
   if (!(await database.waitForNoBackends(10_000))) options.log(`${label}: backends still connected 10 s after the server exited`);
   const after = await database.stats();
-  if (notServed || !measured) return { label, role: 'keel', path: endpoint, notServed };
+  if (notServed || !measured) return [{ label, role: 'keel', path: endpoint, notServed }];
 
   const transactions = after.transactions - before.transactions;
   const sessions = after.sessions === undefined || before.sessions === undefined ? undefined : after.sessions - before.sessions;
-  return {
-    label,
-    role: 'keel',
-    path: endpoint,
-    load: measured.load,
-    serverCpuMicrosPerRequest: measured.serverCpuMicrosPerRequest,
-    serverCpuShare: measured.serverCpuShare,
-    sql: {
-      transactions,
-      sessions,
-      requests: responses,
-      loadMs: measured.loadMs,
-      probeStatements: sessions === undefined ? undefined : transactions - connectionStatements(sessions),
-      windows: Math.ceil(measured.loadMs / options.probeWindowMs) + 1,
+  const { keel, baseline: beside } = measured;
+  return [
+    {
+      label: `baseline /health (beside ${label})`,
+      role: 'baseline',
+      path: '/health',
+      pairedWith: label,
+      load: beside.load,
+      turnRates: beside.turnRates,
+      serverCpuMicrosPerRequest: beside.serverCpuMicrosPerRequest,
+      serverCpuShare: beside.serverCpuShare,
     },
-  };
+    {
+      label,
+      role: 'keel',
+      path: endpoint,
+      load: keel.load,
+      turnRates: keel.turnRates,
+      serverCpuMicrosPerRequest: keel.serverCpuMicrosPerRequest,
+      serverCpuShare: keel.serverCpuShare,
+      sql: {
+        transactions,
+        sessions,
+        requests: responses,
+        loadMs: keel.loadMs,
+        probeStatements: sessions === undefined ? undefined : transactions - connectionStatements(sessions),
+        // Plus one for the ping bin/www makes at boot.
+        windows: keel.windows + 1,
+      },
+    },
+  ];
 }
