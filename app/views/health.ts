@@ -1,6 +1,8 @@
 import type { MigrationState, PoolStats, ProbeReport, ProbeStatus } from '../../db';
 import type { Phase } from '../lifecycle';
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /** IETF health-check draft status values. */
 export type HealthStatus = ProbeStatus;
 
@@ -62,16 +64,21 @@ function withReplica(status: HealthStatus, replica?: ProbeReport): HealthStatus 
 
 /** Reports reachability, timing, pool numbers and migrations; never a host, port, user or database name. */
 export function databaseHealthBody(report: ProbeReport, migrations?: MigrationState, replica?: ProbeReport): DatabaseHealthBody {
-  return {
+  // Assigned, not spread: this runs on every ping (see db/probe.ts's report()).
+  const body: Mutable<DatabaseHealthBody> = {
     status: withReplica(report.status, replica),
     responseTimeMs: report.responseTimeMs,
     checkedAt: report.checkedAt.toISOString(),
     cached: report.cached,
     pool: report.pool,
-    ...(report.fault ? { code: report.fault.code, detail: report.fault.detail } : {}),
-    ...(migrations ? { migrations } : {}),
-    ...(replica ? { replica: replicaHealth(replica) } : {}),
   };
+  if (report.fault) {
+    body.code = report.fault.code;
+    body.detail = report.fault.detail;
+  }
+  if (migrations) body.migrations = migrations;
+  if (replica) body.replica = replicaHealth(replica);
+  return body;
 }
 
 export type NotReadyReason = 'starting' | 'draining' | 'migrations_pending' | NonNullable<ProbeReport['fault']>['code'];
@@ -113,12 +120,9 @@ export function readinessBody(input: ReadinessInput): ReadinessBody {
     status = worst(status, input.pendingMigrations);
     reason = 'migrations_pending';
   }
-  return {
-    status,
-    phase,
-    timestamp: input.now.toISOString(),
-    ...(reason ? { reason } : {}),
-    ...(database ? { database: { status: database.status, responseTimeMs: database.responseTimeMs, cached: database.cached } } : {}),
-    ...(migrations ? { migrations: { pending: migrations.pending, latest: migrations.latest } } : {}),
-  };
+  const body: Mutable<ReadinessBody> = { status, phase, timestamp: input.now.toISOString() };
+  if (reason) body.reason = reason;
+  if (database) body.database = { status: database.status, responseTimeMs: database.responseTimeMs, cached: database.cached };
+  if (migrations) body.migrations = { pending: migrations.pending, latest: migrations.latest };
+  return body;
 }
