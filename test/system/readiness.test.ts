@@ -62,6 +62,22 @@ async function transactionCount(database: string): Promise<number> {
   });
 }
 
+/**
+ * The count once the exited backends' statistics have all arrived: a backend leaves
+ * pg_stat_activity before its exit-time flush of its counters is visible, so a count read the
+ * moment no backend is left can miss its last transactions (seen once under a loaded full suite).
+ */
+async function settledTransactionCount(database: string): Promise<number> {
+  let previous = await transactionCount(database);
+  for (let reads = 0; reads < 30; reads += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const current = await transactionCount(database);
+    if (current === previous) return current;
+    previous = current;
+  }
+  return previous;
+}
+
 describe('bin/www readiness', function () {
   this.timeout(20_000);
   const servers: ServerProcess[] = [];
@@ -199,7 +215,7 @@ describe('bin/www readiness', function () {
       server.child.kill('SIGTERM');
       const { code } = await server.exited;
       await waitForNoBackends(database.name);
-      const after = await transactionCount(database.name);
+      const after = await settledTransactionCount(database.name);
       const connections = logEntries(server).filter((entry) => entry.message === 'database connection opened').length;
       return { answers, code, transactions: after - before, connections };
     }
