@@ -4,8 +4,6 @@ import { methodNotAllowed } from '../middleware/method-not-allowed';
 import { databaseHealthBody, HEALTH_CONTENT_TYPE, livenessBody, readinessBody } from '../views/health';
 import { databaseState, type DatabaseState, type HealthDatabase } from './database-state';
 
-export type { HealthDatabase } from './database-state';
-
 export interface HealthDeps {
   readonly version: string;
   readonly database: HealthDatabase;

@@ -13,7 +13,7 @@ class RequestBodyTimeoutError extends HttpError {
 }
 
 /** How late past its deadline a request may be answered: a small share of the deadline, never over 250 ms. */
-export function sweepIntervalMs(deadlineMs: number): number {
+function sweepIntervalMs(deadlineMs: number): number {
   return Math.min(250, Math.max(10, Math.floor(deadlineMs / 50)));
 }
 

@@ -106,12 +106,21 @@ describe('migration state', function () {
       fs.rmSync(directory, { recursive: true, force: true });
     });
 
-    it('while migrations are pending, re-reads SequelizeMeta only once 10 s have passed, then never again once none are pending', async () => {
+    /** A monitor over the two migrations with the first applied, a fake Date clock and a spy on every query. */
+    async function monitorWithOneOfTwoApplied(): Promise<{
+      clock: sinon.SinonFakeTimers;
+      query: sinon.SinonSpy;
+      monitor: ReturnType<typeof createMigrationMonitor>;
+    }> {
       const database = open();
       await recordApplied(scratch.url, '20260101000000-a.js');
       const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
       const query = sinon.spy(database.sequelize, 'query');
-      const monitor = createMigrationMonitor(database.sequelize, directory);
+      return { clock, query, monitor: createMigrationMonitor(database.sequelize, directory) };
+    }
+
+    it('while migrations are pending, re-reads SequelizeMeta only once 10 s have passed, then never again once none are pending', async () => {
+      const { clock, query, monitor } = await monitorWithOneOfTwoApplied();
 
       const first = await monitor.current();
       await recordApplied(scratch.url, '20260102000000-b.js');
@@ -133,11 +142,7 @@ describe('migration state', function () {
     });
 
     it('settled() answers at once with the known state while no re-read is due, and undefined when one is', async () => {
-      const database = open();
-      await recordApplied(scratch.url, '20260101000000-a.js');
-      const clock = sinon.useFakeTimers({ now: Date.now(), toFake: ['Date'] });
-      const query = sinon.spy(database.sequelize, 'query');
-      const monitor = createMigrationMonitor(database.sequelize, directory);
+      const { clock, query, monitor } = await monitorWithOneOfTwoApplied();
 
       const beforeAnyRead = monitor.settled();
       const first = await monitor.current();
