@@ -1,14 +1,25 @@
 // Boot steps shared by the server (bin/www.ts) and the database scripts (bin/db.ts).
+import path from 'node:path';
+import { loadDotEnv } from '../config/dotenv';
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../db/embedded';
 import { runSequelizeCli } from '../db/migrate';
+import { projectRoot } from '../config/project';
 
 const EMBEDDED_DATABASE_NAME = 'keel';
 
-export function loadConfigOrExit(): Config {
+export interface LoadedConfig {
+  readonly config: Config;
+  /** Variables taken from .env (development and test only), by name. */
+  readonly fromDotEnv: readonly string[];
+}
+
+/** Reads .env where it applies (config/dotenv.ts), then validates the environment; exits 1 naming what is wrong. */
+export function loadConfigOrExit(): LoadedConfig {
   try {
-    return loadConfig(process.env);
+    const fromDotEnv = loadDotEnv(process.env, path.join(projectRoot(), '.env'));
+    return { config: loadConfig(process.env), fromDotEnv };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`keel: ${error.message}\nSee .env.example for every variable and its rule.\n`);

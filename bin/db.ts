@@ -14,7 +14,7 @@ async function main(): Promise<number> {
     process.stderr.write(`usage: bin/db <${COMMANDS.join('|')}>\n`);
     return 2;
   }
-  const config = loadConfigOrExit();
+  const { config } = loadConfigOrExit();
   const logger = createLogger({ env: config.env, logLevel: config.logLevel === 'silent' ? 'silent' : 'info' });
   const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: false });
   try {

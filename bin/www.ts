@@ -101,7 +101,7 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const config = loadConfigOrExit();
+  const { config, fromDotEnv } = loadConfigOrExit();
   // Every line written while serving a request carries its request id, however deep the caller.
   const logger = createLogger(config, process.stdout, currentRequestFields);
   process.on('uncaughtException', (error) => {
@@ -112,6 +112,7 @@ async function main(): Promise<void> {
     logger.error('unhandled promise rejection; exiting', { error: reason });
     process.exit(1);
   });
+  if (fromDotEnv.length > 0 && cluster.isPrimary) logger.info('read .env', { variables: fromDotEnv });
   if (config.workers > 1 && cluster.isPrimary) await runPrimary(config, logger);
   else await runServer(config, logger);
 }

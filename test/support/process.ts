@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../config/project';
 import { registerSentinel, watchOutput } from './sentinels';
@@ -17,10 +18,10 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-/** Spawns the built bin/www with exactly the given environment (plus PATH). */
-export function spawnServer(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, [WWW], {
-    cwd: projectRoot(),
+/** Spawns the built bin/www (or the one of a staged copy, see stageProjectCopy) with exactly the given environment (plus PATH). */
+export function spawnServer(env: Record<string, string>, www: string = WWW): ServerProcess {
+  const child = spawn(process.execPath, [www], {
+    cwd: path.dirname(path.dirname(path.dirname(www))),
     env: { PATH: process.env.PATH ?? '', ...env },
   });
   let output = '';
@@ -100,6 +101,20 @@ export function logEntries(server: Pick<ServerProcess, 'output'>): Record<string
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/**
+ * A copy of the built project in a new directory (dist, config, migrations, package.json, .sequelizerc; node_modules
+ * linked), for a test that needs files at the project root (.env) without touching the real one. Returns the
+ * copy's bin/www; remove the directory afterwards.
+ */
+export function stageProjectCopy(dir: string): string {
+  const root = projectRoot();
+  for (const part of ['dist', 'package.json', '.sequelizerc', 'config', path.join('db', 'migrations')]) {
+    fs.cpSync(path.join(root, part), path.join(dir, part), { recursive: true });
+  }
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
+  return path.join(dir, 'dist', 'bin', 'www.js');
 }
 
 export const TEST_SECRET_KEY = 'k3J9vQ2xT7mN4pL8wR1zY6cB5hF0dG3s';
