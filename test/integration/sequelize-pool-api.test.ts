@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Database } from '../../db';
+import { testDatabase } from '../support/app';
+import { testDatabaseUrl } from '../support/database';
+import { projectRoot } from '../../config/project';
+
+// db/pool.ts reads parts of Sequelize 6 that its typings do not expose: the connection manager's
+// pool (sequelize-pool's counters), getConnection/releaseConnection/destroyConnection, and with
+// replication a { read, write } pair routed by destroy(). package.json pins Sequelize to one minor;
+// this test says what moved when an upgrade changes any of it.
+const WHERE = 'Sequelize changed the private pool API that db/pool.ts reads; adapt db/pool.ts before upgrading';
+
+type Bag = Record<string, unknown>;
+
+function expectCounters(pool: unknown, label: string): void {
+  for (const counter of ['size', 'available', 'using', 'waiting', 'maxSize', 'minSize']) {
+    expect(typeof (pool as Bag)[counter], `${WHERE}: ${label}.${counter} is no longer a number`).to.equal('number');
+  }
+}
+
+function connectionManager(database: Database): Bag {
+  return (database.sequelize as unknown as { connectionManager: Bag }).connectionManager;
+}
+
+describe("Sequelize's private pool API (db/pool.ts)", () => {
+  const opened: Database[] = [];
+  after(async () => {
+    await Promise.all(opened.map((database) => database.close()));
+  });
+
+  it('is the minor package.json pins', () => {
+    const readJson = (file: string): Bag => JSON.parse(fs.readFileSync(file, 'utf8')) as Bag;
+    const dependencies = readJson(path.join(projectRoot(), 'package.json')).dependencies as Record<string, string>;
+    const sequelizeVersion = String(readJson(require.resolve('sequelize/package.json')).version);
+    const pinned = /^~(\d+\.\d+)\./.exec(dependencies.sequelize ?? '')?.[1];
+
+    expect(pinned, 'package.json pins sequelize with ~major.minor.patch').to.be.a('string');
+    expect(sequelizeVersion.startsWith(`${pinned}.`), `installed Sequelize ${sequelizeVersion}, pinned ~${pinned}`).to.equal(true);
+  });
+
+  describe('without replicas', () => {
+    it('has a single sequelize-pool with its counters, and the acquire, release and destroy calls', async () => {
+      const database = testDatabase();
+      opened.push(database);
+      const manager = connectionManager(database);
+
+      expectCounters(manager.pool, 'connectionManager.pool');
+      for (const call of ['getConnection', 'releaseConnection', 'destroyConnection']) {
+        expect(typeof manager[call], `${WHERE}: connectionManager.${call} is gone`).to.equal('function');
+      }
+      const connection = await (manager.getConnection as (options: Bag) => Promise<Bag>)({ type: 'write' });
+      expect(typeof connection.processID, `${WHERE}: a pooled connection has no processID`).to.equal('number');
+      expect(typeof connection.secretKey, `${WHERE}: a pooled connection has no secretKey`).to.equal('number');
+      (manager.releaseConnection as (connection: Bag) => void)(connection);
+    });
+  });
+
+  describe('with replicas', () => {
+    it('has a read and a write pool, each with its counters, and a destroy() routed between them', () => {
+      const database = testDatabase({ DATABASE_REPLICA_URLS: testDatabaseUrl() });
+      opened.push(database);
+      const pool = connectionManager(database).pool as Bag;
+
+      expectCounters(pool.read, 'connectionManager.pool.read');
+      expectCounters(pool.write, 'connectionManager.pool.write');
+      expect(typeof pool.destroy, `${WHERE}: the replication pool has no destroy()`).to.equal('function');
+    });
+  });
+});
