@@ -46,69 +46,90 @@ async function nextServerMillisecond(client: Client, after: number): Promise<voi
   throw new Error('the server clock did not move on');
 }
 
-describe('uuidv7() in PostgreSQL after the foundation migration', function () {
-  this.timeout(60_000);
+/**
+ * The foundation migration's fallback for PostgreSQL 13–17, created under another name, so that it
+ * runs (and is checked) on every server, PostgreSQL 18 included, where uuidv7() is built in.
+ */
+const FALLBACK_NAME = 'keel_fallback_uuidv7';
 
-  let scratch: ScratchDatabase;
-  let version: number;
+function createFallbackUnderAnotherName(): string {
+  const migration = fs.readFileSync(path.join(projectRoot(), 'db', 'migrations', '20260101000000-foundation.js'), 'utf8');
+  const definition = /CREATE OR REPLACE FUNCTION public\.uuidv7\(\)[\s\S]*?\$fn\$;/.exec(migration)?.[0];
+  if (!definition) throw new Error('the foundation migration no longer defines public.uuidv7() as this test expects');
+  return definition.replace('public.uuidv7()', `public.${FALLBACK_NAME}()`);
+}
 
-  before(async () => {
-    scratch = await createScratchDatabase();
-    version = await serverVersionNum(scratch.url);
-    await runCliOk('db:migrate', scratch.url);
-  });
+const implementations = [
+  { label: 'uuidv7() after the foundation migration (built in from 18, the fallback below)', fn: 'uuidv7()', fallback: false },
+  { label: "keel's fallback uuidv7() for PostgreSQL 13-17, on this server", fn: `${FALLBACK_NAME}()`, fallback: true },
+];
 
-  after(async () => {
-    await scratch?.drop();
-  });
+for (const implementation of implementations) {
+  describe(implementation.label, function () {
+    this.timeout(60_000);
 
-  it('returns version 7 with the RFC 9562 variant, its timestamp the server clock at the call', async () => {
-    const rows = await withClient(scratch.url, async (client) => {
-      const taken: { before: string; id: string; after: string }[] = [];
-      for (let i = 0; i < 20; i += 1) {
-        const { rows: [row] = [] } = await client.query<{ before: string; id: string; after: string }>(
-          `SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS before,
-                  uuidv7()::text AS id,
-                  floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS after`,
-        );
-        if (row) taken.push(row);
-      }
-      return taken;
+    let scratch: ScratchDatabase;
+    let version: number;
+
+    before(async () => {
+      scratch = await createScratchDatabase();
+      version = await serverVersionNum(scratch.url);
+      await runCliOk('db:migrate', scratch.url);
+      if (implementation.fallback) await queryOnce(scratch.url, createFallbackUnderAnotherName());
     });
 
-    expect(rows).to.have.length(20);
-    for (const [index, row] of rows.entries()) {
-      expectVersion7(row.id, `value ${index} (server_version_num ${version})`);
-      expect(embeddedMillis(row.id), `value ${index}: embedded milliseconds`).to.be.within(Number(row.before), Number(row.after));
-    }
-  });
-
-  it('sorts values made in successive milliseconds in creation order, both as text and as uuid', async () => {
-    const created = await withClient(scratch.url, async (client) => {
-      const values: string[] = [];
-      let lastMillis = 0;
-      for (let i = 0; i < 8; i += 1) {
-        await nextServerMillisecond(client, lastMillis);
-        const { rows } = await client.query<{ id: string }>('SELECT uuidv7()::text AS id');
-        const id = rows[0]?.id ?? '';
-        values.push(id);
-        lastMillis = embeddedMillis(id);
-      }
-      return values;
+    after(async () => {
+      await scratch?.drop();
     });
 
-    const byUuid = await queryOnce<{ id: string }>(scratch.url, 'SELECT id::text FROM unnest($1::uuid[]) AS id ORDER BY id', [
-      [...created].reverse(),
-    ]);
+    it('returns version 7 with the RFC 9562 variant, its timestamp the server clock at the call', async () => {
+      const rows = await withClient(scratch.url, async (client) => {
+        const taken: { before: string; id: string; after: string }[] = [];
+        for (let i = 0; i < 20; i += 1) {
+          const { rows: [row] = [] } = await client.query<{ before: string; id: string; after: string }>(
+            `SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS before,
+                    ${implementation.fn}::text AS id,
+                    floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint::text AS after`,
+          );
+          if (row) taken.push(row);
+        }
+        return taken;
+      });
 
-    expect(new Set(created.map(embeddedMillis)).size, 'distinct milliseconds').to.equal(created.length);
-    expect([...created].sort(), 'text order').to.deep.equal(created);
-    expect(
-      byUuid.map((row) => row.id),
-      'uuid order (ORDER BY a uuid column)',
-    ).to.deep.equal(created);
+      expect(rows).to.have.length(20);
+      for (const [index, row] of rows.entries()) {
+        expectVersion7(row.id, `value ${index} (server_version_num ${version})`);
+        expect(embeddedMillis(row.id), `value ${index}: embedded milliseconds`).to.be.within(Number(row.before), Number(row.after));
+      }
+    });
+
+    it('sorts values made in successive milliseconds in creation order, both as text and as uuid', async () => {
+      const created = await withClient(scratch.url, async (client) => {
+        const values: string[] = [];
+        let lastMillis = 0;
+        for (let i = 0; i < 8; i += 1) {
+          await nextServerMillisecond(client, lastMillis);
+          const { rows } = await client.query<{ id: string }>(`SELECT ${implementation.fn}::text AS id`);
+          const id = rows[0]?.id ?? '';
+          values.push(id);
+          lastMillis = embeddedMillis(id);
+        }
+        return values;
+      });
+
+      const byUuid = await queryOnce<{ id: string }>(scratch.url, 'SELECT id::text FROM unnest($1::uuid[]) AS id ORDER BY id', [
+        [...created].reverse(),
+      ]);
+
+      expect(new Set(created.map(embeddedMillis)).size, 'distinct milliseconds').to.equal(created.length);
+      expect([...created].sort(), 'text order').to.deep.equal(created);
+      expect(
+        byUuid.map((row) => row.id),
+        'uuid order (ORDER BY a uuid column)',
+      ).to.deep.equal(created);
+    });
   });
-});
+}
 
 describe('a table created from the migration template', function () {
   this.timeout(60_000);
