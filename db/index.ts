@@ -7,8 +7,9 @@ import type { Logger } from '../config/logger';
 import { projectRoot } from '../config/project';
 import { installTransactionContext } from './context';
 import { createMigrationMonitor, type MigrationMonitor } from './migration-state';
-import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type AcquireOptions, type PoolStats } from './pool';
+import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type PoolStats } from './pool';
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
+import { routeReadsAwayFromFailingReplicas } from './replica-reads';
 import { runUnitOfWork, type RequestContext } from './unit-of-work';
 
 export type { PoolStats } from './pool';
@@ -132,7 +133,7 @@ export function createDatabase(
       ? createProbe(poolAccess(sequelize, 'replica'), { ...config.probe, ...probeOverrides }, logger)
       : undefined;
   guardReplicationPoolDestroy(sequelize);
-  if (replicaProbe) routeReadsAwayFromFailingReplicas(sequelize, replicaProbe);
+  if (replicaProbe) routeReadsAwayFromFailingReplicas(sequelize, replicaProbe, logger);
 
   let closing: Promise<void> | undefined;
 
@@ -168,21 +169,6 @@ function logQuery(logger: Logger, config: ResolvedDatabaseConfig, sql: string, d
   } else if (logger.isSillyEnabled()) {
     logger.silly('query', { durationMs, ...text });
   }
-}
-
-/**
- * Reads go to the replicas, unless the replica probe's latest result failed: then they go to the
- * primary until the replicas answer again. Each read refreshes the probe result when it is
- * older than its window (without waiting for it), so the switch needs no health ping.
- */
-function routeReadsAwayFromFailingReplicas(sequelize: Sequelize, replicaProbe: DatabaseProbe): void {
-  sequelize.addHook('beforePoolAcquire', (raw) => {
-    // Sequelize's typings say 'read' | 'write'; at run time a query passes its type ('SELECT').
-    const options = raw as unknown as AcquireOptions | undefined;
-    if (!options || options.keelProbe || options.type !== 'SELECT' || options.useMaster) return;
-    void replicaProbe.check();
-    if (replicaProbe.latest()?.status === 'fail') options.useMaster = true;
-  });
 }
 
 async function closeWithin(sequelize: Sequelize, timeoutMs: number, logger: Logger): Promise<void> {

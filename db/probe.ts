@@ -36,6 +36,11 @@ export interface DatabaseProbe {
   reuse(): ProbeReport | undefined;
   /** The latest finished result, however old; undefined before the first probe finished. */
   latest(): ProbeResult | undefined;
+  /**
+   * Records a failure seen outside the probe (a query that lost its connection) as the latest result, at once;
+   * a probe already in flight does not overwrite it. The next probe after the window decides again.
+   */
+  markDown(fault: DatabaseFault): void;
 }
 
 const DEFAULT_STATEMENT = 'SELECT 1';
@@ -165,6 +170,9 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
   return {
     latest: () => last?.result,
     reuse,
+    markDown(fault) {
+      last = { result: { status: 'fail', responseTimeMs: 0, checkedAt: new Date(), fault }, finishedAt: performance.now() };
+    },
     async check() {
       const reused = reuse();
       if (reused) return reused;
@@ -177,11 +185,12 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
           return { status: 'fail', responseTimeMs: elapsedSince(started), checkedAt: new Date(), fault };
         })
         .then((result) => {
-          last = { result, finishedAt: performance.now() };
+          // Begun before a markDown: the failure seen since is the newer news.
+          if (!last || last.finishedAt <= started) last = { result, finishedAt: performance.now() };
           inFlight = undefined;
           if (result.status === 'fail')
             logger.debug('database probe failed', { code: result.fault?.code, responseTimeMs: result.responseTimeMs });
-          return result;
+          return last.result;
         });
       return report(await inFlight, false);
     },
