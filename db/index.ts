@@ -10,10 +10,12 @@ import { createMigrationMonitor, type MigrationMonitor } from './migration-state
 import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type PoolStats } from './pool';
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
 import { routeReadsAwayFromFailingReplicas } from './replica-reads';
+import { replicaInspection } from './replication';
 import { runUnitOfWork, type RequestContext } from './unit-of-work';
 
 export type { PoolStats } from './pool';
 export type { DatabaseProbe, ProbeReport, ProbeStatus } from './probe';
+export type { ReplicationReport } from './replication';
 export type { MigrationMonitor, MigrationState } from './migration-state';
 export type { RequestContext } from './unit-of-work';
 
@@ -128,10 +130,14 @@ export function createDatabase(
   });
 
   const probe = createProbe(poolAccess(sequelize), { ...config.probe, ...probeOverrides }, logger);
+  // The replica probe also reads the replication state; it asks the primary for its WAL position
+  // within half the probe's budget, so a busy primary cannot make the replica look slow.
+  const inspect = replicaInspection(poolAccess(sequelize), {
+    lagWarnMs: config.replicaLagWarnMs,
+    primaryWaitMs: config.probe.timeoutMs / 2,
+  });
   const replicaProbe =
-    config.replicaUrls.length > 0
-      ? createProbe(poolAccess(sequelize, 'replica'), { ...config.probe, ...probeOverrides }, logger)
-      : undefined;
+    config.replicaUrls.length > 0 ? createProbe(poolAccess(sequelize, 'replica'), { ...config.probe, inspect }, logger) : undefined;
   guardReplicationPoolDestroy(sequelize);
   if (replicaProbe) routeReadsAwayFromFailingReplicas(sequelize, replicaProbe, logger);
 

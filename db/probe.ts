@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger';
 import { sendCancelRequest } from './cancel';
 import { classifyDatabaseFault, type DatabaseFault } from './errors';
 import type { PoolAccess, PoolStats, RawConnection } from './pool';
+import type { ReplicaInspection, ReplicationReport } from './replication';
 
 export type ProbeStatus = 'pass' | 'warn' | 'fail';
 
@@ -14,6 +15,8 @@ export interface ProbeSettings {
   readonly warnMs: number;
   /** The statement the probe runs; tests inject a slow one. */
   readonly statement?: string;
+  /** Run instead of the statement on a replica: its replication state, which can make the result worse. */
+  readonly inspect?: ReplicaInspection;
 }
 
 export interface ProbeResult {
@@ -22,6 +25,8 @@ export interface ProbeResult {
   readonly checkedAt: Date;
   /** Why the probe failed (status 'fail' only). */
   readonly fault?: DatabaseFault;
+  /** A replica's replication state, when it answered. */
+  readonly replication?: ReplicationReport;
 }
 
 export interface ProbeReport extends ProbeResult {
@@ -59,6 +64,9 @@ function after<T>(ms: number, value: T): { promise: Promise<T>; cancel(): void }
 }
 
 const TIMED_OUT = Symbol('timed out');
+
+const SEVERITY: Record<ProbeStatus, number> = { pass: 0, warn: 1, fail: 2 };
+const worse = (a: ProbeStatus, b: ProbeStatus): ProbeStatus => (SEVERITY[a] >= SEVERITY[b] ? a : b);
 
 /**
  * pg's query_timeout gave up on the server (db/index.ts): the statement may still be on the wire, and the
@@ -98,7 +106,7 @@ async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logg
       );
     }
 
-    const querying = connection.query(settings.statement ?? DEFAULT_STATEMENT);
+    const querying = settings.inspect ? settings.inspect(connection) : connection.query(settings.statement ?? DEFAULT_STATEMENT);
     let outcome: unknown;
     try {
       outcome = await Promise.race([querying, deadline.promise]);
@@ -116,7 +124,10 @@ async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logg
     }
     pool.release(connection);
     const responseTimeMs = elapsedSince(started);
-    return { status: responseTimeMs > settings.warnMs ? 'warn' : 'pass', responseTimeMs, checkedAt: new Date() };
+    const timely: ProbeStatus = responseTimeMs > settings.warnMs ? 'warn' : 'pass';
+    if (!settings.inspect) return { status: timely, responseTimeMs, checkedAt: new Date() };
+    const replication = outcome as ReplicationReport;
+    return { status: worse(timely, replication.status), responseTimeMs, checkedAt: new Date(), replication };
   } finally {
     deadline.cancel();
   }
@@ -158,7 +169,8 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
   // Built field by field, not spread: every health ping makes one, and a spread of results of two
   // shapes (with and without a fault) was among the costliest lines of /health/db.
   const report = (result: ProbeResult, cached: boolean): ProbeReport => {
-    const { status, responseTimeMs, checkedAt, fault } = result;
+    const { status, responseTimeMs, checkedAt, fault, replication } = result;
+    if (replication) return { status, responseTimeMs, checkedAt, replication, cached, pool: pool.stats() };
     return fault
       ? { status, responseTimeMs, checkedAt, fault, cached, pool: pool.stats() }
       : { status, responseTimeMs, checkedAt, cached, pool: pool.stats() };
