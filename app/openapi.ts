@@ -273,9 +273,26 @@ function healthSchemas(): Record<string, JsonSchema> {
         responseTimeMs: number('How long the replica probe took, in ms.'),
         cached: { type: 'boolean', description: 'True when the result came from the shared probe window.' },
         pool: schemaRef('PoolStats'),
-        code: schemaRef('DatabaseFaultCode'),
+        code: {
+          type: 'string',
+          enum: [...DATABASE_FAULT_CODES, 'replication_stopped', 'replication_lagging'],
+          description:
+            'Why the replica is not pass: unreachable (fail), replication stopped (fail: reads go to the primary), or lagging (warn).',
+        },
+        replication: {
+          type: 'string',
+          enum: ['streaming', 'stopped'],
+          description: 'stopped: promoted, or no WAL receiver streaming from the primary. Known when the replica answered.',
+        },
+        replayLagMs: {
+          type: ['number', 'null'],
+          minimum: 0,
+          description:
+            'How far the replica is behind the primary, in ms: 0 when it has replayed the primary’s current WAL position, else the time since ' +
+            'the last transaction it replayed; null when unknown. Above DB_REPLICA_LAG_WARN_MS: warn.',
+        },
       },
-      ['code'],
+      ['code', 'replication', 'replayLagMs'],
     ),
     DatabaseHealth: closedObject(
       'The database as the shared probe saw it. Names no host, port, user, database or credential.',

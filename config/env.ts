@@ -89,6 +89,13 @@ export const envSpec = {
     default: 250,
     desc: 'a probe slower than this reports warn (below DB_PROBE_TIMEOUT_MS)',
   }),
+  DB_REPLICA_LAG_WARN_MS: integerBetween(
+    1,
+    86_400_000,
+  )({
+    default: 10_000,
+    desc: 'a read replica further behind the primary than this reports warn in /health/db',
+  }),
   DATABASE_REPLICA_URLS: postgresUrlList({
     default: [],
     desc: 'comma-separated postgres:// URLs of read replicas: reads outside transactions go there (optional)',
@@ -136,6 +143,8 @@ export interface DatabaseConfig {
   readonly url: string | undefined;
   /** Read replicas; empty: every query goes to the primary. */
   readonly replicaUrls: readonly string[];
+  /** Replay lag above which a replica reports warn. */
+  readonly replicaLagWarnMs: number;
   readonly ssl: 'off' | 'no-verify' | 'verify';
   readonly pool: {
     readonly max: number;
@@ -258,6 +267,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
     database: {
       url: clean.DATABASE_URL,
       replicaUrls: clean.DATABASE_REPLICA_URLS,
+      replicaLagWarnMs: clean.DB_REPLICA_LAG_WARN_MS,
       ssl: clean.DATABASE_SSL,
       pool: {
         max: clean.DB_POOL_MAX,

@@ -7,12 +7,15 @@ import type { Logger } from '../config/logger';
 import { projectRoot } from '../config/project';
 import { installTransactionContext } from './context';
 import { createMigrationMonitor, type MigrationMonitor } from './migration-state';
-import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type AcquireOptions, type PoolStats } from './pool';
+import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type PoolStats } from './pool';
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
+import { routeReadsAwayFromFailingReplicas } from './replica-reads';
+import { replicaInspection } from './replication';
 import { runUnitOfWork, type RequestContext } from './unit-of-work';
 
 export type { PoolStats } from './pool';
 export type { DatabaseProbe, ProbeReport, ProbeStatus } from './probe';
+export type { ReplicationReport } from './replication';
 export type { MigrationMonitor, MigrationState } from './migration-state';
 export type { RequestContext } from './unit-of-work';
 
@@ -127,12 +130,16 @@ export function createDatabase(
   });
 
   const probe = createProbe(poolAccess(sequelize), { ...config.probe, ...probeOverrides }, logger);
+  // The replica probe also reads the replication state; it asks the primary for its WAL position
+  // within half the probe's budget, so a busy primary cannot make the replica look slow.
+  const inspect = replicaInspection(poolAccess(sequelize), {
+    lagWarnMs: config.replicaLagWarnMs,
+    primaryWaitMs: config.probe.timeoutMs / 2,
+  });
   const replicaProbe =
-    config.replicaUrls.length > 0
-      ? createProbe(poolAccess(sequelize, 'replica'), { ...config.probe, ...probeOverrides }, logger)
-      : undefined;
+    config.replicaUrls.length > 0 ? createProbe(poolAccess(sequelize, 'replica'), { ...config.probe, inspect }, logger) : undefined;
   guardReplicationPoolDestroy(sequelize);
-  if (replicaProbe) routeReadsAwayFromFailingReplicas(sequelize, replicaProbe);
+  if (replicaProbe) routeReadsAwayFromFailingReplicas(sequelize, replicaProbe, logger);
 
   let closing: Promise<void> | undefined;
 
@@ -168,21 +175,6 @@ function logQuery(logger: Logger, config: ResolvedDatabaseConfig, sql: string, d
   } else if (logger.isSillyEnabled()) {
     logger.silly('query', { durationMs, ...text });
   }
-}
-
-/**
- * Reads go to the replicas, unless the replica probe's latest result failed: then they go to the
- * primary until the replicas answer again. Each read refreshes the probe result when it is
- * older than its window (without waiting for it), so the switch needs no health ping.
- */
-function routeReadsAwayFromFailingReplicas(sequelize: Sequelize, replicaProbe: DatabaseProbe): void {
-  sequelize.addHook('beforePoolAcquire', (raw) => {
-    // Sequelize's typings say 'read' | 'write'; at run time a query passes its type ('SELECT').
-    const options = raw as unknown as AcquireOptions | undefined;
-    if (!options || options.keelProbe || options.type !== 'SELECT' || options.useMaster) return;
-    void replicaProbe.check();
-    if (replicaProbe.latest()?.status === 'fail') options.useMaster = true;
-  });
 }
 
 async function closeWithin(sequelize: Sequelize, timeoutMs: number, logger: Logger): Promise<void> {

@@ -13,7 +13,7 @@ export interface PoolStats {
 
 /** A pg Client as the pool hands it out: the parts keel uses directly. */
 export interface RawConnection {
-  query(text: string): Promise<unknown>;
+  query(text: string, values?: unknown[]): Promise<unknown>;
   readonly processID: number | null;
   readonly secretKey: number | null;
   readonly host: string;

