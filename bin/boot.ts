@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { loadDotEnv } from '../config/dotenv';
 import { ConfigError, loadConfig, type Config } from '../config/env';
-import type { Logger } from '../config/logger';
+import { redactText, type Logger } from '../config/logger';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../db/embedded';
 import { runSequelizeCli } from '../db/migrate';
 import { projectRoot } from '../config/project';
@@ -25,6 +25,11 @@ export function loadConfigOrExit(): LoadedConfig {
     process.stderr.write(`keel: ${error.message}\nSee .env.example for every variable and its rule.\n`);
     process.exit(1);
   }
+}
+
+/** The line written to stderr when startup fails: the error's message, with credentials in URLs masked. */
+export function startupFailureMessage(error: unknown): string {
+  return `keel: failed to start: ${redactText(error instanceof Error ? error.message : String(error))}\n`;
 }
 
 /** Development convenience: a real PostgreSQL (migrated for the server), when DATABASE_URL is unset. */

@@ -13,7 +13,7 @@ import { createLogger, type Logger } from '../config/logger';
 import { readPackageInfo } from '../config/project';
 import { createDatabase, type Database } from '../db';
 import type { EmbeddedDatabase } from '../db/embedded';
-import { loadConfigOrExit, startEmbedded } from './boot';
+import { loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
 import { runPrimary } from './cluster';
 import { createShutdown } from './shutdown';
 
@@ -118,6 +118,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`keel: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(startupFailureMessage(error));
   process.exit(1);
 });

@@ -14,28 +14,94 @@ export function redactText(text: string): string {
   return text.replace(URL_CREDENTIALS, '$1***@');
 }
 
-function redactValue(value: unknown, depth: number): unknown {
+// Beyond this depth a value is replaced, not logged: deep structures are rarely worth a line, and cycles end here.
+const MAX_DEPTH = 4;
+const TRUNCATED = '[truncated]';
+
+// A PostgreSQL error as pg raises it: a five-character SQLSTATE and the server's severity.
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+type Fields = Record<string, unknown>;
+function asPostgresError(value: unknown): Fields | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { code, severity } = value as Fields;
+  return typeof code === 'string' && SQLSTATE.test(code) && typeof severity === 'string' ? (value as Fields) : undefined;
+}
+
+/** The pg error inside a database error (a Sequelize error's parent/original, or the error itself). */
+function postgresErrorOf(value: Fields): Fields | undefined {
+  return asPostgresError(value) ?? asPostgresError(value.parent ?? value.original);
+}
+
+/** Keys a database error (Sequelize's or pg's) may carry; what they hold is summarised, never logged whole. */
+const DATABASE_ERROR_KEYS = new Set([
+  ...['sql', 'parameters', 'parent', 'original', 'errors', 'fields', 'value', 'index', 'reltype', 'table', 'name', 'code'],
+  ...['length', 'severity', 'detail', 'hint', 'position', 'internalPosition', 'internalQuery', 'where', 'schema', 'column'],
+  ...['dataType', 'constraint', 'file', 'line', 'routine'],
+]);
+
+/**
+ * What is logged of a database error outside development: what failed and where, never the data. Its SQL
+ * (with replacements, values are inlined), bound values, the server's detail ("Key (email)=(a@b.c) already
+ * exists."), Sequelize's fields and messages (which quote values: `invalid input syntax for type uuid: "…"`)
+ * are left out. The stack keeps only its frames, as its first line is the message.
+ */
+function summariseDatabaseError(value: Fields): Fields | undefined {
+  const postgres = postgresErrorOf(value);
+  if (!postgres && !(typeof value.sql === 'string' && typeof value.name === 'string')) return undefined;
+  const summary: Fields = { name: value.name, sqlState: postgres?.code };
+  for (const key of ['constraint', 'table', 'schema', 'column', 'dataType', 'routine']) {
+    if (typeof postgres?.[key] === 'string') summary[key] = postgres[key];
+  }
+  if (typeof value.stack === 'string') {
+    const frames = value.stack.split('\n').filter((line) => /^\s+at /.test(line));
+    summary.stack = [String(value.name), ...frames].join('\n');
+  }
+  return summary;
+}
+
+interface RedactOptions {
+  /** Development: database errors are logged whole (SQL text and key values included), bound values still masked. */
+  readonly keepDatabaseErrors: boolean;
+}
+
+function redactValue(value: unknown, depth: number, options: RedactOptions): unknown {
   if (typeof value === 'string') return redactText(value);
-  if (depth > 4 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_DEPTH) return TRUNCATED;
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1, options));
+  if (!options.keepDatabaseErrors) {
+    const summary = summariseDatabaseError(value as Fields);
+    if (summary) return summary;
+  }
   const result: Record<string, unknown> = {};
   if (value instanceof Error) {
-    // message and stack are not enumerable: without this an Error in metadata is logged as {}.
+    // message, stack, cause and an AggregateError's errors are not enumerable: without this they would be lost.
     result.name = value.name;
     result.message = redactText(value.message);
     if (typeof value.stack === 'string') result.stack = redactText(value.stack);
+    if (value.cause !== undefined) result.cause = redactValue(value.cause, depth + 1, options);
+    if (value instanceof AggregateError) result.errors = redactValue(value.errors, depth + 1, options);
   }
   for (const [key, inner] of Object.entries(value)) {
-    result[key] = SECRET_KEYS.test(key) ? '[redacted]' : redactValue(inner, depth + 1);
+    result[key] = SECRET_KEYS.test(key) ? '[redacted]' : redactValue(inner, depth + 1, options);
   }
   return result;
 }
 
+/** A line that is itself a database error (logger.error(error)): its error fields are summarised in place. */
+function summariseLine(info: Fields, summary: Fields): void {
+  for (const key of Object.keys(info)) if (DATABASE_ERROR_KEYS.has(key)) delete info[key];
+  Object.assign(info, summary, { message: `database error ${String(summary.name)} (SQLSTATE ${String(summary.sqlState)})` });
+}
+
 // Redaction happens where the line is made, so no transport or formatter can print a secret.
-const redact = winston.format((info) => {
+const redact = winston.format((info, options: unknown) => {
+  const redactOptions = options as RedactOptions;
+  const summary = redactOptions.keepDatabaseErrors ? undefined : summariseDatabaseError(info);
+  if (summary) summariseLine(info, summary);
   for (const key of Object.keys(info)) {
     if (key === 'level') continue;
-    info[key] = SECRET_KEYS.test(key) ? '[redacted]' : redactValue(info[key], 0);
+    info[key] = SECRET_KEYS.test(key) ? '[redacted]' : redactValue(info[key], 0, redactOptions);
   }
   return info;
 });
@@ -50,7 +116,12 @@ const withContext = winston.format((info, options: unknown) => {
 });
 
 function formatFor(env: Config['env'], fields: ContextFields | undefined): winston.Logform.Format {
-  const common = [withContext({ fields }), winston.format.errors({ stack: true }), redact(), winston.format.timestamp()];
+  const common = [
+    withContext({ fields }),
+    winston.format.errors({ stack: true }),
+    redact({ keepDatabaseErrors: env === 'development' }),
+    winston.format.timestamp(),
+  ];
   if (env === 'development' || env === 'test') {
     return winston.format.combine(
       ...common,

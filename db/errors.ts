@@ -1,4 +1,11 @@
-import { BaseError, ConnectionAcquireTimeoutError, ConnectionError, DatabaseError } from 'sequelize';
+import {
+  BaseError,
+  ConnectionAcquireTimeoutError,
+  ConnectionError,
+  DatabaseError,
+  ForeignKeyConstraintError,
+  UniqueConstraintError,
+} from 'sequelize';
 
 export interface DatabaseFault {
   /** Stable code for clients and health bodies. */
@@ -38,6 +45,43 @@ export function classifyDatabaseFault(error: unknown): DatabaseFault | undefined
     if ((state && UNAVAILABLE_SQLSTATES.test(state)) || CONNECTION_LOST.test(error.message)) {
       return { code: 'database_unavailable', detail: 'The database cannot be reached.' };
     }
+  }
+  return undefined;
+}
+
+export interface ConstraintViolation {
+  /** Stable code for clients. */
+  readonly code: 'unique_violation' | 'foreign_key_violation';
+  /** Safe to show: names no key, value, table or constraint. */
+  readonly detail: string;
+  /** For the log line: which constraint of which table (names, never values). */
+  readonly constraint: string | undefined;
+  readonly table: string | undefined;
+}
+
+function postgresField(error: BaseError, field: 'constraint' | 'table'): string | undefined {
+  const parent = (error as { parent?: Record<string, unknown> }).parent;
+  const value = parent?.[field];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Tells a request that conflicts with the stored data (a duplicate key, SQLSTATE 23505; a missing or
+ * still-referencing row, 23503) from a bug. Returns undefined for anything else.
+ */
+export function classifyConstraintViolation(error: unknown): ConstraintViolation | undefined {
+  if (!(error instanceof BaseError)) return undefined;
+  const state = sqlState(error);
+  const where = { constraint: postgresField(error, 'constraint'), table: postgresField(error, 'table') };
+  if (error instanceof UniqueConstraintError || state === '23505') {
+    return { code: 'unique_violation', detail: 'A resource with the same unique value already exists.', ...where };
+  }
+  if (error instanceof ForeignKeyConstraintError || state === '23503') {
+    return {
+      code: 'foreign_key_violation',
+      detail: 'The request refers to a resource that does not exist, or one that is still referenced.',
+      ...where,
+    };
   }
   return undefined;
 }

@@ -6,6 +6,7 @@ import type { DatabaseConfig } from '../config/env';
 import type { Logger } from '../config/logger';
 import { projectRoot } from '../config/project';
 import { installTransactionContext } from './context';
+import { openConnectionsOutsideRequests, outsideAnyRequest } from './outside-requests';
 import { createMigrationMonitor, type MigrationMonitor } from './migration-state';
 import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type PoolStats } from './pool';
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
@@ -101,6 +102,7 @@ export function createDatabase(
     benchmark: true,
   };
   const sequelize = new Sequelize(options);
+  openConnectionsOutsideRequests(sequelize);
 
   sequelize.addHook('afterConnect', async (connection: unknown) => {
     const client = connection as PgConnection;
@@ -126,7 +128,8 @@ export function createDatabase(
     });
   });
   sequelize.addHook('afterDisconnect', async (connection: unknown) => {
-    logger.debug('database connection closed', { backendPid: (connection as PgConnection).processID });
+    // Also called from the pool's idle timer, which the request that last released a connection scheduled.
+    outsideAnyRequest(() => logger.debug('database connection closed', { backendPid: (connection as PgConnection).processID }));
   });
 
   const probe = createProbe(poolAccess(sequelize), { ...config.probe, ...probeOverrides }, logger);

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from '../../config/logger';
-import { classifyDatabaseFault } from '../../db/errors';
+import { classifyConstraintViolation, classifyDatabaseFault } from '../../db/errors';
 import { HttpError, ServiceUnavailableError } from '../errors';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../views/problem';
 
@@ -11,6 +11,8 @@ interface Mapped {
   readonly headers: Readonly<Record<string, string>>;
   /** An unexpected fault: logged with its stack, masked for the client. */
   readonly unexpected: boolean;
+  /** Safe fields for the log line (names, never values). */
+  readonly logFields?: Readonly<Record<string, unknown>>;
 }
 
 // body-parser / raw-body errors carry a `type` and a 4xx status. Their messages can quote the
@@ -28,11 +30,19 @@ const PARSER_ERRORS: Readonly<Record<string, { code: string; detail: string }>> 
   'parameters.too.many': { code: 'too_many_parameters', detail: 'The request has too many parameters.' },
 };
 
+/**
+ * The 4xx status of an error that says the request was bad: a body-parser error (a known `type`), an
+ * http-errors error marked `expose`, or Express's own 400 for a path it cannot percent-decode (a URIError).
+ * Any other status is a third-party client's (an HTTP client's 401 from another service): a fault of ours.
+ */
 function clientStatus(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const { status, statusCode, type, expose } = error as { status?: unknown; statusCode?: unknown; type?: unknown; expose?: unknown };
   const candidate = typeof status === 'number' ? status : statusCode;
-  return typeof candidate === 'number' && candidate >= 400 && candidate < 500 ? candidate : undefined;
+  if (typeof candidate !== 'number' || candidate < 400 || candidate >= 500) return undefined;
+  const trusted =
+    (typeof type === 'string' && Object.hasOwn(PARSER_ERRORS, type)) || expose === true || (error instanceof URIError && candidate === 400);
+  return trusted ? candidate : undefined;
 }
 
 function mapError(error: unknown): Mapped {
@@ -44,12 +54,17 @@ function mapError(error: unknown): Mapped {
   }
   const fault = classifyDatabaseFault(error);
   if (fault) return { status: 503, ...fault, headers: { 'Retry-After': '1' }, unexpected: false };
+  // One rule for integrity violations: the request conflicts with the stored data (409), and may succeed once it changes.
+  const violation = classifyConstraintViolation(error);
+  if (violation) {
+    const { code, detail, constraint, table } = violation;
+    return { status: 409, code, detail, headers: {}, unexpected: false, logFields: { constraint, table } };
+  }
 
   const status = clientStatus(error);
   if (status !== undefined) {
     const type = (error as { type?: unknown }).type;
-    const known = typeof type === 'string' ? PARSER_ERRORS[type] : undefined;
-    // A 4xx raised by Express itself (e.g. malformed percent-encoding in the path: 400).
+    const known = typeof type === 'string' && Object.hasOwn(PARSER_ERRORS, type) ? PARSER_ERRORS[type] : undefined;
     return {
       status,
       code: known?.code ?? 'bad_request',
@@ -72,7 +87,8 @@ export function sendProblem(error: unknown, req: Request, res: Response, fallbac
   const requestId = res.locals.requestId ?? 'unknown';
   if (mapped.unexpected) log.error('request failed', { requestId, error, method: req.method });
   else if (mapped.status >= 500) log.warn('request failed: dependency unavailable', { requestId, code: mapped.code, error: String(error) });
-  else if (log.isDebugEnabled()) log.debug('request rejected', { requestId, status: mapped.status, code: mapped.code });
+  else if (log.isDebugEnabled())
+    log.debug('request rejected', { requestId, status: mapped.status, code: mapped.code, ...mapped.logFields });
 
   res.status(mapped.status);
   res.set({ ...mapped.headers, 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store' });

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../../config/logger';
 import { readPackageInfo } from '../../config/project';
 import { createDatabase, type Database } from '../../db';
 import { contractChecked, servingLifecycle, testConfig } from '../support/app';
+import { queryOnce, testDatabaseUrl } from '../support/database';
 import { captureLog, type LogCapture } from '../support/log-capture';
 
 /** A logger as bin/www builds it (request id from the request scope), writing JSON to a capture. */
@@ -64,6 +65,37 @@ describe('logging while serving a request', () => {
       expect(entry.requestId).to.be.a('string');
       expect(JSON.stringify(entry), 'no raw URL or query string').not.to.match(/secret=abc|\/missing\/42/);
     }
+  });
+
+  it('tags no line with the id of the request that opened a connection when that connection is lost later', async () => {
+    const capture = captureLog();
+    const logger = capturingLogger(capture);
+    database = databaseWith(logger);
+
+    await request(appWith(database, logger)).get('/health/db').set('X-Request-Id', 'req-opener-1');
+    const opened = await capture.waitForEntry((entry) => entry.message === 'database connection opened', 'for the new connection');
+    expect(opened.requestId, 'opened while serving the request').to.equal('req-opener-1');
+    await queryOnce(testDatabaseUrl(), 'SELECT pg_terminate_backend($1)', [opened.backendPid]);
+
+    const lost = await capture.waitForEntry(
+      (entry) => entry.message === 'database connection lost; it is dropped from the pool',
+      'for the lost connection',
+    );
+    const closed = await capture.waitForEntry((entry) => entry.message === 'database connection closed', 'for the dropped connection');
+    expect(lost.backendPid).to.equal(opened.backendPid);
+    expect(lost).to.not.have.property('requestId');
+    expect(closed).to.not.have.property('requestId');
+  });
+
+  it('tags no line with the id of the request that last used a connection when the pool closes it for idling', async () => {
+    const capture = captureLog();
+    const logger = capturingLogger(capture);
+    database = databaseWith(logger, { DB_POOL_IDLE_MS: '1000', DB_POOL_EVICT_MS: '100' });
+
+    await request(appWith(database, logger)).get('/health/db').set('X-Request-Id', 'req-idler-1');
+
+    const closed = await capture.waitForEntry((entry) => entry.message === 'database connection closed', 'for the idle connection', 10_000);
+    expect(closed).to.not.have.property('requestId');
   });
 
   it('logs no request id on lines written outside a request', async () => {

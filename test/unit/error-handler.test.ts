@@ -5,7 +5,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import express, { type ErrorRequestHandler, type Express } from 'express';
-import { ConnectionAcquireTimeoutError, ConnectionRefusedError, DatabaseError, UniqueConstraintError } from 'sequelize';
+import {
+  ConnectionAcquireTimeoutError,
+  ConnectionRefusedError,
+  DatabaseError,
+  ForeignKeyConstraintError,
+  UniqueConstraintError,
+} from 'sequelize';
 import sinon from 'sinon';
 import request from 'supertest';
 import { HttpError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from '../../app/errors';
@@ -269,8 +275,8 @@ describe('errorHandler', () => {
       expect(response.body).to.include({ code: 'payload_too_large' });
     });
 
-    it('answers an error with status 400 and no known type as 400 bad_request without echoing its message', async () => {
-      const { app } = throwing(Object.assign(new Error(`failed to decode param '${SENTINEL}'`), { status: 400 }));
+    it("answers Express's own 400 for a path it cannot percent-decode (a URIError) as 400 bad_request without echoing it", async () => {
+      const { app } = throwing(Object.assign(new URIError(`Failed to decode param '${SENTINEL}'`), { status: 400, statusCode: 400 }));
 
       const response = await request(app).get('/fail');
 
@@ -279,14 +285,89 @@ describe('errorHandler', () => {
       expect(response.text).to.not.include(SENTINEL);
     });
 
-    it('takes a 4xx status from statusCode when status is absent', async () => {
-      const { app } = throwing(Object.assign(new Error(SENTINEL), { statusCode: 422 }));
+    it('keeps the 4xx status of an error marked expose (the http-errors convention), from statusCode when status is absent', async () => {
+      const { app } = throwing(Object.assign(new Error(SENTINEL), { statusCode: 422, expose: true }));
 
       const response = await request(app).get('/fail');
 
       expect(response.status).to.equal(422);
       expect(response.body).to.include({ code: 'bad_request' });
+      expect(response.text).to.not.include(SENTINEL);
     });
+  });
+
+  describe('with an error that carries a 4xx status of a third-party client', () => {
+    const clientErrors: ReadonlyArray<readonly [string, () => Error]> = [
+      [
+        'status 401 (an HTTP client calling another service)',
+        () => Object.assign(new Error(`Request failed ${SENTINEL}`), { status: 401 }),
+      ],
+      ['statusCode 404', () => Object.assign(new Error(SENTINEL), { statusCode: 404 })],
+      ['status 400 and expose false', () => Object.assign(new Error(SENTINEL), { status: 400, expose: false })],
+      ['status 400 and an unknown type', () => Object.assign(new Error(SENTINEL), { status: 400, type: 'constructor' })],
+    ];
+    for (const [label, makeError] of clientErrors) {
+      it(`answers one with ${label} as a masked 500 and logs it as an error`, async () => {
+        const { app, log } = throwing(makeError());
+
+        const response = await request(app).get('/fail');
+
+        expect(response.status).to.equal(500);
+        expect(response.body).to.include({ code: 'internal_error' });
+        expect(response.text).to.not.include(SENTINEL);
+        const [entry, ...more] = errorEntries(await log.entries());
+        expect(more).to.have.lengthOf(0);
+        expect(String((entry?.error as { stack?: unknown } | undefined)?.stack)).to.include(SENTINEL);
+      });
+    }
+  });
+
+  describe('with a constraint violation', () => {
+    const KEY_VALUE = 'sentinel-key@example.invalid';
+    const postgresError = (code: string, constraint: string, detail: string) =>
+      Object.assign(new Error(`violates constraint "${constraint}"`), {
+        code,
+        severity: 'ERROR',
+        detail,
+        constraint,
+        table: 'accounts',
+        sql: `INSERT INTO accounts (email) VALUES ('${KEY_VALUE}')`,
+      });
+    const violations: ReadonlyArray<readonly [string, () => Error, string]> = [
+      [
+        'a UniqueConstraintError (23505)',
+        () =>
+          new UniqueConstraintError({
+            parent: postgresError('23505', 'accounts_email_key', `Key (email)=(${KEY_VALUE}) already exists.`),
+            fields: { email: KEY_VALUE },
+          }),
+        'unique_violation',
+      ],
+      [
+        'a ForeignKeyConstraintError (23503)',
+        () =>
+          new ForeignKeyConstraintError({
+            parent: postgresError('23503', 'accounts_owner_fkey', `Key (owner_id)=(${KEY_VALUE}) is not present in table "owners".`),
+          }),
+        'foreign_key_violation',
+      ],
+    ];
+    for (const [label, makeError, code] of violations) {
+      it(`answers ${label} with 409 ${code}, echoing no key value, and logs the constraint and table below error level`, async () => {
+        const { app, log } = throwing(makeError());
+
+        const response = await request(app).get('/fail');
+
+        expect(response.status).to.equal(409);
+        expect(response.body).to.include({ status: 409, code });
+        expect(response.text).to.not.include(KEY_VALUE);
+        expect(response.text).to.not.include('accounts');
+        const entries = await log.entries();
+        expect(errorEntries(entries)).to.have.lengthOf(0);
+        expect(entries.find((entry) => entry.message === 'request rejected')).to.include({ code, table: 'accounts' });
+        expect(JSON.stringify(entries)).to.not.include(KEY_VALUE);
+      });
+    }
   });
 
   describe('with a database fault', () => {

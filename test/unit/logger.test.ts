@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { UniqueConstraintError } from 'sequelize';
 import { createLogger, redactText } from '../../config/logger';
 import { captureLog } from '../support/log-capture';
 
@@ -156,6 +157,104 @@ describe('createLogger', () => {
       expect(JSON.stringify(entry)).to.not.match(
         /v-(password|secretKey|authorization|databaseUrl|DATABASE_URL|token|apiKey|cookie|nested)/,
       );
+    });
+  });
+  describe('redaction of deep and nested values', () => {
+    it('replaces values deeper than the depth limit with [truncated], never logging them unredacted', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'production', logLevel: 'info' }, capture.stream);
+
+      logger.info('deep', { l1: { l2: { l3: { l4: { l5: { l6: { password: 'v-deep-password', url: URL_WITH_PASSWORD } } } } } } });
+
+      const text = await capture.text();
+      expect(text).to.include('[truncated]');
+      expect(text).to.not.include('v-deep-password');
+      expect(text).to.not.include(PASSWORD);
+    });
+
+    it("logs an error's cause, redacted", async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'production', logLevel: 'info' }, capture.stream);
+      const error = new Error('could not load the settings', { cause: new Error(`cannot connect to ${URL_WITH_PASSWORD}`) });
+
+      logger.error('boot failed', { error });
+
+      const [entry] = await capture.entries();
+      const cause = (entry?.error as { cause?: { message?: unknown } } | undefined)?.cause;
+      expect(cause?.message).to.be.a('string').that.includes('cannot connect to postgres://keel:***@db.internal');
+      expect(await capture.text()).to.not.include(PASSWORD);
+    });
+
+    it("logs an AggregateError's errors, redacted", async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'production', logLevel: 'info' }, capture.stream);
+      const error = new AggregateError(
+        [new Error('connect ECONNREFUSED ::1:5432'), new Error(`connect ECONNREFUSED ${URL_WITH_PASSWORD}`)],
+        'every address refused',
+      );
+
+      logger.error('connect failed', { error });
+
+      const [entry] = await capture.entries();
+      const errors = (entry?.error as { errors?: { message?: unknown }[] } | undefined)?.errors;
+      expect(errors?.map((inner) => inner.message)).to.deep.equal([
+        'connect ECONNREFUSED ::1:5432',
+        'connect ECONNREFUSED postgres://keel:***@db.internal:5432/keel',
+      ]);
+    });
+  });
+
+  describe('database errors', () => {
+    const KEY_VALUE = 'sentinel-key@example.invalid';
+    const LITERAL = 'sentinel-literal-4711';
+    /** A UniqueConstraintError as Sequelize 6 builds it from pg's error. */
+    const uniqueViolation = (): UniqueConstraintError => {
+      const parent = Object.assign(new Error('duplicate key value violates unique constraint "accounts_email_key"'), {
+        code: '23505',
+        severity: 'ERROR',
+        detail: `Key (email)=(${KEY_VALUE}) already exists.`,
+        schema: 'public',
+        table: 'accounts',
+        constraint: 'accounts_email_key',
+        routine: '_bt_check_unique',
+        sql: `INSERT INTO accounts (email, note) VALUES ($1, '${LITERAL}')`,
+        parameters: [KEY_VALUE],
+      });
+      return new UniqueConstraintError({ parent, fields: { email: KEY_VALUE }, message: 'Validation error' });
+    };
+
+    for (const env of ['production', 'test'] as const) {
+      it(`logs name, SQLSTATE, constraint and table, and no SQL, bound value or detail, in ${env}`, async () => {
+        const capture = captureLog();
+        const logger = createLogger({ env, logLevel: 'info' }, capture.stream);
+
+        logger.error('request failed', { error: uniqueViolation() });
+        logger.error(uniqueViolation());
+
+        const text = await capture.text();
+        expect(text).to.not.include(KEY_VALUE);
+        expect(text).to.not.include(LITERAL);
+        expect(text).to.not.include('INSERT');
+        const expected = { name: 'SequelizeUniqueConstraintError', sqlState: '23505', constraint: 'accounts_email_key', table: 'accounts' };
+        if (env === 'production') {
+          const [nested, whole] = await capture.entries();
+          expect(nested?.error).to.include(expected);
+          expect(whole).to.include({ ...expected, level: 'error' });
+          expect(String((nested?.error as { stack?: unknown } | undefined)?.stack)).to.match(/\n\s+at /);
+        }
+      });
+    }
+
+    it('logs the SQL text and the detail in development, still masking bound values', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'development', logLevel: 'info' }, capture.stream);
+
+      logger.error('request failed', { error: uniqueViolation() });
+
+      const text = await capture.text();
+      expect(text).to.include(LITERAL);
+      expect(text).to.include(`Key (email)=(${KEY_VALUE}) already exists.`);
+      expect(text).to.include('"parameters":"[redacted]"');
     });
   });
 });

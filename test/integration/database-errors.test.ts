@@ -1,0 +1,110 @@
+import crypto from 'node:crypto';
+import { expect } from 'chai';
+import express, { type Express } from 'express';
+import request from 'supertest';
+import '../../app';
+import { errorHandler } from '../../app/middleware/error-handler';
+import { requestId } from '../../app/middleware/request-id';
+import { currentRequestFields } from '../../app/request-context';
+import { createLogger, type Logger } from '../../config/logger';
+import type { Database } from '../../db';
+import { testDatabase } from '../support/app';
+import { adminQuery } from '../support/database';
+import { captureLog, type LogCapture } from '../support/log-capture';
+
+const KEY_VALUE = `sentinel-${crypto.randomBytes(4).toString('hex')}@example.invalid`;
+const LITERAL = `sentinel-literal-${crypto.randomBytes(4).toString('hex')}`;
+const suffix = crypto.randomBytes(4).toString('hex');
+const OWNERS = `keel_errors_owners_${suffix}`;
+const ACCOUNTS = `keel_errors_accounts_${suffix}`;
+
+/** Routes that write to real tables, behind the real request id and error middleware. */
+function appOn(database: Database, logger: Logger): Express {
+  const app = express();
+  app.use(requestId(logger));
+  app.post('/accounts', async (_req, res) => {
+    await database.sequelize.query(`INSERT INTO ${ACCOUNTS} (email, owner_id) VALUES ($1, 1)`, { bind: [KEY_VALUE] });
+    res.status(201).end();
+  });
+  app.post('/orphans', async (_req, res) => {
+    await database.sequelize.query(`INSERT INTO ${ACCOUNTS} (email, owner_id) VALUES ($1, 987654)`, { bind: [`other-${KEY_VALUE}`] });
+    res.status(201).end();
+  });
+  app.post('/negative', async (_req, res) => {
+    // Replacements are inlined into the SQL text: the literal is in the statement itself.
+    await database.sequelize.query(`INSERT INTO ${ACCOUNTS} (email, owner_id, balance) VALUES (:email, 1, -5)`, {
+      replacements: { email: LITERAL },
+    });
+    res.status(201).end();
+  });
+  app.use(errorHandler(logger));
+  return app;
+}
+
+describe('database errors answered and logged', () => {
+  let database: Database;
+  let capture: LogCapture;
+  let app: Express;
+
+  before(async () => {
+    await adminQuery(`CREATE TABLE ${OWNERS} (id int PRIMARY KEY)`);
+    await adminQuery(`INSERT INTO ${OWNERS} VALUES (1)`);
+    await adminQuery(
+      `CREATE TABLE ${ACCOUNTS} (email text UNIQUE, owner_id int REFERENCES ${OWNERS} (id), balance int NOT NULL DEFAULT 0 CHECK (balance >= 0))`,
+    );
+  });
+  after(async () => {
+    await adminQuery(`DROP TABLE IF EXISTS ${ACCOUNTS}, ${OWNERS}`);
+  });
+  beforeEach(() => {
+    capture = captureLog();
+    const logger = createLogger({ env: 'production', logLevel: 'debug' }, capture.stream, currentRequestFields);
+    database = testDatabase({}, logger);
+    app = appOn(database, logger);
+  });
+  afterEach(async () => {
+    await database.close();
+    await adminQuery(`DELETE FROM ${ACCOUNTS}`);
+  });
+
+  it('answers a unique violation with 409 unique_violation that echoes no key value', async () => {
+    expect((await request(app).post('/accounts')).status).to.equal(201);
+
+    const response = await request(app).post('/accounts');
+
+    expect(response.status).to.equal(409);
+    expect(response.headers['content-type']).to.match(/^application\/problem\+json/);
+    expect(response.body).to.include({ status: 409, code: 'unique_violation' });
+    expect(response.text).to.not.include(KEY_VALUE);
+    const rejected = await capture.waitForEntry((entry) => entry.message === 'request rejected', 'for the 409');
+    expect(rejected).to.include({ code: 'unique_violation', constraint: `${ACCOUNTS}_email_key`, table: ACCOUNTS });
+    expect(await capture.text()).to.not.include(KEY_VALUE);
+  });
+
+  it('answers a foreign-key violation with 409 foreign_key_violation that echoes no key value', async () => {
+    const response = await request(app).post('/orphans');
+
+    expect(response.status).to.equal(409);
+    expect(response.body).to.include({ status: 409, code: 'foreign_key_violation' });
+    expect(response.text).to.not.match(/987654|keel_errors/);
+    expect(await capture.text()).to.not.include('987654');
+  });
+
+  it('logs an unexpected database error with name, SQLSTATE, constraint and table, and no SQL text, value or detail', async () => {
+    const response = await request(app).post('/negative');
+
+    expect(response.status).to.equal(500);
+    const failed = await capture.waitForEntry((entry) => entry.message === 'request failed', 'for the 500');
+    expect(failed.level).to.equal('error');
+    expect(failed.error).to.include({
+      name: 'SequelizeDatabaseError',
+      sqlState: '23514',
+      constraint: `${ACCOUNTS}_balance_check`,
+      table: ACCOUNTS,
+    });
+    const text = await capture.text();
+    expect(text).to.not.include(LITERAL);
+    expect(text).to.not.include('INSERT');
+    expect(text).to.not.include('Failing row');
+  });
+});
