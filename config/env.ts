@@ -1,6 +1,6 @@
 import { cleanEnv, str, EnvMissingError } from 'envalid';
 import path from 'node:path';
-import { databaseSpec } from './database';
+import { databaseSpec, defaultDatabaseSsl } from './database';
 import { integerBetween, metricsToken, postgresUrlList, secretKey } from './validators';
 import { projectRoot } from './project';
 
@@ -136,7 +136,10 @@ export interface DatabaseConfig {
   readonly url: string | undefined;
   /** Read replicas; empty: every query goes to the primary. */
   readonly replicaUrls: readonly string[];
+  /** DATABASE_SSL, or its default for the environment: the TLS of every URL without its own sslmode. */
   readonly ssl: 'off' | 'no-verify' | 'verify';
+  /** DATABASE_SSL_CA's PEM text: the trust anchor when a certificate is verified. */
+  readonly sslCa: string | undefined;
   readonly pool: {
     readonly max: number;
     readonly min: number;
@@ -258,7 +261,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
     database: {
       url: clean.DATABASE_URL,
       replicaUrls: clean.DATABASE_REPLICA_URLS,
-      ssl: clean.DATABASE_SSL,
+      ssl: clean.DATABASE_SSL ?? defaultDatabaseSsl(clean.NODE_ENV),
+      sslCa: clean.DATABASE_SSL_CA,
       pool: {
         max: clean.DB_POOL_MAX,
         min: Math.min(clean.DB_POOL_MIN, clean.DB_POOL_MAX),

@@ -17,11 +17,14 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-/** Spawns the built bin/www with exactly the given environment (plus PATH). */
+/**
+ * Spawns the built bin/www with exactly the given environment (plus PATH, and DATABASE_SSL=off unless
+ * given: the suite's PostgreSQL speaks plaintext, which production mode refuses by default).
+ */
 export function spawnServer(env: Record<string, string>): ServerProcess {
   const child = spawn(process.execPath, [WWW], {
     cwd: projectRoot(),
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', DATABASE_SSL: 'off', ...env },
   });
   let output = '';
   const listeners = new Set<() => void>();
