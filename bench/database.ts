@@ -104,7 +104,12 @@ export async function openBenchDatabase(benchDatabaseUrl: string | undefined): P
   }
   const url = withDatabase(adminUrl, name);
   // As the release phase does before a deploy: the health endpoints may report migration state.
-  const migration = await runSequelizeCli('db:migrate', { PATH: process.env.PATH ?? '', NODE_ENV: 'production', DATABASE_URL: url });
+  const migration = await runSequelizeCli('db:migrate', {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    DATABASE_SSL: 'off',
+    DATABASE_URL: url,
+  });
   if (migration.code !== 0) {
     await query(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     await stopServer();

@@ -41,6 +41,8 @@ export function startKeel(databaseUrl: string, extraEnv: Record<string, string> 
       DATABASE_URL: databaseUrl,
       SECRET_KEY: crypto.randomBytes(32).toString('hex'),
       LOG_LEVEL: 'info',
+      // The bench's PostgreSQL speaks plaintext, which production mode refuses unless told.
+      DATABASE_SSL: 'off',
       // One process, like the baseline (builds with a cluster mode would otherwise follow the platform's value).
       WEB_CONCURRENCY: '1',
       ...passedThroughSettings(),

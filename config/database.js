@@ -3,9 +3,8 @@
 // databaseSpec and sequelizeOptions; sequelize-cli (through .sequelizerc) calls the exported
 // function, so `npx sequelize-cli db:migrate` needs no build step and no dev dependency.
 const { cleanEnv, str } = require('envalid');
-const { postgresUrl, integerBetween } = require('./validators');
-
-const SSL_MODES = /** @type {const} */ (['off', 'no-verify', 'verify']);
+const { certificateAuthority, postgresUrl, integerBetween } = require('./validators');
+const { DATABASE_SSL_MODES, defaultDatabaseSsl, tlsOption } = require('./database-tls');
 
 const databaseSpec = {
   DATABASE_URL: postgresUrl({
@@ -13,9 +12,15 @@ const databaseSpec = {
     desc: 'PostgreSQL connection URL (postgres://user:password@host:port/database); required in staging and production',
   }),
   DATABASE_SSL: str({
-    choices: SSL_MODES,
-    default: 'off',
-    desc: 'TLS to the database: off, no-verify (encrypt without checking the certificate, as Heroku Postgres needs) or verify',
+    choices: DATABASE_SSL_MODES,
+    default: undefined,
+    desc:
+      'TLS to the database for URLs without sslmode: off, no-verify (encrypted, certificate not checked, as Heroku Postgres needs) ' +
+      'or verify; default verify in staging and production, off elsewhere',
+  }),
+  DATABASE_SSL_CA: certificateAuthority({
+    default: undefined,
+    desc: 'CA certificate(s) that signed the database server certificate, as PEM text or a file path; verification uses it',
   }),
   DB_POOL_MAX: integerBetween(1, 1000)({ default: 10, desc: 'most connections this process keeps open' }),
   DB_POOL_MIN: integerBetween(0, 1000)({ default: 0, desc: 'connections kept open while idle' }),
@@ -38,19 +43,11 @@ const databaseSpec = {
 /**
  * @typedef {object} DatabaseSettings
  * @property {string} url
- * @property {'off' | 'no-verify' | 'verify'} ssl
+ * @property {'off' | 'no-verify' | 'verify'} ssl DATABASE_SSL, or its default for the environment
+ * @property {string} [sslCa] DATABASE_SSL_CA's PEM text
  * @property {{ max: number, min: number, idleMs: number, evictMs: number, acquireMs: number }} pool
  * @property {number} connectTimeoutMs
  */
-
-/**
- * @param {DatabaseSettings['ssl']} mode
- * @returns {false | { rejectUnauthorized: boolean }}
- */
-function sslOption(mode) {
-  if (mode === 'off') return false;
-  return { rejectUnauthorized: mode === 'verify' };
-}
 
 /**
  * Where one server is and who to log in as, taken apart from its URL (not handed to Sequelize or
@@ -71,22 +68,41 @@ function connectionFields(urlString) {
 }
 
 /**
+ * One server's connection fields and driver options. Each server carries its own dialectOptions
+ * because each URL may carry its own sslmode (Sequelize does not merge them with the top level's).
+ * @template {object} D
+ * @param {string} urlString
+ * @param {DatabaseSettings} settings
+ * @param {D} driverOptions
+ */
+function serverOptions(urlString, settings, driverOptions) {
+  const fields = connectionFields(urlString);
+  return {
+    ...fields,
+    dialectOptions: {
+      connectionTimeoutMillis: settings.connectTimeoutMs,
+      keepAlive: true,
+      ...driverOptions,
+      ssl: tlsOption(new URL(urlString), fields.host, { ssl: settings.ssl, sslCa: settings.sslCa }),
+    },
+  };
+}
+
+/**
  * Connection and pool options for Sequelize. With replica URLs, Sequelize's replication sends
  * reads outside transactions to the replicas and everything else to the primary.
+ * @template {object} [D={}]
  * @param {DatabaseSettings & { replicaUrls?: readonly string[] }} settings
+ * @param {D} [driverOptions] more pg Client options for every server
  */
-function sequelizeOptions(settings) {
-  const primary = connectionFields(settings.url);
+function sequelizeOptions(settings, driverOptions) {
+  const extra = driverOptions ?? /** @type {D} */ ({});
+  const primary = serverOptions(settings.url, settings, extra);
   const replicas = settings.replicaUrls ?? [];
   return {
     dialect: /** @type {const} */ ('postgres'),
     ...primary,
-    ...(replicas.length > 0 ? { replication: { write: primary, read: replicas.map(connectionFields) } } : {}),
-    dialectOptions: {
-      ssl: sslOption(settings.ssl),
-      connectionTimeoutMillis: settings.connectTimeoutMs,
-      keepAlive: true,
-    },
+    ...(replicas.length > 0 ? { replication: { write: primary, read: replicas.map((url) => serverOptions(url, settings, extra)) } } : {}),
     pool: {
       max: settings.pool.max,
       min: settings.pool.min,
@@ -116,7 +132,8 @@ function cliOptions(env) {
   if (errors.length) throw new Error(`invalid database configuration:\n  ${errors.join('\n  ')}`);
   return sequelizeOptions({
     url: /** @type {string} */ (clean.DATABASE_URL),
-    ssl: clean.DATABASE_SSL,
+    ssl: clean.DATABASE_SSL ?? defaultDatabaseSsl(env.NODE_ENV),
+    sslCa: clean.DATABASE_SSL_CA,
     pool: { max: 2, min: 0, idleMs: clean.DB_POOL_IDLE_MS, evictMs: clean.DB_POOL_EVICT_MS, acquireMs: clean.DB_POOL_ACQUIRE_MS },
     connectTimeoutMs: clean.DB_CONNECT_TIMEOUT_MS,
   });
@@ -125,4 +142,5 @@ function cliOptions(env) {
 module.exports = () => cliOptions(process.env);
 module.exports.databaseSpec = databaseSpec;
 module.exports.sequelizeOptions = sequelizeOptions;
+module.exports.defaultDatabaseSsl = defaultDatabaseSsl;
 module.exports.cliOptions = cliOptions;

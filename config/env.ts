@@ -1,6 +1,6 @@
 import { cleanEnv, str, EnvMissingError } from 'envalid';
 import path from 'node:path';
-import { databaseSpec } from './database';
+import { databaseSpec, defaultDatabaseSsl } from './database';
 import { integerBetween, metricsToken, postgresUrlList, secretKey } from './validators';
 import { projectRoot } from './project';
 
@@ -145,7 +145,10 @@ export interface DatabaseConfig {
   readonly replicaUrls: readonly string[];
   /** Replay lag above which a replica reports warn. */
   readonly replicaLagWarnMs: number;
+  /** DATABASE_SSL, or its default for the environment: the TLS of every URL without its own sslmode. */
   readonly ssl: 'off' | 'no-verify' | 'verify';
+  /** DATABASE_SSL_CA's PEM text: the trust anchor when a certificate is verified. */
+  readonly sslCa: string | undefined;
   readonly pool: {
     readonly max: number;
     readonly min: number;
@@ -268,7 +271,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
       url: clean.DATABASE_URL,
       replicaUrls: clean.DATABASE_REPLICA_URLS,
       replicaLagWarnMs: clean.DB_REPLICA_LAG_WARN_MS,
-      ssl: clean.DATABASE_SSL,
+      ssl: clean.DATABASE_SSL ?? defaultDatabaseSsl(clean.NODE_ENV),
+      sslCa: clean.DATABASE_SSL_CA,
       pool: {
         max: clean.DB_POOL_MAX,
         min: Math.min(clean.DB_POOL_MIN, clean.DB_POOL_MAX),

@@ -1,7 +1,10 @@
 'use strict';
 // envalid validators whose error messages state the rule and never repeat the value: envalid's own
 // url() answers 'Invalid url: "<the whole input>"', which would print a database password.
+const crypto = require('crypto');
+const fs = require('fs');
 const { makeValidator } = require('envalid');
+const { urlTlsProblem } = require('./database-tls');
 
 const POSTGRES_PROTOCOLS = ['postgres:', 'postgresql:'];
 
@@ -30,6 +33,8 @@ const postgresUrl = makeValidator((input) => {
       throw new Error('must percent-encode special characters in the user, password and database (% as %25)');
     }
   }
+  const tlsProblem = urlTlsProblem(url);
+  if (tlsProblem) throw new Error(tlsProblem);
   return input;
 });
 
@@ -113,4 +118,29 @@ const postgresUrlList = makeValidator((input) => {
   return urls;
 });
 
-module.exports = { postgresUrl, postgresUrlList, integerBetween, secretKey, metricsToken, MIN_SECRET_LENGTH };
+const CA_RULE = 'must be PEM certificates (-----BEGIN CERTIFICATE-----) or the path of a readable file holding them';
+
+/**
+ * The CA that signed the database server's certificate: PEM text (newlines may be written as \n, for
+ * env files that cannot hold several lines) or a file path. Returns the PEM text.
+ */
+const certificateAuthority = makeValidator((input) => {
+  let pem;
+  if (input.trimStart().startsWith('-----BEGIN')) {
+    pem = input.replace(/\\n/g, '\n');
+  } else {
+    try {
+      pem = fs.readFileSync(input, 'utf8');
+    } catch {
+      throw new Error(CA_RULE);
+    }
+  }
+  try {
+    new crypto.X509Certificate(pem);
+  } catch {
+    throw new Error(CA_RULE);
+  }
+  return pem;
+});
+
+module.exports = { certificateAuthority, postgresUrl, postgresUrlList, integerBetween, secretKey, metricsToken, MIN_SECRET_LENGTH };

@@ -80,7 +80,13 @@ export function createDatabase(
   probeOverrides: Pick<ProbeSettings, 'statement'> = {},
 ): Database {
   installTransactionContext();
-  const base = sequelizeOptions(config);
+  // query_timeout: the client-side backstop (see CLIENT_QUERY_TIMEOUT_MARGIN_MS). On 'Query read timeout'
+  // Sequelize marks the connection invalid, so the pool destroys it instead of handing it out again.
+  // A query cannot outlive it even after raising statement_timeout in its session.
+  const base = sequelizeOptions(config, {
+    clientMinMessages: 'ignore',
+    query_timeout: config.statementTimeoutMs + CLIENT_QUERY_TIMEOUT_MARGIN_MS,
+  });
   const options: Options & { keepDefaultTimezone: boolean; databaseVersion: string } = {
     ...base,
     timezone: '+00:00',
@@ -90,14 +96,6 @@ export function createDatabase(
     // Skips Sequelize's version probe, an extra connection outside the pool on the first query.
     // 13 is the oldest PostgreSQL keel supports; nothing Sequelize does differs above it.
     databaseVersion: '13.0.0',
-    // query_timeout: the client-side backstop (see CLIENT_QUERY_TIMEOUT_MARGIN_MS). On 'Query read timeout'
-    // Sequelize marks the connection invalid, so the pool destroys it instead of handing it out again.
-    // A query cannot outlive it even after raising statement_timeout in its session.
-    dialectOptions: {
-      ...base.dialectOptions,
-      clientMinMessages: 'ignore',
-      query_timeout: config.statementTimeoutMs + CLIENT_QUERY_TIMEOUT_MARGIN_MS,
-    },
     logging: (sql: string, timingMs?: number) => logQuery(logger, config, sql, timingMs),
     benchmark: true,
   };

@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { Sequelize } from 'sequelize';
 
 export interface PoolStats {
@@ -18,6 +19,8 @@ export interface RawConnection {
   readonly secretKey: number | null;
   readonly host: string;
   readonly port: number;
+  /** pg's TLS setting for this connection: false, true or the tls.connect options. */
+  readonly ssl: boolean | ConnectionOptions;
 }
 
 /** Sequelize routes type 'SELECT' to the read (replica) pool unless useMaster is set. */

@@ -136,7 +136,13 @@ async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logg
 async function cancelAndRecover(pool: PoolAccess, connection: RawConnection, querying: Promise<unknown>, logger: Logger): Promise<void> {
   if (connection.processID !== null && connection.secretKey !== null) {
     await sendCancelRequest(
-      { host: connection.host, port: connection.port, processID: connection.processID, secretKey: connection.secretKey },
+      {
+        host: connection.host,
+        port: connection.port,
+        processID: connection.processID,
+        secretKey: connection.secretKey,
+        ssl: connection.ssl,
+      },
       SETTLE_GRACE_MS,
     );
   }

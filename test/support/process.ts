@@ -18,11 +18,15 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-/** Spawns the built bin/www (or the one of a staged copy, see stageProjectCopy) with exactly the given environment (plus PATH). */
+/**
+ * Spawns the built bin/www (or the one of a staged copy, see stageProjectCopy) with exactly the given
+ * environment (plus PATH, and DATABASE_SSL=off unless given: the suite's PostgreSQL speaks plaintext,
+ * which production mode refuses by default).
+ */
 export function spawnServer(env: Record<string, string>, www: string = WWW): ServerProcess {
   const child = spawn(process.execPath, [www], {
     cwd: path.dirname(path.dirname(path.dirname(www))),
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', DATABASE_SSL: 'off', ...env },
   });
   let output = '';
   const listeners = new Set<() => void>();

@@ -89,13 +89,28 @@ describe('sequelizeOptions with replica URLs', () => {
       settings({ replicaUrls: ['postgres://ro:r%40w@replica-1.internal/keel_ro', 'postgresql://ro2:pw2@replica-2.internal:6432/keel_db'] }),
     );
 
+    const driver = { connectionTimeoutMillis: 2_200, keepAlive: true, ssl: false };
     expect(options.replication).to.deep.equal({
-      write: { host: 'primary.internal', port: 6543, username: 'keel', password: 'pw', database: 'keel_db' },
+      write: { host: 'primary.internal', port: 6543, username: 'keel', password: 'pw', database: 'keel_db', dialectOptions: driver },
       read: [
-        { host: 'replica-1.internal', port: 5432, username: 'ro', password: 'r@w', database: 'keel_ro' },
-        { host: 'replica-2.internal', port: 6432, username: 'ro2', password: 'pw2', database: 'keel_db' },
+        { host: 'replica-1.internal', port: 5432, username: 'ro', password: 'r@w', database: 'keel_ro', dialectOptions: driver },
+        { host: 'replica-2.internal', port: 6432, username: 'ro2', password: 'pw2', database: 'keel_db', dialectOptions: driver },
       ],
     });
+  });
+
+  it("gives each replica the TLS of its own URL's sslmode, and the others DATABASE_SSL's", () => {
+    const options = sequelizeOptions(
+      settings({
+        ssl: 'verify',
+        replicaUrls: ['postgres://ro:pw@replica-1.internal/keel?sslmode=require', 'postgres://ro:pw@replica-2.internal/keel'],
+      }),
+    );
+
+    expect(options.replication?.read.map((read) => read.dialectOptions.ssl)).to.deep.equal([
+      { rejectUnauthorized: false },
+      { rejectUnauthorized: true },
+    ]);
   });
 
   it('leaves replication off when the list is empty or absent', () => {
