@@ -1,7 +1,7 @@
 // Boot steps shared by the server (bin/www.ts) and the database scripts (bin/db.ts).
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import type { Logger } from '../config/logger';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../db/embedded';
+import { startEmbeddedDatabase, stopEmbeddedServersNow, type EmbeddedDatabase } from '../db/embedded';
 import { runSequelizeCli } from '../db/migrate';
 
 const EMBEDDED_DATABASE_NAME = 'keel';
@@ -18,6 +18,8 @@ export function loadConfigOrExit(): Config {
 
 /** Development convenience: a real PostgreSQL (migrated for the server), when DATABASE_URL is unset. */
 export async function startEmbedded(config: Config, logger: Logger, options: { migrate: boolean }): Promise<EmbeddedDatabase> {
+  // A process that exits without stopping it (a fatal error, process.exit) still stops its PostgreSQL.
+  process.once('exit', stopEmbeddedServersNow);
   const embedded = await startEmbeddedDatabase({
     dataDir: config.embeddedDatabase.dataDir,
     port: config.embeddedDatabase.port,
