@@ -17,10 +17,10 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
-/** Spawns the built bin/www with exactly the given environment (plus PATH). */
-export function spawnServer(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, [WWW], {
-    cwd: projectRoot(),
+/** Spawns the built bin/www (or another copy of it: script) with exactly the given environment (plus PATH). */
+export function spawnServer(env: Record<string, string>, script: string = WWW): ServerProcess {
+  const child = spawn(process.execPath, [script], {
+    cwd: path.dirname(path.dirname(path.dirname(script))),
     env: { PATH: process.env.PATH ?? '', ...env },
   });
   let output = '';
