@@ -81,7 +81,13 @@ function startedDataDir(output: string): string {
   return dataDir;
 }
 
-async function startAndStop(command: string, clone: string, env: NodeJS.ProcessEnv, port: number): Promise<string> {
+async function startAndStop(
+  command: string,
+  clone: string,
+  env: NodeJS.ProcessEnv,
+  port: number,
+  found: { dataDir?: string },
+): Promise<void> {
   console.log(`quickstart: in a fresh clone, running \`${command}\` (PORT=${port})`);
   const started = Date.now();
   const run = runCommand(command, clone, env);
@@ -89,6 +95,7 @@ async function startAndStop(command: string, clone: string, env: NodeJS.ProcessE
     await waitForHealth(port, started + START_TIMEOUT_MS, () => run.exitCode() !== undefined);
     console.log(`quickstart: /health and /health/db answered 200 after ${Math.round((Date.now() - started) / 1000)} s`);
     const dataDir = startedDataDir(run.output());
+    found.dataDir = dataDir;
     // Ctrl-C in a terminal signals the whole foreground process group.
     process.kill(-(run.child.pid as number), 'SIGINT');
     const code = await within(run.exited, STOP_TIMEOUT_MS);
@@ -97,7 +104,6 @@ async function startAndStop(command: string, clone: string, env: NodeJS.ProcessE
     if (fs.existsSync(path.join(dataDir, 'postmaster.pid')))
       throw new Error(`the embedded PostgreSQL (${dataDir}) was left running after Ctrl-C`);
     console.log(`quickstart: stopped cleanly on Ctrl-C (exit code 0); its data was in ${dataDir}`);
-    return dataDir;
   } catch (error) {
     if (run.exitCode() === undefined) process.kill(-(run.child.pid as number), 'SIGKILL');
     throw new Error(`${(error as Error).message}\n--- output ---\n${run.output()}`);
@@ -136,9 +142,9 @@ async function main(): Promise<void> {
   };
   const asRoot = process.getuid?.() === 0 ? 'as root, ' : '';
   console.log(`quickstart: ${asRoot}in ${workspace} (mode ${(fs.statSync(workspace).mode & 0o777).toString(8)})`);
-  let dataDir: string | undefined;
+  const found: { dataDir?: string } = {};
   try {
-    dataDir = await startAndStop(startCommand as string, clone, env, port);
+    await startAndStop(startCommand as string, clone, env, port, found);
     await runTests(testCommand as string, clone, { ...env, TMPDIR: tmp });
   } catch (error) {
     console.error(`quickstart FAILED: ${(error as Error).message}`);
@@ -146,7 +152,7 @@ async function main(): Promise<void> {
   } finally {
     fs.rmSync(workspace, { recursive: true, force: true });
     // Moved out of the clone when the postgres user could not reach it: not deleted with it.
-    if (dataDir && !dataDir.startsWith(workspace)) fs.rmSync(dataDir, { recursive: true, force: true });
+    if (found.dataDir && !found.dataDir.startsWith(workspace)) fs.rmSync(found.dataDir, { recursive: true, force: true });
   }
 }
 
