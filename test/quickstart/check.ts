@@ -71,8 +71,9 @@ function runCommand(command: string, cwd: string, env: NodeJS.ProcessEnv): Run {
   return { child, output: () => output, exitCode: () => code, exited };
 }
 
+/** The promise's value, or 'timeout' after ms (the timer does not keep the process alive). */
 const within = <T>(promise: Promise<T>, ms: number): Promise<T | 'timeout'> =>
-  Promise.race([promise, sleep(ms).then(() => 'timeout' as const)]);
+  Promise.race([promise, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms).unref())]);
 
 /** The embedded PostgreSQL's data directory, from the server's "embedded PostgreSQL started" log line. */
 function startedDataDir(output: string): string {
