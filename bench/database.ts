@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createLogger } from '../config/logger';
-import { startEmbeddedDatabase } from '../db/embedded';
+import { startEmbeddedDatabase, stopEmbeddedServersNow } from '../db/embedded';
 import { runSequelizeCli } from '../db/migrate';
 
 export interface BenchDatabase {
@@ -77,6 +77,7 @@ export async function openBenchDatabase(benchDatabaseUrl: string | undefined): P
     const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'keel-bench-pg-'));
     // PostgreSQL runs as the unprivileged postgres user when we are root: it must reach the directory.
     await fs.chmod(parent, 0o755);
+    process.once('exit', stopEmbeddedServersNow);
     const embedded = await startEmbeddedDatabase({
       dataDir: path.join(parent, 'postgres'),
       port: await freePort(),

