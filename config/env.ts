@@ -89,7 +89,7 @@ export const envSpec = {
     default: 250,
     desc: 'a probe slower than this reports warn (below DB_PROBE_TIMEOUT_MS)',
   }),
-  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: integerBetween(
+  DB_IDLE_IN_TRANSACTION_MS: integerBetween(
     100,
     600_000,
   )({
@@ -219,8 +219,8 @@ const ORDERED_BUDGETS: readonly [inner: keyof Clean & string, outer: keyof Clean
   ['DB_POOL_ACQUIRE_MS', 'DB_STATEMENT_TIMEOUT_MS', 'a query waits for a connection, then runs'],
   ['DB_STATEMENT_TIMEOUT_MS', 'REQUEST_DEADLINE_MS', 'a request must outlive the statements it runs'],
   // Unset (NaN) compares as in order: the default is derived between the two.
-  ['DB_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'a transaction may wait between its statements for another query'],
-  ['DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'REQUEST_DEADLINE_MS', 'no transaction may stay open, idle, after its request is over'],
+  ['DB_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_MS', 'a transaction may wait between its statements for another query'],
+  ['DB_IDLE_IN_TRANSACTION_MS', 'REQUEST_DEADLINE_MS', 'no transaction may stay open, idle, after its request is over'],
   ['DB_PROBE_WARN_MS', 'DB_PROBE_TIMEOUT_MS', 'a slow probe is one that still finished'],
   ['HTTP_KEEP_ALIVE_TIMEOUT_MS', 'HTTP_HEADERS_TIMEOUT_MS', 'Node needs the headers timeout above the keep-alive timeout'],
   ['SHUTDOWN_DRAIN_DELAY_MS', 'SHUTDOWN_TIMEOUT_MS', 'the drain delay is part of the shutdown deadline'],
@@ -281,7 +281,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
       connectTimeoutMs: clean.DB_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: clean.DB_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs:
-        clean.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS ?? Math.floor((clean.DB_STATEMENT_TIMEOUT_MS + clean.REQUEST_DEADLINE_MS) / 2),
+        clean.DB_IDLE_IN_TRANSACTION_MS ?? Math.floor((clean.DB_STATEMENT_TIMEOUT_MS + clean.REQUEST_DEADLINE_MS) / 2),
       applicationName: 'keel',
       probe: { timeoutMs: clean.DB_PROBE_TIMEOUT_MS, cacheMs: clean.DB_PROBE_CACHE_MS, warnMs: clean.DB_PROBE_WARN_MS },
       slowQueryMs: clean.SLOW_QUERY_MS,

@@ -436,8 +436,8 @@ describe('idle_in_transaction_session_timeout in the session setup', () => {
     return row?.setting;
   };
 
-  it('is set on every new connection, from DB_IDLE_IN_TRANSACTION_TIMEOUT_MS or halfway between statement timeout and deadline', async () => {
-    const configured = testDatabase({ ...BUDGETS, DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '7000' });
+  it('is set on every new connection, from DB_IDLE_IN_TRANSACTION_MS or halfway between statement timeout and deadline', async () => {
+    const configured = testDatabase({ ...BUDGETS, DB_IDLE_IN_TRANSACTION_MS: '7000' });
     const derived = testDatabase({ ...BUDGETS, REQUEST_DEADLINE_MS: '9000' });
     opened.push(configured, derived);
 
@@ -450,7 +450,7 @@ describe('idle_in_transaction_session_timeout in the session setup', () => {
       DB_CONNECT_TIMEOUT_MS: '1000',
       DB_POOL_ACQUIRE_MS: '1500',
       DB_STATEMENT_TIMEOUT_MS: '2000',
-      DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '2100',
+      DB_IDLE_IN_TRANSACTION_MS: '2100',
       DB_POOL_MAX: '1',
     });
     opened.push(database);

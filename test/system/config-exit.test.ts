@@ -18,7 +18,7 @@ const SPECIAL_BAD_VALUES: Partial<Record<VariableName, string>> = {
   SECRET_KEY: 'BadValue-too-short',
   METRICS_TOKEN: 'BadValue token',
   // An integer without a default (derived from two others when unset).
-  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: 'BadValue-ms',
+  DB_IDLE_IN_TRANSACTION_MS: 'BadValue-ms',
 };
 
 /** Variables no value of which is wrong, and why (each one must be listed here on purpose). */

@@ -46,12 +46,12 @@ const ORDERED: ReadonlyArray<{
   },
   {
     inner: 'DB_STATEMENT_TIMEOUT_MS',
-    outer: 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+    outer: 'DB_IDLE_IN_TRANSACTION_MS',
     outerValue: 15_000,
     read: (c) => [c.database.statementTimeoutMs, c.database.idleInTransactionTimeoutMs],
   },
   {
-    inner: 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+    inner: 'DB_IDLE_IN_TRANSACTION_MS',
     outer: 'REQUEST_DEADLINE_MS',
     outerValue: 20_000,
     read: (c) => [c.database.idleInTransactionTimeoutMs, c.http.requestDeadlineMs],
@@ -117,7 +117,7 @@ describe('loadConfig time budgets', () => {
     });
   });
 
-  describe('DB_IDLE_IN_TRANSACTION_TIMEOUT_MS unset', () => {
+  describe('DB_IDLE_IN_TRANSACTION_MS unset', () => {
     it('is halfway between the statement timeout and the request deadline (17500 with the defaults)', () => {
       expect(loadConfig({}).database.idleInTransactionTimeoutMs).to.equal(17_500);
     });
