@@ -295,8 +295,7 @@ interface WorkProbe {
  * requestId → requestDeadline → POST /notes → errorHandler. The route's unit of work, given the request's
  * signal, inserts a row then runs half-second statements (each below the statement timeout) for 5 s.
  */
-function notesApp(database: Database, deadlineMs: number): { app: Express; work: WorkProbe } {
-  const logger = silentLogger();
+function notesApp(database: Database, deadlineMs: number, logger = silentLogger()): { app: Express; work: WorkProbe } {
   let markStarted: (pid: number) => void = () => undefined;
   let markSettled: (outcome: { error: unknown }) => void = () => undefined;
   let statementError: unknown;
@@ -388,7 +387,8 @@ describe('a unit of work given res.locals.signal, on a real PostgreSQL', () => {
   });
 
   it('rolls back the work of a client that disconnects in the middle, cancelling its statement', async () => {
-    const { app, work } = notesApp(database, 20_000);
+    const log = captureLog();
+    const { app, work } = notesApp(database, 20_000, createLogger({ env: 'production', logLevel: 'debug' }, log.stream));
     const server = http.createServer(app);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -406,6 +406,11 @@ describe('a unit of work given res.locals.signal, on a real PostgreSQL', () => {
 
       expect(String(work.statementError()), 'the sleeping statement').to.include('canceling statement due to user request');
       expect(error, 'the unit of work rejects with the reason').to.be.instanceOf(ClientGoneError);
+      await logEntry(log, (entry) => entry.message === 'error after the client went away', 1_000);
+      expect(
+        (await log.entries()).filter((entry) => entry.level === 'error' || entry.level === 'warn'),
+        'a client that left is no fault of ours',
+      ).to.deep.equal([]);
       expect(await committedRows(), 'rows committed').to.equal(0);
     } finally {
       server.closeAllConnections();
