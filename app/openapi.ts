@@ -545,7 +545,9 @@ function sharedResponses(): Record<string, Response> {
       }),
     },
     ServiceUnavailable: {
-      description: 'A dependency is unavailable (the database) or the request deadline passed. Try again after Retry-After.',
+      description:
+        'A dependency is unavailable (the database) or the request deadline passed. Try again after Retry-After. ' +
+        'A request_timeout on a method that is not idempotent (POST, PATCH) carries no Retry-After: its outcome is unknown.',
       headers: noStoreHeaders({ 'Retry-After': headerRef('RetryAfter') }),
       content: problemContent('ServiceUnavailableProblem', serviceUnavailableExamples),
     },

@@ -96,6 +96,13 @@ export const envSpec = {
     default: 10_000,
     desc: 'a read replica further behind the primary than this reports warn in /health/db',
   }),
+  DB_IDLE_IN_TRANSACTION_MS: integerBetween(
+    100,
+    600_000,
+  )({
+    default: undefined,
+    desc: 'server-side idle_in_transaction_session_timeout: a transaction left idle this long is ended with its session (above DB_STATEMENT_TIMEOUT_MS, below REQUEST_DEADLINE_MS; default halfway between them)',
+  }),
   DATABASE_REPLICA_URLS: postgresUrlList({
     default: [],
     desc: 'comma-separated postgres:// URLs of read replicas: reads outside transactions go there (optional)',
@@ -158,6 +165,8 @@ export interface DatabaseConfig {
   };
   readonly connectTimeoutMs: number;
   readonly statementTimeoutMs: number;
+  /** idle_in_transaction_session_timeout: a transaction whose request has gone cannot hold its locks longer. */
+  readonly idleInTransactionTimeoutMs: number;
   readonly applicationName: string;
   readonly probe: { readonly timeoutMs: number; readonly cacheMs: number; readonly warnMs: number };
   readonly slowQueryMs: number;
@@ -221,6 +230,9 @@ const ORDERED_BUDGETS: readonly [inner: keyof Clean & string, outer: keyof Clean
   ['DB_CONNECT_TIMEOUT_MS', 'DB_POOL_ACQUIRE_MS', 'waiting for a connection includes opening one'],
   ['DB_POOL_ACQUIRE_MS', 'DB_STATEMENT_TIMEOUT_MS', 'a query waits for a connection, then runs'],
   ['DB_STATEMENT_TIMEOUT_MS', 'REQUEST_DEADLINE_MS', 'a request must outlive the statements it runs'],
+  // Unset (NaN) compares as in order: the default is derived between the two.
+  ['DB_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_MS', 'a transaction may wait between its statements for another query'],
+  ['DB_IDLE_IN_TRANSACTION_MS', 'REQUEST_DEADLINE_MS', 'no transaction may stay open, idle, after its request is over'],
   ['DB_PROBE_WARN_MS', 'DB_PROBE_TIMEOUT_MS', 'a slow probe is one that still finished'],
   ['HTTP_KEEP_ALIVE_TIMEOUT_MS', 'HTTP_HEADERS_TIMEOUT_MS', 'Node needs the headers timeout above the keep-alive timeout'],
   ['SHUTDOWN_DRAIN_DELAY_MS', 'SHUTDOWN_TIMEOUT_MS', 'the drain delay is part of the shutdown deadline'],
@@ -282,6 +294,8 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
       },
       connectTimeoutMs: clean.DB_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: clean.DB_STATEMENT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs:
+        clean.DB_IDLE_IN_TRANSACTION_MS ?? Math.floor((clean.DB_STATEMENT_TIMEOUT_MS + clean.REQUEST_DEADLINE_MS) / 2),
       applicationName: 'keel',
       probe: { timeoutMs: clean.DB_PROBE_TIMEOUT_MS, cacheMs: clean.DB_PROBE_CACHE_MS, warnMs: clean.DB_PROBE_WARN_MS },
       slowQueryMs: clean.SLOW_QUERY_MS,

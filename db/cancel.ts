@@ -1,5 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import type { RawConnection } from './pool';
 
 export interface CancelTarget {
   readonly host: string;
@@ -8,6 +9,12 @@ export interface CancelTarget {
   readonly secretKey: number;
   /** The connection's TLS options as pg holds them (its `ssl`): the cancel request travels the same way. */
   readonly ssl?: boolean | tls.ConnectionOptions;
+}
+
+/** Where to send a cancel for what a pooled connection runs; undefined before it has a backend. */
+export function cancelTargetOf(connection: RawConnection): CancelTarget | undefined {
+  const { host, port, processID, secretKey, ssl } = connection;
+  return processID === null || secretKey === null ? undefined : { host, port, processID, secretKey, ssl };
 }
 
 const CANCEL_REQUEST_CODE = 80877102;

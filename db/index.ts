@@ -12,13 +12,13 @@ import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type PoolStats 
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
 import { routeReadsAwayFromFailingReplicas } from './replica-reads';
 import { replicaInspection } from './replication';
-import { runUnitOfWork, type RequestContext } from './unit-of-work';
+import { runUnitOfWork, type RequestContext, type UnitOfWorkOptions } from './unit-of-work';
 
 export type { PoolStats } from './pool';
 export type { DatabaseProbe, ProbeReport, ProbeStatus } from './probe';
 export type { ReplicationReport } from './replication';
 export type { MigrationMonitor, MigrationState } from './migration-state';
-export type { RequestContext } from './unit-of-work';
+export type { RequestContext, UnitOfWorkOptions } from './unit-of-work';
 
 export interface PingResult {
   readonly responseTimeMs: number;
@@ -39,9 +39,10 @@ export interface Database {
   readonly migrations: MigrationMonitor;
   /**
    * Runs work in one transaction carrying the request context for row-level security
-   * (current_setting('app.<key>')); see db/unit-of-work.ts.
+   * (current_setting('app.<key>')); see db/unit-of-work.ts. Pass the request's signal (res.locals.signal):
+   * at the request deadline, or when the client goes away, the work's statement is cancelled and nothing commits.
    */
-  unitOfWork<T>(context: RequestContext, work: (transaction: Transaction) => Promise<T>): Promise<T>;
+  unitOfWork<T>(context: RequestContext, work: (transaction: Transaction) => Promise<T>, options?: UnitOfWorkOptions): Promise<T>;
   /** Closes the pool; gives up waiting for checked-out connections after timeoutMs. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -65,6 +66,7 @@ export const CLIENT_QUERY_TIMEOUT_MARGIN_MS = 1_000;
 // One round trip sets everything a new physical connection needs.
 const SESSION_SETUP_SQL = `SELECT set_config('application_name', $1, false),
          set_config('statement_timeout', $2, false),
+         set_config('idle_in_transaction_session_timeout', $3, false),
          set_config('TimeZone', 'UTC', false),
          set_config('client_min_messages', 'warning', false)`;
 
@@ -109,7 +111,7 @@ export function createDatabase(
       // must not hold the pool's create call (and the caller waiting on it) forever.
       await client.query({
         text: SESSION_SETUP_SQL,
-        values: [config.applicationName, `${config.statementTimeoutMs}ms`],
+        values: [config.applicationName, `${config.statementTimeoutMs}ms`, `${config.idleInTransactionTimeoutMs}ms`],
         query_timeout: config.connectTimeoutMs,
       });
     } catch (error) {
@@ -154,7 +156,7 @@ export function createDatabase(
     poolStats: () => readPoolStats(sequelize),
     replicaPoolStats: () => readPoolStats(sequelize, 'replica'),
     migrations: createMigrationMonitor(sequelize, path.join(projectRoot(), 'db', 'migrations')),
-    unitOfWork: (context, work) => runUnitOfWork(sequelize, context, work),
+    unitOfWork: (context, work, options) => runUnitOfWork(sequelize, context, work, options),
     probe,
     replicaProbe,
     close(timeoutMs = 5_000) {

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../config/logger';
-import { sendCancelRequest } from './cancel';
+import { cancelTargetOf, sendCancelRequest } from './cancel';
 import { classifyDatabaseFault, type DatabaseFault } from './errors';
 import type { PoolAccess, PoolStats, RawConnection } from './pool';
 import type { ReplicaInspection, ReplicationReport } from './replication';
@@ -134,18 +134,8 @@ async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logg
 }
 
 async function cancelAndRecover(pool: PoolAccess, connection: RawConnection, querying: Promise<unknown>, logger: Logger): Promise<void> {
-  if (connection.processID !== null && connection.secretKey !== null) {
-    await sendCancelRequest(
-      {
-        host: connection.host,
-        port: connection.port,
-        processID: connection.processID,
-        secretKey: connection.secretKey,
-        ssl: connection.ssl,
-      },
-      SETTLE_GRACE_MS,
-    );
-  }
+  const target = cancelTargetOf(connection);
+  if (target) await sendCancelRequest(target, SETTLE_GRACE_MS);
   const grace = after(SETTLE_GRACE_MS, TIMED_OUT);
   const settled = await Promise.race([
     querying.then(

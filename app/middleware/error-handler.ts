@@ -103,6 +103,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       (res.locals.log ?? logger).debug('error after the response was sent', { requestId: res.locals.requestId, error: String(error) });
       return;
     }
+    if (res.destroyed) {
+      // The client went away (its request's signal fired): nobody is left to answer.
+      (res.locals.log ?? logger).debug('error after the client went away', { requestId: res.locals.requestId, error: String(error) });
+      return;
+    }
     if (res.headersSent) {
       // Too late for a problem body mid-stream: let Express abort the connection.
       (res.locals.log ?? logger).error('request failed after headers were sent', {

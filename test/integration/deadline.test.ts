@@ -6,14 +6,17 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import express, { type ErrorRequestHandler, type Express } from 'express';
+import { QueryTypes } from 'sequelize';
 import request from 'supertest';
-import { requestDeadline } from '../../app/middleware/deadline';
+import { ClientGoneError, requestDeadline } from '../../app/middleware/deadline';
+import { HttpError } from '../../app/errors';
 import { errorHandler } from '../../app/middleware/error-handler';
 import { requestId } from '../../app/middleware/request-id';
 import { createLogger } from '../../config/logger';
 import { createDatabase, type Database } from '../../db';
-import { buildTestApp, silentLogger, testConfig } from '../support/app';
-import { testDatabaseUrl } from '../support/database';
+import { buildTestApp, silentLogger, testConfig, testDatabase } from '../support/app';
+import { createScratchDatabase, queryOnce, testDatabaseUrl, type ScratchDatabase } from '../support/database';
+import { waitForBackend } from '../support/pg-activity';
 import { captureLog, type LogCapture } from '../support/log-capture';
 
 const PROBLEM_JSON = /^application\/problem\+json; charset=utf-8$/;
@@ -43,7 +46,7 @@ function harness(): Harness {
   app.set('env', 'test');
   app.use(requestId(logger));
   app.use(requestDeadline(DEADLINE_MS, logger));
-  app.get('/slow', async (_req, res) => {
+  app.all('/slow', async (_req, res) => {
     await sleep(2 * DEADLINE_MS);
     try {
       res.json({ answered: 'late' });
@@ -116,6 +119,33 @@ describe('requestDeadline', () => {
       expect(elapsedMs, 'not before the deadline').to.be.at.least(DEADLINE_MS - 5);
       expect(elapsedMs, 'a hang guard').to.be.below(DEADLINE_MS + 1_500);
     });
+
+    for (const method of ['post', 'patch'] as const) {
+      it(`answers a ${method.toUpperCase()} (not idempotent) without Retry-After, saying the outcome is unknown`, async () => {
+        const { app, lateAnswer } = harness();
+
+        const res = await request(app)[method]('/slow');
+        await lateAnswer;
+
+        expect(res.status).to.equal(503);
+        expect(res.body).to.include({ status: 503, code: 'request_timeout' });
+        expect(res.headers, 'no invitation to retry').not.to.have.property('retry-after');
+        expect(res.body.detail).to.include('rolled back').and.include('Check whether it took effect');
+      });
+    }
+
+    for (const method of ['put', 'delete'] as const) {
+      it(`answers a ${method.toUpperCase()} (idempotent, RFC 9110 §9.2.2) with Retry-After`, async () => {
+        const { app, lateAnswer } = harness();
+
+        const res = await request(app)[method]('/slow');
+        await lateAnswer;
+
+        expect(res.status).to.equal(503);
+        expect(res.headers['retry-after']).to.equal('1');
+        expect(res.body.detail).to.equal('The request took too long and was abandoned.');
+      });
+    }
 
     it('drops the late answer of the handler: debug log, nothing passed on to Express, no second response', async () => {
       const { app, log, escaped, lateAnswer } = harness();
@@ -248,5 +278,144 @@ describe('REQUEST_DEADLINE_MS in createApp', () => {
     expect(res.body).to.include({ status: 503, code: 'request_timeout' });
     expect(elapsedMs, 'not before the deadline').to.be.at.least(deadlineMs - 5);
     expect(elapsedMs, 'a hang guard, below the 3 s probe').to.be.below(2_500);
+  });
+});
+
+/** What the unit of work of POST /notes did, seen from inside it. */
+interface WorkProbe {
+  /** The backend of its transaction, once the row is inserted. */
+  readonly started: Promise<number>;
+  /** How the unit of work ended: what it returned or threw. */
+  readonly settled: Promise<{ readonly error: unknown }>;
+  /** What its running statement failed with, if it did. */
+  statementError(): unknown;
+}
+
+/**
+ * requestId → requestDeadline → POST /notes → errorHandler. The route's unit of work, given the request's
+ * signal, inserts a row then runs half-second statements (each below the statement timeout) for 5 s.
+ */
+function notesApp(database: Database, deadlineMs: number, logger = silentLogger()): { app: Express; work: WorkProbe } {
+  let markStarted: (pid: number) => void = () => undefined;
+  let markSettled: (outcome: { error: unknown }) => void = () => undefined;
+  let statementError: unknown;
+  const work: WorkProbe = {
+    started: new Promise((resolve) => {
+      markStarted = resolve;
+    }),
+    settled: new Promise((resolve) => {
+      markSettled = resolve;
+    }),
+    statementError: () => statementError,
+  };
+  const app = express();
+  app.use(requestId(logger));
+  app.use(requestDeadline(deadlineMs, logger));
+  app.post('/notes', async (_req, res) => {
+    const unitOfWork = database.unitOfWork(
+      { user_id: '42' },
+      async () => {
+        await database.sequelize.query("INSERT INTO notes (body) VALUES ('once')");
+        const [row] = await database.sequelize.query<{ pid: number }>('SELECT pg_backend_pid() AS pid', { type: QueryTypes.SELECT });
+        markStarted(row?.pid ?? -1);
+        for (let turn = 0; turn < 10; turn += 1) {
+          try {
+            await database.sequelize.query('SELECT pg_sleep(0.5)');
+          } catch (error) {
+            statementError = error;
+            throw error;
+          }
+        }
+      },
+      { signal: res.locals.signal },
+    );
+    unitOfWork.then(
+      () => markSettled({ error: undefined }),
+      (error: unknown) => markSettled({ error }),
+    );
+    await unitOfWork;
+    res.status(201).json({ created: true });
+  });
+  app.use(errorHandler(logger));
+  return { app, work };
+}
+
+describe('a unit of work given res.locals.signal, on a real PostgreSQL', () => {
+  let scratch: ScratchDatabase;
+  let database: Database;
+
+  beforeEach(async () => {
+    scratch = await createScratchDatabase();
+    await queryOnce(scratch.url, 'CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)');
+    // The nested budgets of a 1 s deadline: connect < acquire < statement < deadline.
+    database = testDatabase({
+      DATABASE_URL: scratch.url,
+      REQUEST_DEADLINE_MS: '1000',
+      DB_STATEMENT_TIMEOUT_MS: '900',
+      DB_POOL_ACQUIRE_MS: '600',
+      DB_CONNECT_TIMEOUT_MS: '300',
+      DB_POOL_MAX: '2',
+    });
+  });
+
+  afterEach(async () => {
+    await database.close();
+    await scratch.drop();
+  });
+
+  const committedRows = async (): Promise<number> => {
+    const [row] = await queryOnce<{ n: string }>(scratch.url, 'SELECT count(*)::text AS n FROM notes');
+    return Number(row?.n);
+  };
+
+  it('answers POST 503 at the deadline, cancels the running statement on the server and commits nothing', async () => {
+    const { app, work } = notesApp(database, 1_000);
+
+    const res = await request(app).post('/notes');
+    const pid = await work.started;
+    // Without the cancel, the backend would keep sleeping in its transaction for 4 s more, then commit.
+    const after = await waitForBackend(pid, (activity) => activity.state === 'idle', 'the transaction should have ended at the deadline');
+    const { error } = await work.settled;
+
+    expect(res.status).to.equal(503);
+    expect(res.body).to.include({ code: 'request_timeout' });
+    expect(res.headers, 'a POST is not invited to retry').not.to.have.property('retry-after');
+    expect(after.query, 'the last statement of the backend').to.equal('ROLLBACK;');
+    expect(String(work.statementError()), 'the sleeping statement').to.include('canceling statement due to user request');
+    expect(error, 'the unit of work rejects with the deadline answer').to.be.instanceOf(HttpError).and.include({ code: 'request_timeout' });
+    expect(await committedRows(), 'rows committed').to.equal(0);
+  });
+
+  it('rolls back the work of a client that disconnects in the middle, cancelling its statement', async () => {
+    const log = captureLog();
+    const { app, work } = notesApp(database, 20_000, createLogger({ env: 'production', logLevel: 'debug' }, log.stream));
+    const server = http.createServer(app);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      await once(socket, 'connect');
+      socket.write('POST /notes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
+
+      const pid = await work.started;
+      socket.destroy();
+      await waitForBackend(pid, (activity) => activity.state === 'idle', 'the transaction should have ended when the client left');
+      const { error } = await work.settled;
+
+      expect(String(work.statementError()), 'the sleeping statement').to.include('canceling statement due to user request');
+      expect(error, 'the unit of work rejects with the reason').to.be.instanceOf(ClientGoneError);
+      await logEntry(log, (entry) => entry.message === 'error after the client went away', 1_000);
+      expect(
+        (await log.entries()).filter((entry) => entry.level === 'error' || entry.level === 'warn'),
+        'a client that left is no fault of ours',
+      ).to.deep.equal([]);
+      expect(await committedRows(), 'rows committed').to.equal(0);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    }
   });
 });

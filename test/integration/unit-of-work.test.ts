@@ -16,6 +16,7 @@ import type { Database } from '../../db';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 import { runCliOk } from '../support/migrations';
+import { waitForBackend } from '../support/pg-activity';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -309,6 +310,161 @@ describe('database.unitOfWork(context, work)', () => {
       const rows = await queryOnce<{ id: string; body: string; author: string }>(scratch.url, 'SELECT id::text, body, author FROM notes');
       expect(rows).to.deep.equal([{ id: created.id, body: 'kept', author: '7' }]);
     });
+  });
+});
+
+describe('database.unitOfWork(context, work, { signal })', () => {
+  let scratch: ScratchDatabase;
+  const opened: Database[] = [];
+  const open = (overrides: Record<string, string> = {}): Database => {
+    const database = testDatabase({ DATABASE_URL: scratch.url, DB_POOL_MAX: '1', ...BUDGETS, ...overrides });
+    opened.push(database);
+    return database;
+  };
+
+  beforeEach(async () => {
+    scratch = await createScratchDatabase();
+    await queryOnce(scratch.url, 'CREATE TABLE events (id serial PRIMARY KEY, label text NOT NULL)');
+  });
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((database) => database.close()));
+    await scratch.drop();
+  });
+
+  it('never starts the work, nor a transaction or a connection, when the signal fired before', async () => {
+    const database = open();
+    const transaction = sinon.spy(database.sequelize, 'transaction');
+    const work = sinon.stub().resolves('ran');
+    const reason = new Error('the request is over');
+
+    const error = await rejectionOf(database.unitOfWork({ user_id: '42' }, work, { signal: AbortSignal.abort(reason) }));
+
+    expect(error, 'the signal reason').to.equal(reason);
+    expect(work.called, 'work called').to.equal(false);
+    expect(transaction.called, 'sequelize.transaction called').to.equal(false);
+    expect(database.poolStats().size, 'connections opened').to.equal(0);
+  });
+
+  it('rolls back instead of committing when the signal fires after the last statement of the work', async () => {
+    const database = open();
+    const controller = new AbortController();
+    const reason = new Error('deadline');
+
+    const error = await rejectionOf(
+      database.unitOfWork(
+        {},
+        async () => {
+          await database.sequelize.query("INSERT INTO events (label) VALUES ('too late')");
+          controller.abort(reason);
+          return 'done';
+        },
+        { signal: controller.signal },
+      ),
+    );
+    const next = await database.unitOfWork({ user_id: '7' }, () => readSession(database.sequelize));
+
+    expect(error, 'the signal reason').to.equal(reason);
+    expect(await countRows(scratch.url, 'events'), 'rows committed').to.equal(0);
+    expect(next.userId, 'the connection serves the next unit of work').to.equal('7');
+  });
+
+  it('cancels the statement running on the server, rolls back, and leaves the connection usable', async () => {
+    const database = open();
+    const controller = new AbortController();
+    const reason = new Error('deadline');
+    let statementError: unknown;
+    let pid = 0;
+    let markStarted: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => {
+      markStarted = resolve;
+    });
+
+    const running = rejectionOf(
+      database.unitOfWork(
+        {},
+        async () => {
+          await database.sequelize.query("INSERT INTO events (label) VALUES ('cancelled')");
+          pid = (await readSession(database.sequelize)).pid;
+          markStarted();
+          try {
+            await database.sequelize.query('SELECT pg_sleep(4)');
+          } catch (error) {
+            statementError = error;
+            throw error;
+          }
+        },
+        { signal: controller.signal },
+      ),
+    );
+    await started;
+    await waitForBackend(pid, (activity) => activity.state === 'active' && activity.query === 'SELECT pg_sleep(4)', 'the sleep should run');
+    controller.abort(reason);
+    const error = await running;
+    const after = await waitForBackend(pid, (activity) => activity.state === 'idle', 'the transaction should have ended', 2_000);
+    const next = await readSession(database.sequelize);
+
+    expect(error, 'the signal reason').to.equal(reason);
+    expect(String(statementError), 'the sleep, cancelled on the server').to.include('canceling statement due to user request');
+    expect(after.query, 'the last statement of the backend').to.equal('ROLLBACK;');
+    expect(await countRows(scratch.url, 'events'), 'rows committed').to.equal(0);
+    expect(next.pid, 'the same pooled backend, back in the pool').to.equal(pid);
+  });
+
+  it('commits as before when the signal never fires', async () => {
+    const database = open();
+
+    await database.unitOfWork({}, () => database.sequelize.query("INSERT INTO events (label) VALUES ('kept')"), {
+      signal: new AbortController().signal,
+    });
+
+    expect(await countRows(scratch.url, 'events')).to.equal(1);
+  });
+});
+
+describe('idle_in_transaction_session_timeout in the session setup', () => {
+  const opened: Database[] = [];
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((database) => database.close()));
+  });
+
+  const setting = async (database: Database): Promise<string | undefined> => {
+    const [row] = await database.sequelize.query<{ setting: string }>(
+      "SELECT setting FROM pg_settings WHERE name = 'idle_in_transaction_session_timeout'",
+      { type: QueryTypes.SELECT },
+    );
+    return row?.setting;
+  };
+
+  it('is set on every new connection, from DB_IDLE_IN_TRANSACTION_MS or halfway between statement timeout and deadline', async () => {
+    const configured = testDatabase({ ...BUDGETS, DB_IDLE_IN_TRANSACTION_MS: '7000' });
+    const derived = testDatabase({ ...BUDGETS, REQUEST_DEADLINE_MS: '9000' });
+    opened.push(configured, derived);
+
+    expect(await setting(configured), 'configured (ms)').to.equal('7000');
+    expect(await setting(derived), 'derived: (5000 + 9000) / 2 (ms)').to.equal('7000');
+  });
+
+  it('ends a transaction left idle longer than that, closing its connection on the server', async () => {
+    const database = testDatabase({
+      DB_CONNECT_TIMEOUT_MS: '1000',
+      DB_POOL_ACQUIRE_MS: '1500',
+      DB_STATEMENT_TIMEOUT_MS: '2000',
+      DB_IDLE_IN_TRANSACTION_MS: '2100',
+      DB_POOL_MAX: '1',
+    });
+    opened.push(database);
+
+    const error = await rejectionOf(
+      database.unitOfWork({}, async () => {
+        const { pid } = await readSession(database.sequelize);
+        // Idle in its transaction until the server ends the session (the guard is a hang guard, not the timing).
+        await waitForBackend(pid, (activity) => activity.state === null, 'the server should end the idle transaction', 10_000);
+        await readSession(database.sequelize);
+      }),
+    );
+
+    expect(String(error)).to.match(/terminat|Connection|closed/i);
   });
 });
 

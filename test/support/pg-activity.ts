@@ -30,3 +30,30 @@ export async function waitForKeelBackends(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+export interface BackendActivity {
+  /** pg_stat_activity.state: 'active', 'idle', 'idle in transaction', ...; null once the backend is gone. */
+  readonly state: string | null;
+  readonly query: string | null;
+}
+
+/** What one backend is doing, as the server sees it; polls until expected holds, fails after timeoutMs with what it last saw. */
+export async function waitForBackend(
+  pid: number,
+  expected: (activity: BackendActivity) => boolean,
+  what: string,
+  timeoutMs = 3_000,
+): Promise<BackendActivity> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const [row] = await queryOnce<{ state: string | null; query: string | null }>(
+      testDatabaseUrl(),
+      'SELECT state, query FROM pg_stat_activity WHERE pid = $1',
+      [pid],
+    );
+    const activity: BackendActivity = { state: row?.state ?? null, query: row?.query ?? null };
+    if (expected(activity)) return activity;
+    if (performance.now() > deadline) throw new Error(`backend ${pid} still ${JSON.stringify(activity)} after ${timeoutMs} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

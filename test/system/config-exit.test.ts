@@ -17,6 +17,8 @@ const SPECIAL_BAD_VALUES: Partial<Record<VariableName, string>> = {
   DATABASE_REPLICA_URLS: 'postgres://replica.internal:5432/db,BadValue-not-a-url',
   SECRET_KEY: 'BadValue-too-short',
   METRICS_TOKEN: 'BadValue token',
+  // An integer without a default (derived from two others when unset).
+  DB_IDLE_IN_TRANSACTION_MS: 'BadValue-ms',
 };
 
 /** Variables no value of which is wrong, and why (each one must be listed here on purpose). */

@@ -45,6 +45,18 @@ const ORDERED: ReadonlyArray<{
     read: (c) => [c.database.statementTimeoutMs, c.http.requestDeadlineMs],
   },
   {
+    inner: 'DB_STATEMENT_TIMEOUT_MS',
+    outer: 'DB_IDLE_IN_TRANSACTION_MS',
+    outerValue: 15_000,
+    read: (c) => [c.database.statementTimeoutMs, c.database.idleInTransactionTimeoutMs],
+  },
+  {
+    inner: 'DB_IDLE_IN_TRANSACTION_MS',
+    outer: 'REQUEST_DEADLINE_MS',
+    outerValue: 20_000,
+    read: (c) => [c.database.idleInTransactionTimeoutMs, c.http.requestDeadlineMs],
+  },
+  {
     inner: 'DB_PROBE_WARN_MS',
     outer: 'DB_PROBE_TIMEOUT_MS',
     outerValue: 500,
@@ -102,6 +114,23 @@ describe('loadConfig time budgets', () => {
 
       expect(config.http.requestTimeoutMs).to.equal(66_000);
       expect(config.http.headersTimeoutMs).to.equal(66_000);
+    });
+  });
+
+  describe('DB_IDLE_IN_TRANSACTION_MS unset', () => {
+    it('is halfway between the statement timeout and the request deadline (17500 with the defaults)', () => {
+      expect(loadConfig({}).database.idleInTransactionTimeoutMs).to.equal(17_500);
+    });
+
+    it('follows the statement timeout and the deadline when they are lowered, so that they need no third setting', () => {
+      const config = loadConfig({
+        REQUEST_DEADLINE_MS: '1000',
+        DB_STATEMENT_TIMEOUT_MS: '900',
+        DB_POOL_ACQUIRE_MS: '600',
+        DB_CONNECT_TIMEOUT_MS: '300',
+      });
+
+      expect(config.database.idleInTransactionTimeoutMs).to.equal(950);
     });
   });
 
