@@ -18,7 +18,8 @@ import { runPrimary } from './cluster';
 import { createShutdown } from './shutdown';
 
 function onError(error: NodeJS.ErrnoException, port: number, logger: Logger): void {
-  if (error.syscall !== 'listen') throw error;
+  // A cluster worker's listen is a bind in the primary: its failure comes back as syscall 'bind'.
+  if (error.syscall !== 'listen' && error.syscall !== 'bind') throw error;
   const messages: Record<string, string> = {
     EACCES: `port ${port} requires elevated privileges; choose another PORT`,
     EADDRINUSE: `port ${port} is already in use; stop the other process or choose another PORT`,
