@@ -3,6 +3,7 @@ import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { EmbeddedDatabase } from '../db/embedded';
 import { startEmbedded } from './boot';
+import { serveClusterMetrics } from './cluster-metrics';
 import { CrashWindow } from './crash-window';
 
 const FIRST_BACKOFF_MS = 100;
@@ -99,6 +100,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 
+  if (config.metrics.enabled) serveClusterMetrics(logger);
   logger.info('starting workers', { workers: config.workers, pid: process.pid });
   for (let index = 0; index < config.workers; index += 1) fork();
 }

@@ -1,24 +1,9 @@
 import net from 'node:net';
 import { expect } from 'chai';
 import { testDatabaseUrl } from '../support/database';
+import { listeningWorkers, waitFor } from '../support/cluster';
 import { httpRequest } from '../support/http';
 import { logEntries, spawnServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
-
-const LISTENING = /"message":"listening"[^\n]*"pid":(\d+)[^\n]*"port":(\d+)/g;
-
-function listeningWorkers(output: string): { pid: number; port: number }[] {
-  return [...output.matchAll(LISTENING)].map((match) => ({ pid: Number(match[1]), port: Number(match[2]) }));
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('bin/www with WEB_CONCURRENCY=2', function () {
   this.timeout(40_000);
