@@ -60,6 +60,7 @@ export function createApp(deps: AppDeps): Express {
       database: deps.database,
       lifecycle: deps.lifecycle,
       pendingMigrations: deps.config.health.pendingMigrations,
+      poolExhausted: deps.config.health.poolExhausted,
     }),
   );
   app.use(openApiController(deps.version));

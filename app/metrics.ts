@@ -9,20 +9,32 @@ export interface MetricsSources {
 }
 
 export interface Metrics {
+  /** This process's own metrics. */
   readonly registry: client.Registry;
   observeRequest(labels: { method: string; route: string; status: number }, seconds: number): void;
+  /**
+   * The body GET /metrics serves: this registry's metrics in one process; in a cluster worker, bin
+   * replaces it with the whole process tree's metrics, aggregated by the primary.
+   */
+  scrape(): Promise<string>;
 }
 
 const POOL_STATES = ['size', 'available', 'using', 'waiting', 'max'] as const;
+const TOTAL_NAMED_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /**
  * The Prometheus registry: request durations by method, route template (never the raw URL, which
  * would make one series per id) and status; pool gauges per pool; the latest probe per pool;
- * Node's process and event-loop metrics. Gauges are read when scraped, not kept up to date.
+ * Node's process and event-loop metrics. Gauges are read when scraped, not kept up to date. Across
+ * cluster workers counters and histograms are summed, and so are the pool gauges (connections of
+ * the whole process tree).
  */
 export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
+  // Prometheus keeps the _total suffix for counters, and `promtool check metrics` rejects these
+  // gauges; each total is the sum of the same metric without _total, which is kept (by type).
+  for (const name of TOTAL_NAMED_GAUGES) registry.removeSingleMetric(name);
 
   const requestDuration = new client.Histogram({
     name: 'http_request_duration_seconds',
@@ -50,6 +62,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'Latest database health probe result by pool: 1 pass or warn, 0 fail (absent before the first probe)',
     labelNames: ['pool'] as const,
     registers: [registry],
+    // Across cluster workers: down if any worker's probe failed.
+    aggregator: 'min',
     collect() {
       this.reset();
       for (const [pool, result] of Object.entries(sources.probes())) if (result) this.set({ pool }, result.status === 'fail' ? 0 : 1);
@@ -61,6 +75,8 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'Duration of the latest database health probe by pool',
     labelNames: ['pool'] as const,
     registers: [registry],
+    // Across cluster workers: the slowest.
+    aggregator: 'max',
     collect() {
       this.reset();
       for (const [pool, result] of Object.entries(sources.probes())) if (result) this.set({ pool }, result.responseTimeMs / 1000);
@@ -70,5 +86,6 @@ export function createMetrics(sources: MetricsSources): Metrics {
   return {
     registry,
     observeRequest: (labels, seconds) => requestDuration.observe({ ...labels, status: String(labels.status) }, seconds),
+    scrape: () => registry.metrics(),
   };
 }

@@ -343,8 +343,12 @@ function healthSchemas(): Record<string, JsonSchema> {
       },
       ['reason', 'database', 'migrations'],
     ),
-    ReadinessReady: refined('Readiness', 'Serving, with the database answering: route traffic here.', {
-      properties: { status: { enum: ['pass', 'warn'] }, phase: { const: 'serving' }, reason: { const: 'migrations_pending' } },
+    ReadinessReady: refined('Readiness', 'Serving, with the database answering (or every pooled connection busy): route traffic here.', {
+      properties: {
+        status: { enum: ['pass', 'warn'] },
+        phase: { const: 'serving' },
+        reason: { enum: ['migrations_pending', 'database_pool_exhausted'] },
+      },
     }),
     ReadinessNotReady: refined('Readiness', 'Starting, draining, or the database is down: route traffic elsewhere.', {
       properties: { status: { const: 'fail' }, reason: true },
@@ -672,15 +676,16 @@ function databaseHealthPath(): PathItem {
 }
 
 function readinessPath(): PathItem {
-  const ready = (input: Omit<Parameters<typeof readinessBody>[0], 'now' | 'pendingMigrations'>): unknown =>
-    readinessBody({ now: EXAMPLE_NOW, pendingMigrations: 'warn', ...input });
+  const ready = (input: Omit<Parameters<typeof readinessBody>[0], 'now' | 'pendingMigrations' | 'poolExhausted'>): unknown =>
+    readinessBody({ now: EXAMPLE_NOW, pendingMigrations: 'warn', poolExhausted: 'warn', ...input });
   return readOnlyPath('Readiness', {
     tag: 'health',
     operationId: 'getReadiness',
     summary: 'Should a load balancer route traffic here?',
     description:
       'Point the load balancer here. Fails while starting, as soon as shutdown begins, and while the database is unreachable; ' +
-      'recovers by itself. Pending migrations make it warn (or fail, with MIGRATIONS_PENDING_READINESS=fail).',
+      'recovers by itself. Pending migrations make it warn (or fail, with MIGRATIONS_PENDING_READINESS=fail); so does a pool ' +
+      'with every connection busy (or fail, with POOL_EXHAUSTED_READINESS=fail).',
     responses: {
       '200': {
         description: 'Serving with the database answering: route traffic here.',
@@ -697,6 +702,10 @@ function readinessPath(): PathItem {
                   database: report('pass'),
                   migrations: { ...EXAMPLE_MIGRATIONS, applied: 0, pending: 1, latest: null },
                 }),
+              ),
+              database_pool_exhausted: example(
+                'Ready, with every pooled connection busy (a traffic spike)',
+                ready({ phase: 'serving', database: EXHAUSTED, migrations: EXAMPLE_MIGRATIONS }),
               ),
             },
           },

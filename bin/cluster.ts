@@ -3,17 +3,23 @@ import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { EmbeddedDatabase } from '../db/embedded';
 import { startEmbedded } from './boot';
+import { serveClusterMetrics } from './cluster-metrics';
+import { CrashWindow } from './crash-window';
 
 const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 10_000;
 /** A worker that lived this long was healthy: its crash starts the backoff over. */
 const HEALTHY_UPTIME_MS = 10_000;
+/** This many worker crashes within the window make the primary give up and exit 1 (README, "Workers"). */
+export const CRASH_LIMIT = 5;
+export const CRASH_WINDOW_MS = 60_000;
 
 /**
  * The cluster primary (WEB_CONCURRENCY > 1): it serves nothing itself. It starts the workers,
- * each with its own pool; replaces a worker that crashes, after a growing delay; on SIGTERM or
- * SIGINT forwards the signal, waits for every worker's graceful shutdown within the same
- * deadline, and exits 0 only if all of them exited 0.
+ * each with its own pool; replaces a worker that crashes, after a growing delay, until
+ * CRASH_LIMIT crashes within CRASH_WINDOW_MS: then it stops the workers left and exits 1. On
+ * SIGTERM or SIGINT it forwards the signal, waits for every worker's graceful shutdown within the
+ * same deadline, and exits 0 only if all of them exited 0.
  */
 export async function runPrimary(config: Config, logger: Logger): Promise<void> {
   // One embedded database for all workers, migrated once, before any worker starts.
@@ -21,6 +27,8 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   const workerEnv = embedded ? { DATABASE_URL: embedded.url } : {};
   let shuttingDown = false;
   let consecutiveCrashes = 0;
+  let gaveUp = false;
+  const crashes = new CrashWindow(CRASH_LIMIT, CRASH_WINDOW_MS);
   const startedAt = new Map<number, number>();
   const exitCodes: number[] = [];
 
@@ -36,6 +44,14 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
     if (shuttingDown) {
       exitCodes.push(code ?? 1);
       logger.info('worker stopped', { worker: worker.id, pid: worker.process.pid, code, signal });
+      return;
+    }
+    if (crashes.record(Date.now())) {
+      const message = `workers crashed ${crashes.count} times within ${CRASH_WINDOW_MS / 1000} s; exiting so the platform restarts or alerts`;
+      logger.error(message, { worker: worker.id, pid: worker.process.pid, code, signal, livedMs: lived });
+      process.stderr.write(`keel: ${message}\n`);
+      gaveUp = true;
+      shutdown('SIGTERM');
       return;
     }
     consecutiveCrashes = lived >= HEALTHY_UPTIME_MS ? 1 : consecutiveCrashes + 1;
@@ -76,7 +92,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
       process.exit(code);
     };
     const waitForAll = (): void => {
-      if (Object.keys(cluster.workers ?? {}).length === 0) void finish(exitCodes.every((code) => code === 0) ? 0 : 1);
+      if (Object.keys(cluster.workers ?? {}).length === 0) void finish(!gaveUp && exitCodes.every((code) => code === 0) ? 0 : 1);
       else setTimeout(waitForAll, 50);
     };
     waitForAll();
@@ -84,6 +100,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 
+  if (config.metrics.enabled) serveClusterMetrics(logger);
   logger.info('starting workers', { workers: config.workers, pid: process.pid });
   for (let index = 0; index < config.workers; index += 1) fork();
 }

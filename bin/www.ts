@@ -15,10 +15,12 @@ import { createDatabase, type Database } from '../db';
 import type { EmbeddedDatabase } from '../db/embedded';
 import { loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
 import { runPrimary } from './cluster';
+import { clusterScrape } from './cluster-metrics';
 import { createShutdown } from './shutdown';
 
 function onError(error: NodeJS.ErrnoException, port: number, logger: Logger): void {
-  if (error.syscall !== 'listen') throw error;
+  // A cluster worker's listen is a bind in the primary: its failure comes back as syscall 'bind'.
+  if (error.syscall !== 'listen' && error.syscall !== 'bind') throw error;
   const messages: Record<string, string> = {
     EACCES: `port ${port} requires elevated privileges; choose another PORT`,
     EADDRINUSE: `port ${port} is already in use; stop the other process or choose another PORT`,
@@ -42,12 +44,16 @@ function applyServerTimeouts(server: http.Server, config: Config): void {
   server.requestTimeout = config.http.requestTimeoutMs;
 }
 
-/** Prometheus metrics over this process's pools and probes (each worker has its own). */
+/**
+ * Prometheus metrics over this process's pools and probes (each worker has its own); a cluster
+ * worker's /metrics serves the whole process tree's, aggregated by the primary.
+ */
 function metricsFor(database: Database): Metrics {
-  return createMetrics({
+  const metrics = createMetrics({
     pools: () => ({ primary: database.poolStats(), ...(database.replicaProbe ? { replica: database.replicaPoolStats() } : {}) }),
     probes: () => ({ primary: database.probe.latest(), ...(database.replicaProbe ? { replica: database.replicaProbe.latest() } : {}) }),
   });
+  return cluster.isWorker ? { ...metrics, scrape: clusterScrape(metrics.registry) } : metrics;
 }
 
 /** One server process: the whole service when WEB_CONCURRENCY=1, else one cluster worker. */

@@ -130,6 +130,11 @@ export const envSpec = {
     default: 'warn',
     desc: 'what /health/ready reports while migrations on disk are not applied: warn (still 200) or fail (503)',
   }),
+  POOL_EXHAUSTED_READINESS: str({
+    choices: ['warn', 'fail'] as const,
+    default: 'warn',
+    desc: 'what /health/ready reports while every pooled connection is busy: warn (still 200) or fail (503)',
+  }),
   EMBEDDED_DATABASE_PORT: integerBetween(
     1,
     65_535,
@@ -187,7 +192,7 @@ export interface Config {
     readonly requestDeadlineMs: number;
   };
   readonly shutdown: { readonly timeoutMs: number; readonly drainDelayMs: number };
-  readonly health: { readonly pendingMigrations: 'warn' | 'fail' };
+  readonly health: { readonly pendingMigrations: 'warn' | 'fail'; readonly poolExhausted: 'warn' | 'fail' };
   readonly workers: number;
   /** undefined: /metrics is open outside staging/production and off inside. */
   readonly metrics: { readonly enabled: boolean; readonly token: string | undefined };
@@ -276,7 +281,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
       requestDeadlineMs: clean.REQUEST_DEADLINE_MS,
     },
     shutdown: { timeoutMs: clean.SHUTDOWN_TIMEOUT_MS, drainDelayMs: clean.SHUTDOWN_DRAIN_DELAY_MS },
-    health: { pendingMigrations: clean.MIGRATIONS_PENDING_READINESS },
+    health: { pendingMigrations: clean.MIGRATIONS_PENDING_READINESS, poolExhausted: clean.POOL_EXHAUSTED_READINESS },
     workers: clean.WEB_CONCURRENCY,
     metrics: { enabled: clean.METRICS_TOKEN !== undefined || !isDeployed(clean.NODE_ENV), token: clean.METRICS_TOKEN },
     database: {

@@ -10,6 +10,8 @@ export interface HealthDeps {
   readonly lifecycle: Pick<Lifecycle, 'phase'>;
   /** What pending migrations make readiness (MIGRATIONS_PENDING_READINESS). */
   readonly pendingMigrations: 'warn' | 'fail';
+  /** What an exhausted pool makes readiness (POOL_EXHAUSTED_READINESS). */
+  readonly poolExhausted: 'warn' | 'fail';
   /** Injected for tests; defaults to the real clock and process uptime. */
   readonly now?: () => Date;
   readonly uptimeSeconds?: () => number;
@@ -72,6 +74,7 @@ export function healthController(deps: HealthDeps): Router {
           phase: deps.lifecycle.phase,
           now: now(),
           pendingMigrations: deps.pendingMigrations,
+          poolExhausted: deps.poolExhausted,
           database: state?.report,
           replica: state?.replica,
           migrations: state?.migrations,

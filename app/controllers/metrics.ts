@@ -28,7 +28,7 @@ export function metricsController(metrics: Metrics, token: string | undefined): 
   router
     .route('/')
     .get(...(token ? [requireBearer(token)] : []), async (_req, res) => {
-      const body = await metrics.registry.metrics();
+      const body = await metrics.scrape();
       res.set({ 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' }).send(body);
     })
     .all(methodNotAllowed(['GET', 'HEAD']));

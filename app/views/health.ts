@@ -111,6 +111,12 @@ export interface ReadinessInput {
   readonly migrations?: MigrationState;
   /** What pending migrations make readiness: 'warn' (still 200) or 'fail' (503). */
   readonly pendingMigrations: 'warn' | 'fail';
+  /**
+   * What a pool with every connection busy makes readiness: 'warn' (still 200: a traffic spike busies
+   * every instance at once, and failing readiness would pull them all out of the load balancer
+   * together) or 'fail' (503).
+   */
+  readonly poolExhausted: 'warn' | 'fail';
 }
 
 const SEVERITY: Record<HealthStatus, number> = { pass: 0, warn: 1, fail: 2 };
@@ -126,6 +132,11 @@ export function readinessBody(input: ReadinessInput): ReadinessBody {
     reason = phase;
   } else if (database?.fault) {
     reason = database.fault.code;
+    if (reason === 'database_pool_exhausted') status = input.poolExhausted;
+    if (pending && SEVERITY[input.pendingMigrations] > SEVERITY[status]) {
+      status = input.pendingMigrations;
+      reason = 'migrations_pending';
+    }
   } else if (pending) {
     status = worst(status, input.pendingMigrations);
     reason = 'migrations_pending';

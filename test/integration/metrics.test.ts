@@ -5,6 +5,7 @@ import { createMetrics, type Metrics } from '../../app/metrics';
 import { readPackageInfo } from '../../config/project';
 import type { Database } from '../../db';
 import { contractChecked, servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
+import { metricTypes, sample } from '../support/metrics';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 
@@ -30,13 +31,6 @@ function appWith(
       metrics,
     }),
   );
-}
-
-/** The value of one sample line (`name{labels} value`) in a Prometheus text body. */
-function sample(body: string, name: string, labels: Record<string, string>): number | undefined {
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  const line = body.split('\n').find((text) => text.startsWith(`${name}{`) && wanted.every((label) => text.includes(label)));
-  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
 describe('GET /metrics', () => {
@@ -101,6 +95,14 @@ describe('GET /metrics', () => {
     expect(res.text).to.match(/^nodejs_eventloop_lag_seconds \d/m);
     expect(res.text).to.match(/^process_cpu_user_seconds_total \d/m);
     expect(res.text).to.match(/^process_resident_memory_bytes \d/m);
+  });
+
+  it('names no metric but a counter with the _total suffix (Prometheus keeps it for counters)', async () => {
+    const res = await request(appWith(database)).get('/metrics');
+
+    const misnamed = [...metricTypes(res.text)].filter(([name, type]) => name.endsWith('_total') && type !== 'counter');
+    expect(misnamed).to.deep.equal([]);
+    expect(metricTypes(res.text).get('process_cpu_seconds_total'), 'counters keep theirs').to.equal('counter');
   });
 
   describe('when METRICS_TOKEN is set', () => {

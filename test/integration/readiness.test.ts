@@ -155,6 +155,46 @@ describe('GET /health/ready', () => {
       expect(res.body.database).to.include({ status: 'fail', cached: false });
     });
   });
+
+  describe('when every pooled connection is busy', () => {
+    let database: Database;
+    let release: (() => Promise<void>) | undefined;
+
+    beforeEach(async () => {
+      database = testDatabase({ DB_POOL_MAX: '1', DB_PROBE_TIMEOUT_MS: '300', DB_PROBE_WARN_MS: '100', DB_PROBE_CACHE_MS: '0' });
+      // The one connection held by an open transaction: the probe cannot get it.
+      const transaction = await database.sequelize.transaction();
+      await database.sequelize.query('SELECT 1', { transaction });
+      release = () => transaction.rollback();
+    });
+
+    afterEach(async () => {
+      await release?.();
+      await database.close();
+    });
+
+    it('answers 200 warn with reason database_pool_exhausted by default, while /health/db answers 503', async () => {
+      const app = buildTestApp(database);
+
+      const ready = await request(app).get('/health/ready');
+      const db = await request(app).get('/health/db');
+
+      expect(ready.status).to.equal(200);
+      expect(ready.body).to.include({ status: 'warn', phase: 'serving', reason: 'database_pool_exhausted' });
+      expect(ready.body.database).to.include({ status: 'fail' });
+      expect(ready.headers).not.to.have.property('retry-after');
+      expect(db.status).to.equal(503);
+      expect(db.body).to.include({ status: 'fail', code: 'database_pool_exhausted' });
+    });
+
+    it('answers 503 fail with reason database_pool_exhausted and Retry-After when POOL_EXHAUSTED_READINESS=fail', async () => {
+      const res = await request(buildTestApp(database, { config: { POOL_EXHAUSTED_READINESS: 'fail' } })).get('/health/ready');
+
+      expect(res.status).to.equal(503);
+      expect(res.headers['retry-after']).to.equal('1');
+      expect(res.body).to.include({ status: 'fail', phase: 'serving', reason: 'database_pool_exhausted' });
+    });
+  });
 });
 
 describe('HEAD /health/ready', () => {

@@ -8,9 +8,15 @@ export interface HttpResult {
 }
 
 /** One request on a fresh connection (no shared keep-alive agent between tests). */
-export function httpRequest(port: number, path: string, method = 'GET', timeoutMs = 10_000): Promise<HttpResult> {
+export function httpRequest(
+  port: number,
+  path: string,
+  method = 'GET',
+  timeoutMs = 10_000,
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, agent: false, timeout: timeoutMs }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers, agent: false, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));

@@ -1,23 +1,9 @@
+import net from 'node:net';
 import { expect } from 'chai';
 import { testDatabaseUrl } from '../support/database';
+import { listeningWorkers, waitFor } from '../support/cluster';
 import { httpRequest } from '../support/http';
-import { spawnServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
-
-const LISTENING = /"message":"listening"[^\n]*"pid":(\d+)[^\n]*"port":(\d+)/g;
-
-function listeningWorkers(output: string): { pid: number; port: number }[] {
-  return [...output.matchAll(LISTENING)].map((match) => ({ pid: Number(match[1]), port: Number(match[2]) }));
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { logEntries, spawnServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
 
 describe('bin/www with WEB_CONCURRENCY=2', function () {
   this.timeout(40_000);
@@ -27,10 +13,10 @@ describe('bin/www with WEB_CONCURRENCY=2', function () {
     server = undefined;
   });
 
-  function start(): ServerProcess {
+  function start(port = 0): ServerProcess {
     server = spawnServer({
       NODE_ENV: 'production',
-      PORT: '0',
+      PORT: String(port),
       LOG_LEVEL: 'info',
       WEB_CONCURRENCY: '2',
       DATABASE_URL: testDatabaseUrl(),
@@ -75,5 +61,39 @@ describe('bin/www with WEB_CONCURRENCY=2', function () {
     for (const pid of [second.pid, replacement.pid]) {
       expect(() => process.kill(pid, 0), `worker ${pid} is gone`).to.throw();
     }
+  });
+
+  describe('when every worker crashes on start (another process holds the port)', () => {
+    let holder: net.Server | undefined;
+    afterEach(async () => {
+      await new Promise((resolve) => (holder ? holder.close(resolve) : resolve(undefined)));
+      holder = undefined;
+    });
+
+    it('stops replacing them after five crashes within 60 s and exits 1, saying why', async () => {
+      holder = net.createServer();
+      const taken = await new Promise<number>((resolve) => holder?.listen(0, () => resolve((holder?.address() as net.AddressInfo).port)));
+
+      const primary = start(taken);
+      const { code } = await primary.exited;
+
+      const entries = logEntries(primary);
+      const replaced = entries.filter((entry) => entry.message === 'worker died; starting a replacement');
+      const gaveUp = entries.filter((entry) => /^workers crashed 5 times within 60 s; exiting/.test(String(entry.message)));
+      const workerPids = entries.filter((entry) => 'worker' in entry && typeof entry.pid === 'number').map((entry) => entry.pid as number);
+      expect(code).to.equal(1);
+      expect(replaced, 'crashes before the fifth were replaced').to.have.lengthOf(4);
+      expect(gaveUp).to.have.lengthOf(1);
+      expect(gaveUp[0]).to.include({ level: 'error', code: 1 });
+      expect(primary.output()).to.include(`keel: workers crashed 5 times within 60 s; exiting so the platform restarts or alerts`);
+      expect(
+        entries.filter((entry) => entry.message === `port ${taken} is already in use; stop the other process or choose another PORT`),
+      ).to.have.length.of.at.least(5);
+      expect(
+        entries.some((entry) => entry.message === 'uncaught exception; exiting'),
+        'each worker said why it stopped',
+      ).to.equal(false);
+      for (const pid of workerPids) expect(() => process.kill(pid, 0), `worker ${pid} is gone`).to.throw();
+    });
   });
 });

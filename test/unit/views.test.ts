@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import { expect } from 'chai';
-import { databaseHealthBody, livenessBody } from '../../app/views/health';
+import { databaseHealthBody, livenessBody, readinessBody } from '../../app/views/health';
 import type { ProbeReport } from '../../db';
 import { problemBody } from '../../app/views/problem';
 import type { PoolStats } from '../../db';
@@ -117,5 +117,46 @@ describe('databaseHealthBody', () => {
 
     expect(Object.keys(body)).to.have.members(['status', 'responseTimeMs', 'checkedAt', 'cached', 'pool', 'code', 'detail']);
     expect(Object.keys(body.pool)).to.have.members(['size', 'available', 'using', 'waiting', 'max', 'min']);
+  });
+});
+
+describe('readinessBody with every pooled connection busy', () => {
+  const now = new Date('2026-03-04T05:06:07.089Z');
+  const exhausted: ProbeReport = {
+    status: 'fail',
+    responseTimeMs: 1000,
+    checkedAt: now,
+    pool: { size: 2, available: 0, using: 2, waiting: 3, max: 2, min: 0 },
+    cached: false,
+    fault: { code: 'database_pool_exhausted', detail: 'Every database connection is in use.' },
+  };
+  const pending = { applied: 1, pending: 1, unknown: 0, latest: '20260101000000-foundation.js' };
+
+  it('warns with POOL_EXHAUSTED_READINESS=warn, and fails with fail', () => {
+    const base = { phase: 'serving', now, database: exhausted, pendingMigrations: 'warn' } as const;
+
+    expect(readinessBody({ ...base, poolExhausted: 'warn' })).to.include({ status: 'warn', reason: 'database_pool_exhausted' });
+    expect(readinessBody({ ...base, poolExhausted: 'fail' })).to.include({ status: 'fail', reason: 'database_pool_exhausted' });
+  });
+
+  it('still fails for pending migrations when MIGRATIONS_PENDING_READINESS=fail, naming them as the reason', () => {
+    const body = readinessBody({
+      phase: 'serving',
+      now,
+      database: exhausted,
+      migrations: pending,
+      pendingMigrations: 'fail',
+      poolExhausted: 'warn',
+    });
+
+    expect(body).to.include({ status: 'fail', reason: 'migrations_pending' });
+  });
+
+  it('fails for any other database fault whatever POOL_EXHAUSTED_READINESS says', () => {
+    const unavailable: ProbeReport = { ...exhausted, fault: { code: 'database_unavailable', detail: 'The database cannot be reached.' } };
+
+    const body = readinessBody({ phase: 'serving', now, database: unavailable, pendingMigrations: 'warn', poolExhausted: 'warn' });
+
+    expect(body).to.include({ status: 'fail', reason: 'database_unavailable' });
   });
 });
