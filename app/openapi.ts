@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { MethodNotAllowedError, NotFoundError } from './errors';
+import { MethodNotAllowedError, NotFoundError, type FieldError } from './errors';
 import { MAX_URL_LENGTH } from './middleware/uri-length';
 import type { Operation, ResponseReference } from './operation';
 import type { RouteEntry } from './routes';
@@ -136,10 +136,9 @@ function problemFor(status: ProblemStatus): z.ZodType {
 
 const EXAMPLE_REQUEST_ID = '3f0c9a4e-5b7d-4e21-8c6a-9d2f1b0e7a54';
 
-export function problemExample(summary: string, status: ProblemStatus, code: string, detail: string, errors?: Problem['errors']) {
-  return { summary, value: { ...problemBody({ status, code, detail, requestId: EXAMPLE_REQUEST_ID }), ...(errors ? { errors } : {}) } };
+export function problemExample(summary: string, status: ProblemStatus, code: string, detail: string, errors?: readonly FieldError[]) {
+  return { summary, value: problemBody({ status, code, detail, requestId: EXAMPLE_REQUEST_ID, errors }) };
 }
-type Problem = z.output<typeof Problem>;
 
 export const SERVICE_UNAVAILABLE_EXAMPLES = {
   request_timeout: problemExample(

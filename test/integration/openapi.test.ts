@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
@@ -8,9 +13,10 @@ import { createApp } from '../../app';
 import { createMetrics } from '../../app/metrics';
 import { openApiDocument, type OpenApiDocument } from '../../app/openapi';
 import { ROUTES } from '../../app/routes';
-import { readPackageInfo } from '../../config/project';
+import { projectRoot, readPackageInfo } from '../../config/project';
 import { contractChecked, servingLifecycle, silentLogger, testConfig } from '../support/app';
 import { Contract, keelContract, takeViolations, type ObservedResponse } from '../support/contract';
+import { TEST_ROUTES } from '../support/example/routes';
 import { httpRequest } from '../support/http';
 
 const VERSION = readPackageInfo().version;
@@ -247,6 +253,70 @@ describe('the OpenAPI document (app/openapi.ts)', () => {
 
     expect(failures).to.deep.equal([]);
     expect(headers.length, 'header objects found').to.be.at.least(6);
+  });
+});
+
+interface LintReport {
+  readonly totals: { readonly errors: number; readonly warnings: number };
+  readonly problems: readonly {
+    readonly ruleId: string;
+    readonly severity: string;
+    readonly location: readonly { readonly pointer: string }[];
+  }[];
+}
+
+/**
+ * Runs Redocly CLI 2's `lint` with its recommended rules on a document, in a directory with no Redocly
+ * configuration of its own, offline: no telemetry, no update check.
+ */
+async function redoclyLint(document: unknown): Promise<LintReport> {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-redocly-'));
+  try {
+    const file = path.join(directory, 'openapi.json');
+    fs.writeFileSync(file, JSON.stringify(document));
+    const cli = path.join(projectRoot(), 'node_modules', '@redocly', 'cli', 'bin', 'cli.js');
+    const run = promisify(execFile);
+    const output = await run(process.execPath, [cli, 'lint', file, '--extends=recommended', '--format=json'], {
+      cwd: directory,
+      env: { PATH: process.env.PATH ?? '', REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
+      timeout: 30_000,
+    }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+    return JSON.parse(output.stdout) as LintReport;
+  } finally {
+    fs.rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+const errorsOf = (report: LintReport): string[] =>
+  report.problems
+    .filter((problem) => problem.severity === 'error')
+    .map((problem) => `${problem.ruleId} at ${problem.location[0]?.pointer}`);
+
+describe('the served document under an independent linter (Redocly CLI 2, recommended rules)', function () {
+  this.timeout(60_000);
+
+  it('reports no error for keel’s own document, as /openapi.json serves it', async () => {
+    const res = await request(contractChecked(appWithoutDatabase())).get('/openapi.json');
+
+    const report = await redoclyLint(res.body);
+
+    expect(errorsOf(report)).to.deep.equal([]);
+  });
+
+  it('reports no error for the document of a service with a resource added (test/support/example)', async () => {
+    const report = await redoclyLint(openApiDocument(VERSION, TEST_ROUTES));
+
+    expect(errorsOf(report)).to.deep.equal([]);
+  });
+
+  it('would report a document with no servers and an operation that says nothing of its security (the check has teeth)', async () => {
+    const broken = asJson(keelDocument()) as { servers?: unknown; paths: Record<string, Record<string, { security?: unknown }>> };
+    delete broken.servers;
+    delete broken.paths['/metrics']?.get?.security;
+
+    const report = await redoclyLint(broken);
+
+    expect(errorsOf(report)).to.have.members(['no-empty-servers at #/openapi', 'security-defined at #/paths/~1metrics/get']);
   });
 });
 
