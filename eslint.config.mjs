@@ -42,6 +42,23 @@ export default tseslint.config(
   { files: ['db/migrations/**', 'db/seeders/**'], rules: boundary('a migration imports nothing of ours', ['../*', '../../*']) },
   { files: ['app/**'], rules: boundary('app may import config and db, never bin', ['**/bin/**', '../bin', '../../bin']) },
   {
+    // A schema is a declaration a generator copies and a client could share: zod and other schemas only.
+    files: ['app/schemas/**', 'test/support/example/schemas/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../*', '../../*', '!../schemas', '!../schemas/*', '**/app/**', '**/db/**', '**/config/**'],
+              message: 'a schema imports zod and other schemas only',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The bench runs keel as a separate process (dist/bin/www.js): it never imports the app or bin.
     files: ['bench/**'],
     rules: boundary('bench may import config and db, never app or bin', ['**/app/**', '**/bin/**', '../app', '../bin']),

@@ -33,3 +33,16 @@ export class ServiceUnavailableError extends HttpError {
     super(503, code, detail, { 'Retry-After': '1' });
   }
 }
+
+/** One invalid part of a request: where (a JSON Pointer such as /body/name) and a fixed text, never the value. */
+export interface FieldError {
+  readonly pointer: string;
+  readonly detail: string;
+}
+
+/** A request whose params, query or body do not match its operation's schemas (app/validation.ts). */
+export class ValidationError extends HttpError {
+  constructor(readonly errors: readonly FieldError[]) {
+    super(400, 'invalid_request', 'The request has invalid fields; see errors.');
+  }
+}

@@ -1,13 +1,11 @@
 // Patches Express so a rejected promise from an async handler reaches the error middleware.
 // Imported here, before any router is built, and nowhere else.
 import 'express-async-errors';
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
+import type { Database } from '../db';
 import type { HealthDatabase } from './controllers/database-state';
-import { healthController } from './controllers/health';
-import { metricsController } from './controllers/metrics';
-import { openApiController } from './controllers/openapi';
 import type { Lifecycle } from './lifecycle';
 import type { Metrics } from './metrics';
 import { jsonBody } from './middleware/body-limit';
@@ -21,15 +19,39 @@ import { limitUrlLength } from './middleware/uri-length';
 import { requestMetrics } from './middleware/request-metrics';
 import { securityHeaders } from './middleware/security-headers';
 import { mountedAt } from './middleware/route-template';
+import { methodNotAllowed } from './middleware/method-not-allowed';
+import { expressPath } from './operation';
+import { requestSettings, type RequestSettingsHook } from './request-settings';
+import { ROUTES, type RouteDeps, type RouteEntry } from './routes';
+import { createUnitOfWork } from './unit-of-work';
 
 export interface AppDeps {
   readonly config: Pick<Config, 'env' | 'http' | 'health' | 'metrics'>;
   readonly logger: Logger;
-  readonly database: HealthDatabase;
+  readonly database: HealthDatabase & Pick<Database, 'unitOfWork'>;
   readonly lifecycle: Pick<Lifecycle, 'phase'>;
   readonly version: string;
   /** Prometheus metrics; /metrics is served when given and config.metrics.enabled. */
   readonly metrics?: Metrics;
+  /** The route table; app/routes.ts's by default. */
+  readonly routes?: readonly RouteEntry[];
+  /** Request → unit-of-work settings; app/request-settings.ts's by default. */
+  readonly requestSettings?: RequestSettingsHook;
+}
+
+/**
+ * Any method an entry's paths do not serve is answered 405 with Allow. Added to the entry's own
+ * router: Express answers OPTIONS by itself when a request leaves a router unanswered.
+ */
+function answerOtherMethods(router: Router, entry: RouteEntry): Router {
+  const methods = new Map<string, string[]>();
+  for (const { method, path } of entry.operations) {
+    const allowed = methods.get(path) ?? [];
+    allowed.push(method.toUpperCase(), ...(method === 'get' ? ['HEAD'] : []));
+    methods.set(path, allowed);
+  }
+  for (const [path, allowed] of methods) router.all(expressPath(path), methodNotAllowed(allowed));
+  return router;
 }
 
 /** The middleware stack and the controllers. No listening, no environment reads, no I/O. */
@@ -52,21 +74,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestDeadline(deps.config.http.requestDeadlineMs, deps.logger));
   app.use(jsonBody(deps.config.http.jsonBodyLimitBytes));
 
-  app.use(
-    '/health',
-    mountedAt('/health'),
-    healthController({
-      version: deps.version,
-      database: deps.database,
-      lifecycle: deps.lifecycle,
-      pendingMigrations: deps.config.health.pendingMigrations,
-      poolExhausted: deps.config.health.poolExhausted,
-    }),
-  );
-  app.use(openApiController(deps.version));
-
-  if (deps.metrics && deps.config.metrics.enabled) {
-    app.use('/metrics', mountedAt('/metrics'), metricsController(deps.metrics, deps.config.metrics.token));
+  const routes = deps.routes ?? ROUTES;
+  const routeDeps: RouteDeps = { ...deps, routes, unitOfWork: createUnitOfWork(deps.database, deps.requestSettings ?? requestSettings) };
+  for (const entry of routes) {
+    const router = entry.router(routeDeps);
+    if (router) app.use(entry.path, mountedAt(entry.path), answerOtherMethods(router, entry));
   }
 
   app.use(notFound());

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../app';
 import { createLifecycle } from '../app/lifecycle';
 import { createMetrics, type Metrics } from '../app/metrics';
+import { initModels } from '../app/models';
 import { currentRequestFields } from '../app/request-context';
 import type { Config } from '../config/env';
 import { createLogger, type Logger } from '../config/logger';
@@ -61,6 +62,8 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
   const { version } = readPackageInfo();
   const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: true });
   const database = createDatabase({ ...config.database, url: config.database.url ?? (embedded as EmbeddedDatabase).url }, logger);
+  // Every model of app/models/index.ts, defined once on this pool, then associated.
+  initModels(database.sequelize);
   const lifecycle = createLifecycle();
   const metrics = config.metrics.enabled ? metricsFor(database) : undefined;
   const app = createApp({ config, logger, database, lifecycle, version, ...(metrics ? { metrics } : {}) });

@@ -1,24 +1,56 @@
 import { Router } from 'express';
-import { methodNotAllowed } from '../middleware/method-not-allowed';
-import { OPENAPI_CACHE_CONTROL, openApiDocument } from '../openapi';
+import { headerRef, JSON_MEDIA_TYPE, OPENAPI_CACHE_CONTROL, OPENAPI_VERSION, openApiDocument } from '../openapi';
+import { handle, operation } from '../operation';
+import type { RouteEntry } from '../routes';
+import { OpenApiDocumentBody } from '../schemas/health';
+import { EXAMPLE_VERSION } from '../views/health-examples';
 
-const READ_METHODS = ['GET', 'HEAD'] as const;
+const DOCUMENT_HEADERS = {
+  'X-Request-Id': headerRef('RequestId'),
+  'Cache-Control': headerRef('DocumentCacheControl'),
+  ETag: headerRef('ETag'),
+};
+
+export const getOpenApiDocument = operation({
+  method: 'get',
+  path: '/',
+  operationId: 'getOpenApiDocument',
+  summary: 'The OpenAPI document',
+  description: 'This OpenAPI 3.1 document, with info.version the package version of the running service.',
+  tags: ['meta'],
+  security: [],
+  responses: {
+    200: {
+      description: 'The document.',
+      headers: DOCUMENT_HEADERS,
+      content: {
+        [JSON_MEDIA_TYPE]: {
+          schema: OpenApiDocumentBody,
+          examples: {
+            outline: {
+              summary: 'Its outline',
+              value: { openapi: OPENAPI_VERSION, info: { title: 'keel', version: EXAMPLE_VERSION }, paths: {} },
+            },
+          },
+        },
+      },
+    },
+    304: { description: 'Not modified since the ETag in If-None-Match.', headers: DOCUMENT_HEADERS },
+  },
+});
 
 /**
- * GET /openapi.json: keel's OpenAPI document, serialised once when the app is built.
+ * GET /openapi.json: the document of every route of the app, serialised once when the app is built.
  *
  * Cached for five minutes (public): the document only changes with a deploy, clients and
  * monitoring tools fetch it repeatedly, and Express's ETag lets them revalidate it for free (304).
  * A few minutes of an older document during a rolling deploy is harmless, unlike a stale health body.
  */
-export function openApiController(version: string): Router {
-  const body = JSON.stringify(openApiDocument(version));
+export function openApiController(version: string, routes: readonly RouteEntry[]): Router {
+  const body = JSON.stringify(openApiDocument(version, routes));
   const router = Router();
-  router
-    .route('/openapi.json')
-    .get((_req, res) => {
-      res.set({ 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': OPENAPI_CACHE_CONTROL }).send(body);
-    })
-    .all(methodNotAllowed(READ_METHODS));
+  handle(router, getOpenApiDocument, (_req, res) => {
+    res.set({ 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': OPENAPI_CACHE_CONTROL }).send(body);
+  });
   return router;
 }

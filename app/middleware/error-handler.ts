@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from '../../config/logger';
 import { classifyConstraintViolation, classifyDatabaseFault } from '../../db/errors';
-import { HttpError, ServiceUnavailableError } from '../errors';
+import { HttpError, ServiceUnavailableError, ValidationError, type FieldError } from '../errors';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../views/problem';
 
 interface Mapped {
@@ -13,6 +13,8 @@ interface Mapped {
   readonly unexpected: boolean;
   /** Safe fields for the log line (names, never values). */
   readonly logFields?: Readonly<Record<string, unknown>>;
+  /** The invalid fields of an invalid request. */
+  readonly errors?: readonly FieldError[];
 }
 
 // body-parser / raw-body errors carry a `type` and a 4xx status. Their messages can quote the
@@ -50,7 +52,8 @@ function mapError(error: unknown): Mapped {
     // A 503 thrown on purpose (the request deadline, shutting down) is an operational condition, logged at
     // warn like a database outage; its stack (a timer's) says nothing. Any other 5xx HttpError is a fault.
     const unexpected = error.status >= 500 && !(error instanceof ServiceUnavailableError);
-    return { status: error.status, code: error.code, detail: error.detail, headers: error.headers, unexpected };
+    const errors = error instanceof ValidationError ? { errors: error.errors } : {};
+    return { status: error.status, code: error.code, detail: error.detail, headers: error.headers, unexpected, ...errors };
   }
   const fault = classifyDatabaseFault(error);
   if (fault) return { status: 503, ...fault, headers: { 'Retry-After': '1' }, unexpected: false };
@@ -92,7 +95,9 @@ export function sendProblem(error: unknown, req: Request, res: Response, fallbac
 
   res.status(mapped.status);
   res.set({ ...mapped.headers, 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store' });
-  res.send(JSON.stringify(problemBody({ status: mapped.status, code: mapped.code, detail: mapped.detail, requestId })));
+  res.send(
+    JSON.stringify(problemBody({ status: mapped.status, code: mapped.code, detail: mapped.detail, requestId, errors: mapped.errors })),
+  );
 }
 
 /** The terminal error middleware. */

@@ -12,8 +12,8 @@ export interface ModelDefinition {
 export type ModelRegistry = Readonly<Record<string, ModelStatic<Model>>>;
 
 /**
- * The product's models. keel ships none: add yours here (see the README, "Adding a table",
- * and test/integration/models.test.ts for the pattern).
+ * The product's models, initialised once by bin/www (initModels). keel ships none: add yours here
+ * (see the README, "Adding a resource", and test/support/example/models/ for the pattern).
  */
 export const MODELS: readonly ModelDefinition[] = [];
 

@@ -1,4 +1,5 @@
 import { STATUS_CODES } from 'node:http';
+import type { FieldError } from '../errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
@@ -11,10 +12,18 @@ export interface Problem {
   readonly instance: string;
   readonly code: string;
   readonly requestId: string;
+  /** With invalid_request: each invalid field, by JSON Pointer, with a fixed text. */
+  readonly errors?: readonly FieldError[];
 }
 
-export function problemBody(input: { status: number; code: string; detail: string; requestId: string }): Problem {
-  return {
+export function problemBody(input: {
+  status: number;
+  code: string;
+  detail: string;
+  requestId: string;
+  errors?: readonly FieldError[] | undefined;
+}): Problem {
+  const body: Problem = {
     // about:blank: the HTTP status says what kind of problem it is; `code` refines it.
     type: 'about:blank',
     title: STATUS_CODES[input.status] ?? 'Error',
@@ -25,4 +34,5 @@ export function problemBody(input: { status: number; code: string; detail: strin
     code: input.code,
     requestId: input.requestId,
   };
+  return input.errors ? { ...body, errors: input.errors } : body;
 }

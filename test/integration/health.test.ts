@@ -69,7 +69,11 @@ describe('GET /health', () => {
       createApp({
         config: testConfig(),
         logger: silentLogger(),
-        database: { probe: { check, reuse }, migrations },
+        database: {
+          probe: { check, reuse },
+          migrations,
+          unitOfWork: sinon.stub().rejects(new Error('liveness must not open a unit of work')),
+        },
         lifecycle: servingLifecycle(),
         version: '9.9.9',
       }),

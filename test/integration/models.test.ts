@@ -3,85 +3,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import {
-  DataTypes,
-  Model,
-  Sequelize,
-  type Association,
-  type CreationOptional,
-  type ForeignKey,
-  type InferAttributes,
-  type InferCreationAttributes,
-  type NonAttribute,
-} from 'sequelize';
-import { uuidPrimaryKey } from '../../app/models/attributes';
-import { initModels, MODELS, type ModelRegistry } from '../../app/models';
+import { DataTypes, Sequelize } from 'sequelize';
+import { initModels, MODELS } from '../../app/models';
 import { projectRoot } from '../../config/project';
 import type { Database } from '../../db';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
+import { Part } from '../support/example/models/part';
+import { Widget } from '../support/example/models/widget';
 import { loadMigration, runCliOk, type MigrationModule } from '../support/migrations';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const GENERATED_NAME = /^(\d{14})-create-widgets\.js$/;
-
-// The example models: the typed pattern a service copies (README, "Adding a table"). They live only
-// in the tests; the product ships none.
-
-class Widget extends Model<InferAttributes<Widget>, InferCreationAttributes<Widget>> {
-  declare id: CreationOptional<string>;
-  declare name: string;
-  declare createdAt: CreationOptional<Date>;
-  declare updatedAt: CreationOptional<Date>;
-  declare parts?: NonAttribute<Part[]>;
-
-  declare static associations: { parts: Association<Widget, Part> };
-
-  static initModel(sequelize: Sequelize): typeof Widget {
-    return Widget.init(
-      {
-        id: uuidPrimaryKey(),
-        name: { type: DataTypes.STRING, allowNull: false },
-        createdAt: DataTypes.DATE,
-        updatedAt: DataTypes.DATE,
-      },
-      { sequelize, tableName: 'widgets', underscored: true },
-    );
-  }
-
-  static associate(models: ModelRegistry): void {
-    expect(models.Part, 'the registry holds Part when Widget associates').to.equal(Part);
-    Widget.hasMany(Part, { as: 'parts', foreignKey: 'widgetId' });
-  }
-}
-
-class Part extends Model<InferAttributes<Part>, InferCreationAttributes<Part>> {
-  declare id: CreationOptional<string>;
-  declare label: string;
-  declare widgetId: ForeignKey<Widget['id']>;
-  declare createdAt: CreationOptional<Date>;
-  declare updatedAt: CreationOptional<Date>;
-  declare widget?: NonAttribute<Widget>;
-
-  declare static associations: { widget: Association<Part, Widget> };
-
-  static initModel(sequelize: Sequelize): typeof Part {
-    return Part.init(
-      {
-        id: uuidPrimaryKey(),
-        label: { type: DataTypes.STRING, allowNull: false },
-        createdAt: DataTypes.DATE,
-        updatedAt: DataTypes.DATE,
-      },
-      { sequelize, tableName: 'parts', underscored: true },
-    );
-  }
-
-  static associate(models: ModelRegistry): void {
-    expect(models.Widget, 'the registry holds Widget when Part associates').to.equal(Widget);
-    Part.belongsTo(Widget, { as: 'widget', foreignKey: 'widgetId' });
-  }
-}
 
 /** A copy of db/templates in a temporary project, with the migrations/ folder the generator writes to. */
 interface GeneratorSandbox {
@@ -220,7 +153,7 @@ describe('models', () => {
       fs.rmSync(sandbox.root, { recursive: true, force: true });
     });
 
-    it('registers both models by name on that Sequelize instance and runs their associations', () => {
+    it('registers both models by name on that Sequelize instance and runs their associations once all exist', () => {
       const registry = initModels(database.sequelize, [Widget, Part]);
 
       expect(Object.keys(registry).sort()).to.deep.equal(['Part', 'Widget']);

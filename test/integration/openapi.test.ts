@@ -1,4 +1,9 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
@@ -6,10 +11,12 @@ import express, { type Express } from 'express';
 import request, { type Response as SupertestResponse } from 'supertest';
 import { createApp } from '../../app';
 import { createMetrics } from '../../app/metrics';
-import { HTTP_METHODS, openApiDocument, type OpenApiDocument } from '../../app/openapi';
-import { readPackageInfo } from '../../config/project';
+import { openApiDocument, type OpenApiDocument } from '../../app/openapi';
+import { ROUTES } from '../../app/routes';
+import { projectRoot, readPackageInfo } from '../../config/project';
 import { contractChecked, servingLifecycle, silentLogger, testConfig } from '../support/app';
 import { Contract, keelContract, takeViolations, type ObservedResponse } from '../support/contract';
+import { TEST_ROUTES } from '../support/example/routes';
 import { httpRequest } from '../support/http';
 
 const VERSION = readPackageInfo().version;
@@ -26,12 +33,21 @@ function appWithoutDatabase(): Express {
   return createApp({
     config: testConfig(),
     logger: silentLogger(),
-    database: { probe: { check: untouchable, reuse: untouchableNow }, migrations: { current: untouchable, settled: untouchableNow } },
+    database: {
+      probe: { check: untouchable, reuse: untouchableNow },
+      migrations: { current: untouchable, settled: untouchableNow },
+      unitOfWork: untouchable,
+    },
     lifecycle: servingLifecycle(),
     version: VERSION,
     metrics: createMetrics({ pools: () => ({}), probes: () => ({}) }),
   });
 }
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/** The document of keel's own routes, as the shipped app serves it. */
+const keelDocument = (): OpenApiDocument => openApiDocument(VERSION, ROUTES);
 
 const asJson = (document: OpenApiDocument): Record<string, unknown> => JSON.parse(JSON.stringify(document)) as Record<string, unknown>;
 
@@ -48,9 +64,9 @@ interface ExpressLayer {
 /** The mount path of app.use(path, router): Express 4 keeps only the regexp path-to-regexp made of it. */
 function mountPath(layer: ExpressLayer): string {
   if (layer.regexp.fast_slash) return '';
-  const match = /^\^((?:\\\/[\w.-]+)+)\\\/\?\(\?=\\\/\|\$\)$/.exec(layer.regexp.source);
+  const match = /^\^((?:\\\/(?:[\w-]|\\\.)+)+)\\\/\?\(\?=\\\/\|\$\)$/.exec(layer.regexp.source);
   if (!match?.[1]) throw new Error(`cannot read the mount path of ${String(layer.regexp)}: teach mountPath this shape`);
-  return match[1].replace(/\\\//g, '/');
+  return match[1].replace(/\\\//g, '/').replace(/\\\./g, '.');
 }
 
 interface Routes {
@@ -79,9 +95,9 @@ function servedRoutes(stack: readonly ExpressLayer[], prefix = '', into: Routes 
 
 function documentedRoutes(document: OpenApiDocument): Routes {
   const routes: Routes = { operations: [], otherMethods: [] };
-  for (const [path, item] of Object.entries(document.paths)) {
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const method of HTTP_METHODS) if (item[method]) routes.operations.push(`${method.toUpperCase()} ${path}`);
-    if (item['x-other-methods']) routes.otherMethods.push(path);
+    if ((item as Record<string, unknown>)['x-other-methods']) routes.otherMethods.push(path);
   }
   return routes;
 }
@@ -147,7 +163,7 @@ describe('GET /openapi.json', () => {
     expect(res.headers['content-type']).to.equal('application/json; charset=utf-8');
     expect(res.body.openapi).to.match(/^3\.1\.\d+$/);
     expect(res.body.info.version).to.equal(VERSION);
-    expect(res.body).to.deep.equal(asJson(openApiDocument(VERSION)));
+    expect(res.body).to.deep.equal(asJson(keelDocument()));
   });
 
   it('lets clients and caches keep it for five minutes and revalidate it: 304 for the ETag it gave', async () => {
@@ -188,7 +204,7 @@ describe('the OpenAPI document (app/openapi.ts)', () => {
   it('is valid OpenAPI 3.1 according to @seriousme/openapi-schema-validator', async () => {
     const validator = new Validator();
 
-    const result = await validator.validate(asJson(openApiDocument(VERSION)));
+    const result = await validator.validate(asJson(keelDocument()));
 
     expect(result.errors, 'validation errors').to.equal(undefined);
     expect(result.valid).to.equal(true);
@@ -196,7 +212,7 @@ describe('the OpenAPI document (app/openapi.ts)', () => {
   });
 
   it('would be rejected by that validator with a response missing its description (the check has teeth)', async () => {
-    const broken = asJson(openApiDocument(VERSION)) as { components: { responses: Record<string, Record<string, unknown>> } };
+    const broken = asJson(keelDocument()) as { components: { responses: Record<string, Record<string, unknown>> } };
     delete broken.components.responses.NotFound?.description;
 
     const result = await new Validator().validate(broken);
@@ -205,7 +221,7 @@ describe('the OpenAPI document (app/openapi.ts)', () => {
   });
 
   it('gives every response body at least one example, and every example matches its own schema', () => {
-    const contract = new Contract(openApiDocument(VERSION));
+    const contract = new Contract(keelDocument());
     const { mediaTypes } = mediaTypesAndHeaders(contract.json);
     const failures: string[] = [];
     let checked = 0;
@@ -226,7 +242,7 @@ describe('the OpenAPI document (app/openapi.ts)', () => {
   });
 
   it('gives every header an example that matches its own schema', () => {
-    const contract = new Contract(openApiDocument(VERSION));
+    const contract = new Contract(keelDocument());
     const { headers } = mediaTypesAndHeaders(contract.json);
 
     const failures = headers
@@ -240,10 +256,74 @@ describe('the OpenAPI document (app/openapi.ts)', () => {
   });
 });
 
+interface LintReport {
+  readonly totals: { readonly errors: number; readonly warnings: number };
+  readonly problems: readonly {
+    readonly ruleId: string;
+    readonly severity: string;
+    readonly location: readonly { readonly pointer: string }[];
+  }[];
+}
+
+/**
+ * Runs Redocly CLI 2's `lint` with its recommended rules on a document, in a directory with no Redocly
+ * configuration of its own, offline: no telemetry, no update check.
+ */
+async function redoclyLint(document: unknown): Promise<LintReport> {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-redocly-'));
+  try {
+    const file = path.join(directory, 'openapi.json');
+    fs.writeFileSync(file, JSON.stringify(document));
+    const cli = path.join(projectRoot(), 'node_modules', '@redocly', 'cli', 'bin', 'cli.js');
+    const run = promisify(execFile);
+    const output = await run(process.execPath, [cli, 'lint', file, '--extends=recommended', '--format=json'], {
+      cwd: directory,
+      env: { PATH: process.env.PATH ?? '', REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' },
+      timeout: 30_000,
+    }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+    return JSON.parse(output.stdout) as LintReport;
+  } finally {
+    fs.rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+const errorsOf = (report: LintReport): string[] =>
+  report.problems
+    .filter((problem) => problem.severity === 'error')
+    .map((problem) => `${problem.ruleId} at ${problem.location[0]?.pointer}`);
+
+describe('the served document under an independent linter (Redocly CLI 2, recommended rules)', function () {
+  this.timeout(60_000);
+
+  it('reports no error for keel’s own document, as /openapi.json serves it', async () => {
+    const res = await request(contractChecked(appWithoutDatabase())).get('/openapi.json');
+
+    const report = await redoclyLint(res.body);
+
+    expect(errorsOf(report)).to.deep.equal([]);
+  });
+
+  it('reports no error for the document of a service with a resource added (test/support/example)', async () => {
+    const report = await redoclyLint(openApiDocument(VERSION, TEST_ROUTES));
+
+    expect(errorsOf(report)).to.deep.equal([]);
+  });
+
+  it('would report a document with no servers and an operation that says nothing of its security (the check has teeth)', async () => {
+    const broken = asJson(keelDocument()) as { servers?: unknown; paths: Record<string, Record<string, { security?: unknown }>> };
+    delete broken.servers;
+    delete broken.paths['/metrics']?.get?.security;
+
+    const report = await redoclyLint(broken);
+
+    expect(errorsOf(report)).to.have.members(['no-empty-servers at #/openapi', 'security-defined at #/paths/~1metrics/get']);
+  });
+});
+
 describe('the routes of the app and the paths of the document', () => {
   it('documents every method and path the app serves', () => {
     const served = appRoutes();
-    const documented = documentedRoutes(openApiDocument(VERSION));
+    const documented = documentedRoutes(keelDocument());
 
     expect(missingFrom(served.operations, documented.operations), 'served but not documented').to.deep.equal([]);
     expect(served.operations, 'the walk found the routes').to.include('GET /health/ready');
@@ -251,14 +331,14 @@ describe('the routes of the app and the paths of the document', () => {
 
   it('serves every method and path the document names', () => {
     const served = appRoutes();
-    const documented = documentedRoutes(openApiDocument(VERSION));
+    const documented = documentedRoutes(keelDocument());
 
     expect(missingFrom(documented.operations, served.operations), 'documented but not served').to.deep.equal([]);
   });
 
   it('answers other methods with 405 on exactly the paths whose document says so (x-other-methods)', () => {
     const served = appRoutes();
-    const documented = documentedRoutes(openApiDocument(VERSION));
+    const documented = documentedRoutes(keelDocument());
 
     expect([...served.otherMethods].sort()).to.deep.equal([...documented.otherMethods].sort());
   });

@@ -23,7 +23,8 @@ function appWithUntouchableDatabase(lifecycle: Lifecycle): {
   const reuse = sinon.stub().throws(new Error('readiness must not ask the probe in this phase'));
   const current = sinon.stub().rejects(new Error('readiness must not read the database in this phase'));
   const settled = sinon.stub().throws(new Error('readiness must not ask for migrations in this phase'));
-  const database: AppDatabase = { probe: { check, reuse }, migrations: { current, settled } };
+  const unitOfWork = sinon.stub().rejects(new Error('readiness must not open a unit of work'));
+  const database: AppDatabase = { probe: { check, reuse }, migrations: { current, settled }, unitOfWork };
   const app = contractChecked(createApp({ config: testConfig(), logger: silentLogger(), database, lifecycle, version: '0.0.0-test' }));
   return { app, check, touched: () => check.called || reuse.called || current.called || settled.called };
 }

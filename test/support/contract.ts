@@ -1,9 +1,9 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import express, { type Express, type RequestHandler } from 'express';
-import { HTTP_METHODS, openApiDocument, type HttpMethod, type OpenApiDocument, type Reference, type Responses } from '../../app/openapi';
-import type { Header, Response } from '../../app/openapi';
+import { openApiDocument, type OpenApiDocument } from '../../app/openapi';
 import { readPackageInfo } from '../../config/project';
+import { TEST_ROUTES } from './example/routes';
 import { scanText } from './sentinels';
 
 /** One response as a client received it. */
@@ -16,6 +16,42 @@ export interface ObservedResponse {
   readonly headers: Readonly<Record<string, string | string[] | number | undefined>>;
   /** The body as received, '' when there is none. */
   readonly body: string;
+  /** The request body as the app parsed it, when the recorder saw one (contractChecked). */
+  readonly requestBody?: unknown;
+}
+
+// The parts of an OpenAPI document the check reads, as plain JSON.
+interface Reference {
+  readonly $ref: string;
+}
+interface Header {
+  readonly required?: boolean;
+}
+interface Response {
+  readonly headers?: Readonly<Record<string, Header | Reference>>;
+  readonly content?: Readonly<Record<string, unknown>>;
+}
+type Responses = Readonly<Record<string, Response | Reference>>;
+interface Operation {
+  readonly responses: Responses;
+  readonly requestBody?: { readonly content?: Readonly<Record<string, unknown>> };
+}
+type PathItem = Readonly<Record<string, Operation | undefined>>;
+interface Document {
+  readonly paths: Readonly<Record<string, PathItem>>;
+  readonly 'x-other-paths': { readonly responses: Responses };
+}
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** '/widgets/{id}' → a regular expression matching '/widgets/0191…'; literal paths match only themselves. */
+function templateMatcher(template: string): RegExp {
+  const pattern = template
+    .split(/(\{[^/{}]+\})/)
+    .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${pattern}$`);
 }
 
 const DOCUMENT_ID = 'urn:keel:openapi';
@@ -36,6 +72,13 @@ function mediaTypeMatches(documented: string, actual: string): boolean {
   return expected.type === got.type && [...expected.parameters].every(([name, value]) => got.parameters.get(name) === value);
 }
 
+interface Found {
+  readonly response: Response;
+  readonly pointer: string;
+  /** Where the operation's JSON request body schema is, when it takes one. */
+  readonly requestBodySchema?: string | undefined;
+}
+
 const isHttpMethod = (method: string): method is HttpMethod => (HTTP_METHODS as readonly string[]).includes(method);
 
 function describeErrors(errors: readonly ErrorObject[] | null | undefined, what: string): string {
@@ -50,18 +93,25 @@ function describeErrors(errors: readonly ErrorObject[] | null | undefined, what:
 }
 
 /**
- * The OpenAPI document as a checker: finds what it says about a method, a path and a status
- * (paths are literal: keel has no path parameters) and lists how a response departs from it.
- * Schemas are compiled by Ajv (JSON Schema 2020-12, OpenAPI 3.1's dialect), in strict mode.
+ * The OpenAPI document as a checker: finds what it says about a method, a path (a literal path
+ * first, then a template such as /widgets/{id}) and a status, and lists how a response departs
+ * from it; a 2xx answer to a request whose body the document refuses is reported too. Schemas
+ * are compiled by Ajv (JSON Schema 2020-12, OpenAPI 3.1's dialect), in strict mode.
  */
 export class Contract {
   private readonly ajv: Ajv2020;
   /** The document as served: a JSON round trip, so the checks see what clients see. */
   readonly json: Record<string, unknown>;
   private readonly validators = new Map<string, ValidateFunction>();
+  private readonly document: Document;
+  private readonly templates: readonly { readonly template: string; readonly matcher: RegExp }[];
 
-  constructor(readonly document: OpenApiDocument) {
+  constructor(document: OpenApiDocument) {
     this.json = JSON.parse(JSON.stringify(document)) as Record<string, unknown>;
+    this.document = this.json as unknown as Document;
+    this.templates = Object.keys(this.document.paths)
+      .filter((path) => path.includes('{'))
+      .map((template) => ({ template, matcher: templateMatcher(template) }));
     this.ajv = new Ajv2020({ strict: true, allErrors: true });
     addFormats(this.ajv);
     // The whole document is registered, so a local $ref ('#/components/schemas/…') resolves as in the document. Its
@@ -93,17 +143,32 @@ export class Contract {
     const label = `${response.method} ${response.path} → ${response.status}`;
     const found = this.documentedResponse(response);
     if (typeof found === 'string') return [`${label}: ${found}`];
-    const problems = [...this.headerViolations(found.response, found.pointer, response)];
+    const problems = [...this.headerViolations(found.response, found.pointer, response), ...this.requestViolations(found, response)];
     // A HEAD response has the headers of the GET and no body: status and headers are all there is to check.
     if (response.method.toUpperCase() !== 'HEAD') problems.push(...this.bodyViolations(found.response, found.pointer, response));
     return problems.map((problem) => `${label}: ${problem}`);
   }
 
+  /** The document's path for a request path: itself when listed, else the template it matches. */
+  private documentedPath(path: string): string | undefined {
+    if (this.document.paths[path]) return path;
+    return this.templates.find(({ matcher }) => matcher.test(path))?.template;
+  }
+
+  /** A 2xx answer to a request body the document refuses: the app accepted what it should not have. */
+  private requestViolations(found: Found, observed: ObservedResponse): string[] {
+    const schemaPointer = found.requestBodySchema;
+    if (!schemaPointer || observed.requestBody === undefined || observed.status < 200 || observed.status > 299) return [];
+    const failure = this.check(schemaPointer, observed.requestBody, 'request body');
+    return failure ? [`accepted a request body the document refuses: ${failure}`] : [];
+  }
+
   /** The response object the document has for this request and status, or why there is none. */
-  private documentedResponse(observed: ObservedResponse): { response: Response; pointer: string } | string {
-    const path = observed.path.split('?')[0] ?? observed.path;
+  private documentedResponse(observed: ObservedResponse): Found | string {
+    const path = this.documentedPath(observed.path.split('?')[0] ?? observed.path) ?? observed.path;
     const method = observed.method.toLowerCase();
     const item = this.document.paths[path];
+    let requestBodySchema: string | undefined;
     let responses: Responses;
     let base: string;
     if (!item) {
@@ -112,6 +177,9 @@ export class Contract {
     } else if (isHttpMethod(method) && item[method]) {
       responses = item[method].responses;
       base = `/paths/${escapeSegment(path)}/${method}/responses`;
+      if (item[method].requestBody?.content?.['application/json']) {
+        requestBodySchema = `/paths/${escapeSegment(path)}/${method}/requestBody/content/${escapeSegment('application/json')}/schema`;
+      }
     } else if (item['x-other-methods']) {
       responses = item['x-other-methods'].responses;
       base = `/paths/${escapeSegment(path)}/x-other-methods/responses`;
@@ -125,12 +193,12 @@ export class Contract {
       return `status ${status} is not documented for ${item ? `${observed.method} ${path}` : 'a path the document does not list'} (documented: ${Object.keys(responses).join(', ')})`;
     }
     const { value, pointer } = this.resolve<Response>(documented, `${base}/${escapeSegment(key)}`);
-    return { response: value, pointer };
+    return { response: value, pointer, requestBodySchema };
   }
 
   private headerViolations(documented: Response, pointer: string, observed: ObservedResponse): string[] {
     const problems: string[] = [];
-    for (const [name, headerOrRef] of Object.entries(documented.headers)) {
+    for (const [name, headerOrRef] of Object.entries(documented.headers ?? {})) {
       const { value: header, pointer: headerPointer } = this.resolve<Header>(headerOrRef, `${pointer}/headers/${escapeSegment(name)}`);
       const raw = observed.headers[name.toLowerCase()];
       if (raw === undefined) {
@@ -188,9 +256,9 @@ let contract: Contract | undefined;
 let checked = 0;
 const pending: string[] = [];
 
-/** keel's contract, built once per run with the package version. */
+/** The contract of the suite's apps (keel's routes and the example resource), built once per run with the package version. */
 export function keelContract(): Contract {
-  contract ??= new Contract(openApiDocument(readPackageInfo().version));
+  contract ??= new Contract(openApiDocument(readPackageInfo().version, TEST_ROUTES));
   return contract;
 }
 
@@ -239,12 +307,14 @@ const recordEachResponse: RequestHandler = (req, res, next) => {
     return end(...args);
   };
   res.on('finish', () => {
+    const { body } = req as { body?: unknown };
     recordResponse({
       method,
       path: originalUrl,
       status: res.statusCode,
       headers: res.getHeaders(),
       body: Buffer.concat(chunks).toString('utf8'),
+      ...(body === undefined ? {} : { requestBody: body }),
     });
   });
   next();

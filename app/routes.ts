@@ -1,0 +1,49 @@
+import type { Router } from 'express';
+import { healthController, getDatabaseHealth, getLiveness, getReadiness } from './controllers/health';
+import { getMetrics, metricsController } from './controllers/metrics';
+import { getOpenApiDocument, openApiController } from './controllers/openapi';
+import type { AppDeps } from './index';
+import type { Operation } from './operation';
+import type { UnitOfWork } from './unit-of-work';
+
+/** What a route table entry's router is built from. */
+export interface RouteDeps extends AppDeps {
+  /** The whole table, as mounted (the OpenAPI document describes it). */
+  readonly routes: readonly RouteEntry[];
+  /** `unitOfWork(req, async () => …)`: one transaction with the request's settings (app/request-settings.ts). */
+  readonly unitOfWork: UnitOfWork;
+}
+
+/**
+ * One feature: where it is mounted, the operations it serves (they make its part of the OpenAPI
+ * document, and any other method on their paths is answered 405), and its router.
+ */
+export interface RouteEntry {
+  readonly path: string;
+  readonly operations: readonly Operation[];
+  /** undefined: the feature is off in this configuration, and its path answers 404. */
+  readonly router: (deps: RouteDeps) => Router | undefined;
+}
+
+/** Every route of the service, mounted in this order by createApp. Add your resources here. */
+export const ROUTES: readonly RouteEntry[] = [
+  {
+    path: '/health',
+    operations: [getLiveness, getDatabaseHealth, getReadiness],
+    router: (deps) =>
+      healthController({
+        version: deps.version,
+        database: deps.database,
+        lifecycle: deps.lifecycle,
+        pendingMigrations: deps.config.health.pendingMigrations,
+        poolExhausted: deps.config.health.poolExhausted,
+      }),
+  },
+  { path: '/openapi.json', operations: [getOpenApiDocument], router: (deps) => openApiController(deps.version, deps.routes) },
+  {
+    path: '/metrics',
+    operations: [getMetrics],
+    router: (deps) =>
+      deps.metrics && deps.config.metrics.enabled ? metricsController(deps.metrics, deps.config.metrics.token) : undefined,
+  },
+];

@@ -1,0 +1,20 @@
+import type { Request } from 'express';
+import type { Database, RequestContext } from '../db';
+import type { RequestSettings, RequestSettingsHook } from './request-settings';
+
+/** Runs work in one transaction carrying the request's settings; see createUnitOfWork. */
+export type UnitOfWork = <T>(req: Request, work: () => Promise<T>) => Promise<T>;
+
+const asContext = (settings: RequestSettings): RequestContext =>
+  Object.fromEntries(Object.entries(settings).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+
+/**
+ * `unitOfWork(req, async () => …)` for controllers: one transaction whose settings come from the
+ * hook (app/request-settings.ts); model calls inside use it without passing it. It carries the
+ * request's signal: once the deadline has passed or the client has gone, nothing commits and the
+ * running statement is cancelled. Reads that need no settings call the models directly and open no
+ * transaction.
+ */
+export function createUnitOfWork(database: Pick<Database, 'unitOfWork'>, settings: RequestSettingsHook): UnitOfWork {
+  return (req, work) => database.unitOfWork(asContext(settings(req)), () => work(), { signal: req.res?.locals.signal });
+}

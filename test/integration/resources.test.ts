@@ -1,0 +1,241 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { keelContract, type ObservedResponse } from '../support/contract';
+import { queryOnce } from '../support/database';
+import { startExampleApp, type ExampleApp } from '../support/example/app';
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000';
+
+/** The resource added the way the README's "Adding a resource" says: test/support/example. */
+describe('a resource built on keel: /widgets (test/support/example)', function () {
+  this.timeout(60_000);
+  let example: ExampleApp;
+
+  before(async () => {
+    example = await startExampleApp();
+  });
+
+  after(async () => {
+    await example?.close();
+  });
+
+  const create = (name: string, headers: Record<string, string> = {}) => request(example.app).post('/widgets').set(headers).send({ name });
+
+  describe('POST /widgets', () => {
+    it('answers 201 with the widget, its id a UUIDv7 the database gave', async () => {
+      const res = await create('sprocket');
+
+      expect(res.status).to.equal(201);
+      expect(res.headers['content-type']).to.equal('application/json; charset=utf-8');
+      expect(res.body).to.have.keys(['id', 'name', 'createdAt', 'updatedAt']);
+      expect(res.body.id).to.match(UUID_V7);
+      expect(res.body.name).to.equal('sprocket');
+    });
+
+    it('writes in one transaction carrying the settings of the request hook, visible to SQL as current_setting', async () => {
+      await example.takeStatements();
+
+      const res = await create('cog', { 'X-Tenant-Id': 'acme', 'X-User-Id': '42' });
+
+      const statements = await example.takeStatements();
+      const [row] = await queryOnce<{ tenant_id: string; created_by: string }>(
+        example.scratch.url,
+        'SELECT tenant_id, created_by FROM widgets WHERE id = $1',
+        [res.body.id],
+      );
+      expect(res.status).to.equal(201);
+      expect(row, 'the row, its defaults read from the transaction settings').to.deep.equal({ tenant_id: 'acme', created_by: '42' });
+      expect(statements[0]).to.match(/^START TRANSACTION/);
+      expect(statements[1]).to.include('set_config');
+      expect(statements.at(-1)).to.match(/^COMMIT/);
+    });
+
+    it('answers 400 invalid_request with one error per invalid field, pointing at each, refusing unknown fields', async () => {
+      const res = await request(example.app).post('/widgets').send({ name: '', colour: 'ultraviolet' });
+
+      expect(res.status).to.equal(400);
+      expect(res.headers['content-type']).to.equal('application/problem+json; charset=utf-8');
+      expect(res.body).to.include({ code: 'invalid_request', status: 400 });
+      expect(res.body.errors).to.deep.equal([
+        { pointer: '/body/name', detail: 'Must not be empty.' },
+        { pointer: '/body/colour', detail: 'Is not a known field.' },
+      ]);
+      expect(res.text).not.to.include('ultraviolet');
+    });
+
+    it('names a missing field as required, and a value of the wrong type without repeating it', async () => {
+      const missing = await request(example.app).post('/widgets').send({});
+      const wrongType = await request(example.app).post('/widgets').send({ name: 31337 });
+
+      expect(missing.body.errors).to.deep.equal([{ pointer: '/body/name', detail: 'Is required.' }]);
+      expect(wrongType.body.errors).to.deep.equal([{ pointer: '/body/name', detail: 'Must be a string.' }]);
+      expect(wrongType.text).not.to.include('31337');
+    });
+
+    it('never names back an unknown field whose name is not a plain field name', async () => {
+      const res = await request(example.app).post('/widgets').send({ name: 'ok', '<script>alert(1)</script>': true });
+
+      expect(res.status).to.equal(400);
+      expect(res.body.errors).to.deep.equal([{ pointer: '/body', detail: 'Has fields that are not known.' }]);
+      expect(res.text).not.to.include('script');
+    });
+
+    it('writes nothing when the body is invalid', async () => {
+      await example.takeStatements();
+
+      await request(example.app).post('/widgets').send({ name: '' });
+
+      expect(await example.takeStatements()).to.deep.equal([]);
+    });
+  });
+
+  describe('GET /widgets/{id}', () => {
+    it('answers 200 with the widget the POST created, read without a transaction', async () => {
+      const created = await create('flange');
+      await example.takeStatements();
+
+      const res = await request(example.app).get(`/widgets/${created.body.id}`);
+
+      const statements = await example.takeStatements();
+      expect(res.status).to.equal(200);
+      expect(res.body).to.deep.equal(created.body);
+      expect(statements).to.have.lengthOf(1);
+      expect(statements[0]).to.match(/^SELECT/);
+    });
+
+    it('answers 404 problem+json for an id no widget has', async () => {
+      const res = await request(example.app).get(`/widgets/${UNKNOWN_ID}`);
+
+      expect(res.status).to.equal(404);
+      expect(res.body).to.include({ code: 'not_found' });
+    });
+
+    it('answers 400 for a malformed UUID before any SQL runs (never PostgreSQL’s invalid input syntax as a 500)', async () => {
+      await example.takeStatements();
+
+      const res = await request(example.app).get("/widgets/42'%20OR%201=1");
+
+      expect(res.status).to.equal(400);
+      expect(res.body.errors).to.deep.equal([{ pointer: '/params/id', detail: 'Must be a UUID.' }]);
+      expect(res.text).not.to.include('OR 1=1');
+      expect(await example.takeStatements()).to.deep.equal([]);
+    });
+
+    it('answers other methods with 405 and Allow: GET, HEAD, PATCH', async () => {
+      const res = await request(example.app).delete(`/widgets/${UNKNOWN_ID}`);
+
+      expect(res.status).to.equal(405);
+      expect(res.headers.allow).to.equal('GET, HEAD, PATCH');
+    });
+  });
+
+  describe('PATCH /widgets/{id}', () => {
+    it('answers 200 with the widget changed', async () => {
+      const created = await create('gear');
+
+      const res = await request(example.app).patch(`/widgets/${created.body.id}`).send({ name: 'bevel gear' });
+
+      expect(res.status).to.equal(200);
+      expect(res.body).to.include({ id: created.body.id, name: 'bevel gear' });
+    });
+
+    it('lists the invalid params and body fields together', async () => {
+      const res = await request(example.app)
+        .patch('/widgets/nope')
+        .send({ name: 'x'.repeat(201), id: 'forged' });
+
+      expect(res.status).to.equal(400);
+      expect(res.body.errors).to.deep.equal([
+        { pointer: '/params/id', detail: 'Must be a UUID.' },
+        { pointer: '/body/name', detail: 'Must be at most 200 characters long.' },
+        { pointer: '/body/id', detail: 'Is not a known field.' },
+      ]);
+    });
+
+    it('answers 404 for an id no widget has, and changes nothing', async () => {
+      const res = await request(example.app).patch(`/widgets/${UNKNOWN_ID}`).send({ name: 'ghost' });
+
+      expect(res.status).to.equal(404);
+    });
+  });
+
+  describe('GET /widgets', () => {
+    it('answers 200 with at most limit widgets, the query coerced from its string', async () => {
+      await create('one');
+      await create('two');
+
+      const res = await request(example.app).get('/widgets?limit=1');
+
+      expect(res.status).to.equal(200);
+      expect(res.body.items).to.have.lengthOf(1);
+    });
+
+    it('answers 400 with a pointer into the query for a limit out of range or not a number', async () => {
+      const zero = await request(example.app).get('/widgets?limit=0');
+      const word = await request(example.app).get('/widgets?limit=many');
+
+      expect(zero.body.errors).to.deep.equal([{ pointer: '/query/limit', detail: 'Must be at least 1.' }]);
+      expect(word.body.errors).to.deep.equal([{ pointer: '/query/limit', detail: 'Must be a number.' }]);
+    });
+  });
+
+  describe('its part of /openapi.json', () => {
+    it('documents the path template, its uuid parameter, the strict request body and the responses', async () => {
+      const res = await request(example.app).get('/openapi.json');
+
+      const item = res.body.paths['/widgets/{id}'];
+      expect(Object.keys(item).filter((key) => !key.startsWith('x-'))).to.have.members(['get', 'head', 'patch']);
+      expect(item.get.parameters).to.deep.equal([
+        {
+          in: 'path',
+          name: 'id',
+          required: true,
+          description: 'The widget id.',
+          schema: { type: 'string', format: 'uuid', description: 'The widget id.' },
+        },
+      ]);
+      expect(item.get.security).to.deep.equal([]);
+      expect(res.body.paths['/widgets'].post.requestBody.content['application/json'].schema).to.deep.equal({
+        $ref: '#/components/schemas/WidgetInput',
+      });
+      expect(res.body.components.schemas.WidgetInput.additionalProperties).to.equal(false);
+      expect(Object.keys(item.patch.responses)).to.include.members(['200', '400', '404']);
+    });
+  });
+
+  describe('the contract check on it', () => {
+    it('reports a widget body with a field the document does not name, on a path template', async () => {
+      const created = await create('bolt');
+      const observed: ObservedResponse = {
+        method: 'GET',
+        path: `/widgets/${created.body.id}`,
+        status: 200,
+        headers: created.headers as Record<string, string>,
+        body: JSON.stringify({ ...created.body, secretSauce: true }),
+      };
+
+      const violations = keelContract().violations(observed);
+
+      expect(violations).to.have.lengthOf(1);
+      expect(violations[0]).to.include(`GET /widgets/${created.body.id} → 200`).and.to.include('additional properties ("secretSauce")');
+    });
+
+    it('reports a 2xx answer to a request body the document refuses', async () => {
+      const created = await create('nut');
+      const observed: ObservedResponse = {
+        method: 'POST',
+        path: '/widgets',
+        status: 201,
+        headers: created.headers as Record<string, string>,
+        body: created.text,
+        requestBody: { name: 'nut', colour: 'red' },
+      };
+
+      const violations = keelContract().violations(observed);
+
+      expect(violations).to.have.lengthOf(1);
+      expect(violations[0]).to.include('accepted a request body the document refuses');
+    });
+  });
+});
