@@ -9,16 +9,28 @@ import { projectRoot } from '../../config/project';
 /** The example configuration the docs give for keel behind HAProxy. */
 export const EXAMPLE_CONFIG = path.join(projectRoot(), 'docs', 'haproxy.cfg');
 
-/** Fails loudly, never skips: a balancer test that cannot run must not look green. */
-export function requireHaproxy(): void {
-  try {
-    execFileSync('haproxy', ['-v'], { stdio: 'ignore' });
-  } catch {
-    throw new Error(
-      'haproxy is not installed (or not on PATH): this test runs a real HAProxy. Install it ' +
-        '(Debian/Ubuntu: apt-get install haproxy; .ci/run does) and run it again.',
-    );
+/** Debian installs haproxy in /usr/sbin, which is not on an ordinary user's PATH. */
+const SBIN_DIRECTORIES = ['/usr/local/sbin', '/usr/sbin'];
+
+let binary: string | undefined;
+
+/** The haproxy binary; fails loudly, never skips: a balancer test that cannot run must not look green. */
+export function requireHaproxy(): string {
+  const directories = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SBIN_DIRECTORIES];
+  for (const directory of directories) {
+    const candidate = path.join(directory, 'haproxy');
+    try {
+      execFileSync(candidate, ['-v'], { stdio: 'ignore' });
+      binary = candidate;
+      return candidate;
+    } catch {
+      // Not there (or not runnable): try the next directory.
+    }
   }
+  throw new Error(
+    'haproxy is not installed (looked on PATH and in /usr/sbin): this test runs a real HAProxy. Install it ' +
+      '(Debian/Ubuntu: apt-get install haproxy; .ci/run does) and run it again.',
+  );
 }
 
 /** Replaces every match of pattern, failing when there is none: the example must keep the shape the test relies on. */
@@ -136,14 +148,14 @@ export async function startHaproxy(config: string, statsSocket: string, timeoutM
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-haproxy-'));
   const file = path.join(dir, 'haproxy.cfg');
   fs.writeFileSync(file, config);
-  const child: ChildProcess = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(binary ?? requireHaproxy(), ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const keep = (chunk: Buffer): void => {
     tail = (tail + chunk.toString()).slice(-TAIL_CHARS);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
