@@ -38,7 +38,7 @@ export const envSpec = {
     28_000,
   )({
     default: 0,
-    desc: 'after SIGTERM, keep serving (readiness 503) this long before closing the listener, for routers that poll readiness',
+    desc: 'after SIGTERM, keep serving (readiness 503) this long before closing the listener; behind a balancer that polls readiness, more than its check interval × failures to mark down + check timeout',
   }),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: integerBetween(
     1_000,
