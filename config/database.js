@@ -38,14 +38,14 @@ const databaseSpec = {
     100,
     600_000,
   )({ default: 10_000, desc: 'server-side bound on one SQL statement (must exceed DB_POOL_ACQUIRE_MS)' }),
-  MIGRATION_LOCK_TIMEOUT_MS: integerBetween(
+  MIGRATE_LOCK_TIMEOUT_MS: integerBetween(
     100,
     600_000,
   )({
     default: 5_000,
     desc: 'a migration statement waiting longer than this for a lock fails, instead of queueing every query on that table behind it',
   }),
-  MIGRATION_STATEMENT_TIMEOUT_MS: integerBetween(
+  MIGRATE_STATEMENT_TIMEOUT_MS: integerBetween(
     100,
     3_600_000,
   )({ default: 60_000, desc: 'server-side bound on one migration statement (the release phase fails rather than hold its locks longer)' }),
@@ -155,8 +155,8 @@ function cliOptions(env) {
     // Startup parameters, so they hold on every connection the CLI opens, over any role default.
     {
       application_name: MIGRATION_APPLICATION_NAME,
-      lock_timeout: clean.MIGRATION_LOCK_TIMEOUT_MS,
-      statement_timeout: clean.MIGRATION_STATEMENT_TIMEOUT_MS,
+      lock_timeout: clean.MIGRATE_LOCK_TIMEOUT_MS,
+      statement_timeout: clean.MIGRATE_STATEMENT_TIMEOUT_MS,
     },
   );
 }

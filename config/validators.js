@@ -153,4 +153,13 @@ const certificateAuthority = makeValidator((input) => {
   return pem;
 });
 
-module.exports = { withoutEmptyValues, certificateAuthority, postgresUrl, postgresUrlList, integerBetween, secretKey, metricsToken, MIN_SECRET_LENGTH };
+module.exports = {
+  withoutEmptyValues,
+  certificateAuthority,
+  postgresUrl,
+  postgresUrlList,
+  integerBetween,
+  secretKey,
+  metricsToken,
+  MIN_SECRET_LENGTH,
+};

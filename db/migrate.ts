@@ -39,15 +39,15 @@ const TIMEOUT_HINTS: readonly [pattern: RegExp, hint: (env: ReturnType<typeof cl
   [
     /canceling statement due to lock timeout/,
     ({ dialectOptions }) =>
-      `keel: a migration statement waited more than MIGRATION_LOCK_TIMEOUT_MS (${dialectOptions.lock_timeout} ms) for a lock other ` +
+      `keel: a migration statement waited more than MIGRATE_LOCK_TIMEOUT_MS (${dialectOptions.lock_timeout} ms) for a lock other ` +
       'sessions held, and gave up so that queries behind it were not stalled; nothing of that migration was applied. Run the ' +
-      'release again when the long transaction is over, or raise MIGRATION_LOCK_TIMEOUT_MS.',
+      'release again when the long transaction is over, or raise MIGRATE_LOCK_TIMEOUT_MS.',
   ],
   [
     /canceling statement due to statement timeout/,
     ({ dialectOptions }) =>
-      `keel: a migration statement ran longer than MIGRATION_STATEMENT_TIMEOUT_MS (${dialectOptions.statement_timeout} ms) and ` +
-      'was cancelled. Raise MIGRATION_STATEMENT_TIMEOUT_MS for this release if the migration is meant to take that long.',
+      `keel: a migration statement ran longer than MIGRATE_STATEMENT_TIMEOUT_MS (${dialectOptions.statement_timeout} ms) and ` +
+      'was cancelled. Raise MIGRATE_STATEMENT_TIMEOUT_MS for this release if the migration is meant to take that long.',
   ],
 ];
 

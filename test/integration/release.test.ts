@@ -105,7 +105,7 @@ describe('the release phase (the Procfile release command)', function () {
   });
 
   describe('its time bounds', () => {
-    it('gives up with a message naming MIGRATION_LOCK_TIMEOUT_MS when a migration waits for a lock another session holds', async () => {
+    it('gives up with a message naming MIGRATE_LOCK_TIMEOUT_MS when a migration waits for a lock another session holds', async () => {
       await queryOnce(scratch.url, 'CREATE TABLE busy (id int)');
       migrations = temporaryMigrations({ withKeelMigrations: false });
       migrations.add(
@@ -118,11 +118,11 @@ describe('the release phase (the Procfile release command)', function () {
       // A long read in an open transaction: the ALTER needs an exclusive lock and queues behind it.
       const reader = await holdLock(scratch.url, 'SELECT * FROM busy');
       try {
-        const result = await runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATION_LOCK_TIMEOUT_MS: '300' }, migrations.args);
+        const result = await runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATE_LOCK_TIMEOUT_MS: '300' }, migrations.args);
 
         expect(result.code, result.output).to.equal(1);
         expect(result.output).to.include('canceling statement due to lock timeout');
-        expect(result.output).to.include('MIGRATION_LOCK_TIMEOUT_MS (300 ms)');
+        expect(result.output).to.include('MIGRATE_LOCK_TIMEOUT_MS (300 ms)');
         // It gave up while the reader still held its lock: it did not wait for it.
         expect((await reader.client.query('SELECT 1 AS alive')).rows).to.deep.equal([{ alive: 1 }]);
       } finally {
@@ -131,7 +131,7 @@ describe('the release phase (the Procfile release command)', function () {
       expect(await appliedMigrations(scratch.url)).to.deep.equal([]);
     });
 
-    it('cancels a migration statement that runs longer than MIGRATION_STATEMENT_TIMEOUT_MS, saying so', async () => {
+    it('cancels a migration statement that runs longer than MIGRATE_STATEMENT_TIMEOUT_MS, saying so', async () => {
       migrations = temporaryMigrations({ withKeelMigrations: false });
       migrations.add(
         '20990101000000-slow.js',
@@ -141,11 +141,11 @@ describe('the release phase (the Procfile release command)', function () {
       };`,
       );
 
-      const result = await runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATION_STATEMENT_TIMEOUT_MS: '200' }, migrations.args);
+      const result = await runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATE_STATEMENT_TIMEOUT_MS: '200' }, migrations.args);
 
       expect(result.code, result.output).to.equal(1);
       expect(result.output).to.include('canceling statement due to statement timeout');
-      expect(result.output).to.include('MIGRATION_STATEMENT_TIMEOUT_MS (200 ms)');
+      expect(result.output).to.include('MIGRATE_STATEMENT_TIMEOUT_MS (200 ms)');
       expect(await appliedMigrations(scratch.url)).to.deep.equal([]);
     });
   });
@@ -167,7 +167,7 @@ describe('the release phase (the Procfile release command)', function () {
     };`,
     );
     const gate = await holdLock(scratch.url, 'LOCK TABLE gate IN ACCESS EXCLUSIVE MODE');
-    const env = { ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATION_LOCK_TIMEOUT_MS: '60000' };
+    const env = { ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATE_LOCK_TIMEOUT_MS: '60000' };
     let runs: ReturnType<typeof startRelease>[] = [];
     try {
       runs = [startRelease(env, migrations.args), startRelease(env, migrations.args)];
@@ -238,8 +238,8 @@ describe('the release phase (the Procfile release command)', function () {
       DATABASE_SSL: '',
       DB_POOL_IDLE_MS: '',
       DB_CONNECT_TIMEOUT_MS: '',
-      MIGRATION_LOCK_TIMEOUT_MS: '',
-      MIGRATION_STATEMENT_TIMEOUT_MS: '',
+      MIGRATE_LOCK_TIMEOUT_MS: '',
+      MIGRATE_STATEMENT_TIMEOUT_MS: '',
       LOG_LEVEL: '',
     });
 

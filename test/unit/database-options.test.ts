@@ -145,8 +145,8 @@ describe('cliOptions', () => {
   it('sets lock_timeout and statement_timeout on every migration connection from the MIGRATION_ variables', () => {
     const options = cliOptions({
       DATABASE_URL: 'postgres://u:p@h/db',
-      MIGRATION_LOCK_TIMEOUT_MS: '1500',
-      MIGRATION_STATEMENT_TIMEOUT_MS: '90000',
+      MIGRATE_LOCK_TIMEOUT_MS: '1500',
+      MIGRATE_STATEMENT_TIMEOUT_MS: '90000',
     });
 
     expect(options.dialectOptions).to.include({ lock_timeout: 1500, statement_timeout: 90_000, application_name: 'keel-migrate' });
@@ -160,7 +160,7 @@ describe('cliOptions', () => {
   });
 
   it('treats empty values as unset, as loadConfig does for the web process', () => {
-    const empty = { DATABASE_SSL: '', DB_POOL_IDLE_MS: '', DB_CONNECT_TIMEOUT_MS: '', MIGRATION_LOCK_TIMEOUT_MS: '' };
+    const empty = { DATABASE_SSL: '', DB_POOL_IDLE_MS: '', DB_CONNECT_TIMEOUT_MS: '', MIGRATE_LOCK_TIMEOUT_MS: '' };
 
     expect(cliOptions({ DATABASE_URL: 'postgres://u:p@h/db', ...empty })).to.deep.equal(
       cliOptions({ DATABASE_URL: 'postgres://u:p@h/db' }),
