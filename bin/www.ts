@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../config/logger';
 import { readPackageInfo } from '../config/project';
 import { createDatabase, type Database } from '../db';
 import type { EmbeddedDatabase } from '../db/embedded';
-import { loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
+import { developmentDefaultsWarning, loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
 import { runPrimary } from './cluster';
 import { clusterScrape } from './cluster-metrics';
 import { createShutdown } from './shutdown';
@@ -122,6 +122,8 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   if (fromDotEnv.length > 0 && cluster.isPrimary) logger.info('read .env', { variables: fromDotEnv });
+  const warning = cluster.isPrimary ? developmentDefaultsWarning(config, process.env.NODE_ENV) : undefined;
+  if (warning) logger.warn(warning);
   if (config.workers > 1 && cluster.isPrimary) await runPrimary(config, logger);
   else await runServer(config, logger);
 }
