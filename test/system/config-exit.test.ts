@@ -17,6 +17,7 @@ const SPECIAL_BAD_VALUES: Partial<Record<VariableName, string>> = {
   DATABASE_REPLICA_URLS: 'postgres://replica.internal:5432/db,BadValue-not-a-url',
   SECRET_KEY: 'BadValue-too-short',
   METRICS_TOKEN: 'BadValue token',
+  DATABASE_SSL_CA: 'BadValue-neither-pem-nor-a-file',
 };
 
 /** Variables no value of which is wrong, and why (each one must be listed here on purpose). */
