@@ -90,10 +90,6 @@ describe('sequelizeOptions', () => {
     expect(options.pool).to.deep.equal({ max: 9, min: 2, idle: 12_345, evict: 1_234, acquire: 5_678 });
     expect(options.dialectOptions.connectionTimeoutMillis).to.equal(3_210);
   });
-
-  it('turns SQL logging off, so statements and their values never reach the log', () => {
-    expect(sequelizeOptions(settings()).logging).to.equal(false);
-  });
 });
 
 describe('cliOptions', () => {
