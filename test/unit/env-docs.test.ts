@@ -12,10 +12,13 @@ function envExampleVariables(): string[] {
   return [...read('.env.example').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1] as string).sort();
 }
 
-/** Variables in the first column of the README's configuration table. */
-function readmeTableVariables(): string[] {
-  const readme = read('README.md');
-  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+/** Variables in the first column of the table under "## Variables" in docs/configuration.md. */
+function documentedTableVariables(): string[] {
+  const page = read('docs/configuration.md');
+  const start = page.indexOf('## Variables');
+  expect(start, 'docs/configuration.md has a "## Variables" section').to.be.greaterThan(-1);
+  const end = page.indexOf('\n## ', start + 1);
+  const section = page.slice(start, end === -1 ? undefined : end);
   return [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)`\s*\|/gm)].map((match) => match[1] as string).sort();
 }
 
@@ -24,8 +27,8 @@ describe('the documented configuration', () => {
     expect(envExampleVariables()).to.deep.equal(schemaVariables);
   });
 
-  it("lists every schema variable in the README's configuration table, and nothing else", () => {
-    expect(readmeTableVariables()).to.deep.equal(schemaVariables);
+  it("lists every schema variable in docs/configuration.md's table, and nothing else", () => {
+    expect(documentedTableVariables()).to.deep.equal(schemaVariables);
   });
 
   it('gives every schema variable a description that states its rule', () => {
