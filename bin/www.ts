@@ -38,7 +38,7 @@ function onListening(server: http.Server, logger: Logger, config: Config): void 
   logger.info('listening', { address: address.address, port: address.port, env: config.env, pid: process.pid });
 }
 
-/** Server timeouts set on purpose; the reasons are in the README ("HTTP timeouts"). */
+/** Server timeouts set on purpose; the reasons are in docs/operations.md#http-timeouts. */
 function applyServerTimeouts(server: http.Server, config: Config): void {
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.headersTimeout = config.http.headersTimeoutMs;

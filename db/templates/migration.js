@@ -1,6 +1,6 @@
 'use strict';
 // __NAME__: describe what this migration does and why.
-// Conventions (README, "Migrations and seeders"): CommonJS, no imports of keel's own code (a
+// Conventions (docs/data.md#migrations-and-seeders): CommonJS, no imports of keel's own code (a
 // migration is a snapshot: it must do tomorrow exactly what it did today), reversible, and
 // primary keys are time-ordered UUIDs from uuidv7() (built in from PostgreSQL 18, added by the
 // foundation migration before that). Every step runs in one transaction, so a step that fails

@@ -12,16 +12,18 @@ function envExampleVariables(): string[] {
   return [...read('.env.example').matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1] as string).sort();
 }
 
-/** The rows of the README's configuration table: variable name → its "rule" column. */
-function readmeRules(): Map<string, string> {
-  const readme = read('README.md');
-  const start = readme.indexOf('## Configuration');
-  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+/** The rows of the table under "## Variables" in docs/configuration.md: variable name → its "rule" column. */
+function documentedRules(): Map<string, string> {
+  const page = read('docs/configuration.md');
+  const start = page.indexOf('## Variables');
+  expect(start, 'docs/configuration.md has a "## Variables" section').to.be.greaterThan(-1);
+  const end = page.indexOf('\n## ', start + 1);
+  const section = page.slice(start, end === -1 ? undefined : end);
   const rows = [...section.matchAll(/^\| `([A-Z][A-Z0-9_]*)`\s*\|([^|]*)\|([^|]*)\|/gm)];
   return new Map(rows.map((row) => [row[1] as string, (row[3] as string).trim()]));
 }
 
-const readmeTableVariables = (): string[] => [...readmeRules().keys()].sort();
+const documentedTableVariables = (): string[] => [...documentedRules().keys()].sort();
 
 /** What an envalid validator spec exposes: its parser (which throws on a value it rejects) and its default. */
 interface ValidatorShape {
@@ -63,8 +65,8 @@ function configProblems(env: Record<string, string>): readonly string[] {
   }
 }
 
-/** Rules in the README that order one variable against another: "…; < `OTHER`". */
-const documentedOrderings = [...readmeRules()].flatMap(([name, rule]) =>
+/** Rules in docs/configuration.md that order one variable against another: "…; < `OTHER`". */
+const documentedOrderings = [...documentedRules()].flatMap(([name, rule]) =>
   [...rule.matchAll(/(<|>|≥) `([A-Z][A-Z0-9_]*)`/g)].map((ordering) => ({
     name,
     operator: ordering[1] as '<' | '>' | '≥',
@@ -77,8 +79,8 @@ describe('the documented configuration', () => {
     expect(envExampleVariables()).to.deep.equal(schemaVariables);
   });
 
-  it("lists every schema variable in the README's configuration table, and nothing else", () => {
-    expect(readmeTableVariables()).to.deep.equal(schemaVariables);
+  it("lists every schema variable in docs/configuration.md's table, and nothing else", () => {
+    expect(documentedTableVariables()).to.deep.equal(schemaVariables);
   });
 
   it('finds whole-number variables to check (the bounds test below is not vacuous)', () => {
@@ -86,10 +88,10 @@ describe('the documented configuration', () => {
   });
 
   for (const name of integerVariables) {
-    it(`states in the README the range ${name} accepts: both bounds accepted, one beyond either rejected`, () => {
-      const rule = readmeRules().get(name) ?? '';
+    it(`states in docs/configuration.md the range ${name} accepts: both bounds accepted, one beyond either rejected`, () => {
+      const rule = documentedRules().get(name) ?? '';
       const range = /^(?:integer )?(\d+)–(\d+)(?:;|$)/.exec(rule);
-      expect(range, `the README rule of ${name} ("${rule}") starts with its range, as min–max`).to.not.equal(null);
+      expect(range, `the documented rule of ${name} ("${rule}") starts with its range, as min–max`).to.not.equal(null);
       const [min, max] = [Number(range?.[1]), Number(range?.[2])];
 
       expect(accepts(name, String(min)), `${name}=${min}, the documented minimum`).to.equal(true);
@@ -100,19 +102,19 @@ describe('the documented configuration', () => {
   }
 
   for (const name of schemaVariables.filter((variable) => validator(variable).choices)) {
-    it(`lists in the README exactly the choices the schema allows for ${name}`, () => {
-      const choices = (readmeRules().get(name) ?? '').split(';')[0] ?? '';
+    it(`lists in docs/configuration.md exactly the choices the schema allows for ${name}`, () => {
+      const choices = (documentedRules().get(name) ?? '').split(';')[0] ?? '';
       const documented = choices.split(/,\s*/).map((choice) => choice.trim());
 
       expect(documented).to.have.members([...(validator(name).choices ?? [])]);
     });
   }
-  it('finds the orderings between variables the README states (the ordering test below is not vacuous)', () => {
+  it('finds the orderings between variables docs/configuration.md states (the ordering test below is not vacuous)', () => {
     expect(documentedOrderings.map(({ name }) => name)).to.include.members(['DB_POOL_ACQUIRE_MS', 'REQUEST_DEADLINE_MS']);
   });
 
   for (const { name, operator, other } of documentedOrderings) {
-    it(`enforces the README's rule ${name} ${operator} ${other}: a value just across it is refused naming both, one just inside is not`, () => {
+    it(`enforces the documented rule ${name} ${operator} ${other}: a value just across it is refused naming both, one just inside is not`, () => {
       const bound = Number(validator(other).default);
       const [across, inside] = { '<': [bound, bound - 1], '>': [bound, bound + 1], '≥': [bound - 1, bound] }[operator];
 
