@@ -12,6 +12,15 @@ export interface LoadOptions {
   readonly timeoutSeconds?: number;
   /** Latencies are recorded here too (see mergeLoads); the result's percentiles are always this run's own. */
   readonly alsoRecordInto?: RecordableHistogram;
+  /** GET without a body unless told otherwise. */
+  readonly request?: RequestShape;
+}
+
+/** What each request sends; in body, autocannon replaces [<id>] with a value unique to each request. */
+export interface RequestShape {
+  readonly method?: 'GET' | 'POST';
+  readonly body?: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface LoadResult {
@@ -50,6 +59,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const instance = autocannon(
       {
         url: options.url,
+        method: options.request?.method ?? 'GET',
+        ...(options.request?.body === undefined ? {} : { body: options.request.body, idReplacement: true }),
+        ...(options.request?.headers ? { headers: { ...options.request.headers } } : {}),
         connections: options.connections,
         duration: options.durationSeconds,
         timeout: options.timeoutSeconds ?? 30,

@@ -12,10 +12,10 @@ export interface CliResult {
  * Runs a sequelize-cli command in a child process, the same way the Procfile's release phase
  * does, so development and production apply migrations through one path.
  */
-export function runSequelizeCli(command: MigrationCommand, env: NodeJS.ProcessEnv): Promise<CliResult> {
+export function runSequelizeCli(command: MigrationCommand, env: NodeJS.ProcessEnv, cwd: string = projectRoot()): Promise<CliResult> {
   const cli = require.resolve('sequelize-cli/lib/sequelize');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, command], { cwd: projectRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [cli, command], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
