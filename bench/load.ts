@@ -16,10 +16,10 @@ export interface LoadOptions {
   readonly request?: RequestShape;
 }
 
-/** What each request sends; in body, autocannon replaces [<id>] with a value unique to each request. */
+/** What each request sends; body is called for each request (unique values for unique columns). */
 export interface RequestShape {
   readonly method?: 'GET' | 'POST';
-  readonly body?: string;
+  readonly body?: () => string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -55,13 +55,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const cpuBefore = process.cpuUsage();
   const wallBefore = performance.now();
 
+  const body = options.request?.body;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url: options.url,
         method: options.request?.method ?? 'GET',
-        ...(options.request?.body === undefined ? {} : { body: options.request.body, idReplacement: true }),
         ...(options.request?.headers ? { headers: { ...options.request.headers } } : {}),
+        // autocannon 8's idReplacement sends nothing at all; setupRequest does the same job.
+        ...(body ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: body() }) }] } : {}),
         connections: options.connections,
         duration: options.durationSeconds,
         timeout: options.timeoutSeconds ?? 30,

@@ -56,8 +56,6 @@ interface Endpoint {
   readonly label: string;
   readonly path: (id: string) => string;
   readonly request: RequestShape;
-  /** A body for one request sent by the wire counter (no autocannon [<id>] there). */
-  readonly oneBody?: () => string;
 }
 
 const widgetBody = (name: string): string => JSON.stringify({ name, size: 3, note: 'bench' });
@@ -68,8 +66,11 @@ const ENDPOINTS: readonly Endpoint[] = [
     label: 'POST /widgets',
     path: () => '/widgets',
     // A unique name per request: name is a unique column.
-    request: { method: 'POST', body: widgetBody('bench-[<id>]'), headers: { ...CALLER, 'Content-Type': 'application/json' } },
-    oneBody: () => widgetBody(`wire-${crypto.randomUUID()}`),
+    request: {
+      method: 'POST',
+      body: () => widgetBody(`bench-${crypto.randomUUID()}`),
+      headers: { ...CALLER, 'Content-Type': 'application/json' },
+    },
   },
 ];
 
@@ -99,7 +100,7 @@ export async function runResource(database: BenchDatabase, copy: ResourceCopy, o
     const id = await createWidget(keel);
     for (const endpoint of ENDPOINTS) {
       for (const server of [keel, baseline]) {
-        const answer = await send(server.port, endpoint.request.method ?? 'GET', endpoint.path(id), endpoint.oneBody?.(), CALLER);
+        const answer = await send(server.port, endpoint.request.method ?? 'GET', endpoint.path(id), endpoint.request.body?.(), CALLER);
         samples[`${server.name} ${endpoint.label}`] = describe(answer.status, answer.body);
       }
       options.log(`${endpoint.label}: ${options.warmupSeconds} s warm-up each, then keel and the baseline in turns`);
@@ -151,7 +152,7 @@ async function countOnTheWire(
     for (const endpoint of ENDPOINTS) {
       const count = async (server: ServerProcess): Promise<WirePerRequest> => {
         const one = async (): Promise<void> => {
-          const answer = await send(server.port, endpoint.request.method ?? 'GET', endpoint.path(id), endpoint.oneBody?.(), CALLER);
+          const answer = await send(server.port, endpoint.request.method ?? 'GET', endpoint.path(id), endpoint.request.body?.(), CALLER);
           if (answer.status >= 300) throw new Error(`${server.name} ${endpoint.label}: ${describe(answer.status, answer.body)}`);
         };
         for (let i = 0; i < WIRE_WARMUP_REQUESTS; i += 1) await one();
