@@ -64,9 +64,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * BENCH_DATABASE_URL when set, else an embedded PostgreSQL in a temporary directory on a free
- * port; in both cases a new database keel_bench_<random> that is dropped by close().
+ * port; in both cases a new database keel_bench_<random> that is dropped by close(), migrated
+ * with the migrations of the project at migrationsOf (by default this one).
  */
-export async function openBenchDatabase(benchDatabaseUrl: string | undefined): Promise<BenchDatabase> {
+export async function openBenchDatabase(benchDatabaseUrl: string | undefined, migrationsOf?: string): Promise<BenchDatabase> {
   let adminUrl: string;
   let source: string;
   let stopServer = async (): Promise<void> => undefined;
@@ -105,12 +106,16 @@ export async function openBenchDatabase(benchDatabaseUrl: string | undefined): P
   }
   const url = withDatabase(adminUrl, name);
   // As the release phase does before a deploy: the health endpoints may report migration state.
-  const migration = await runSequelizeCli('db:migrate', {
-    PATH: process.env.PATH ?? '',
-    NODE_ENV: 'production',
-    DATABASE_SSL: 'off',
-    DATABASE_URL: url,
-  });
+  const migration = await runSequelizeCli(
+    'db:migrate',
+    {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      DATABASE_SSL: 'off',
+      DATABASE_URL: url,
+    },
+    { cwd: migrationsOf },
+  );
   if (migration.code !== 0) {
     await query(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
     await stopServer();

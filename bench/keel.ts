@@ -29,12 +29,12 @@ export function passedThroughSettings(env: NodeJS.ProcessEnv = process.env): Rec
   return Object.fromEntries(names.filter((name) => env[name]).map((name) => [name, env[name] as string]));
 }
 
-/** A keel server in production mode on an OS-chosen port, pointed at databaseUrl. */
-export function startKeel(databaseUrl: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
+/** A keel server in production mode on an OS-chosen port, pointed at databaseUrl; by default this checkout's build. */
+export function startKeel(databaseUrl: string, extraEnv: Record<string, string> = {}, root: string = ROOT): Promise<ServerProcess> {
   return startServer({
     name: 'keel',
-    script: WWW,
-    cwd: ROOT,
+    script: path.join(root, 'dist', 'bin', 'www.js'),
+    cwd: root,
     env: {
       NODE_ENV: 'production',
       PORT: '0',
@@ -51,8 +51,8 @@ export function startKeel(databaseUrl: string, extraEnv: Record<string, string> 
   });
 }
 
-export function startBaseline(): Promise<ServerProcess> {
-  return startServer({ name: 'baseline', script: BASELINE, cwd: ROOT, env: { PORT: '0' } });
+export function startBaseline(script: string = BASELINE, env: Record<string, string> = {}): Promise<ServerProcess> {
+  return startServer({ name: 'baseline', script, cwd: ROOT, env: { PORT: '0', ...env } });
 }
 
 export interface Answer {
@@ -63,15 +63,38 @@ export interface Answer {
 
 /** One GET on a fresh connection to 127.0.0.1. */
 export function get(port: number, urlPath: string, timeoutMs = 10_000): Promise<Answer> {
+  return send(port, 'GET', urlPath, undefined, {}, timeoutMs);
+}
+
+/** One request on a fresh connection to 127.0.0.1; a body is sent as JSON. */
+export function send(
+  port: number,
+  method: string,
+  urlPath: string,
+  body?: string,
+  headers: Readonly<Record<string, string>> = {},
+  timeoutMs = 10_000,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
+    const bodyHeaders = body === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) };
+    const options = {
+      host: '127.0.0.1',
+      port,
+      path: urlPath,
+      method,
+      agent: false,
+      timeout: timeoutMs,
+      headers: { ...headers, ...bodyHeaders },
+    };
+    const req = http.request(options, (res) => {
+      let answer = '';
       res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('data', (chunk: string) => (answer += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: answer }));
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${urlPath} within ${timeoutMs} ms`)));
     req.on('error', reject);
+    req.end(body);
   });
 }

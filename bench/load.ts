@@ -12,6 +12,15 @@ export interface LoadOptions {
   readonly timeoutSeconds?: number;
   /** Latencies are recorded here too (see mergeLoads); the result's percentiles are always this run's own. */
   readonly alsoRecordInto?: RecordableHistogram;
+  /** GET without a body unless told otherwise. */
+  readonly request?: RequestShape;
+}
+
+/** What each request sends; body is called for each request (unique values for unique columns). */
+export interface RequestShape {
+  readonly method?: 'GET' | 'POST';
+  readonly body?: () => string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface LoadResult {
@@ -46,10 +55,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const cpuBefore = process.cpuUsage();
   const wallBefore = performance.now();
 
+  const body = options.request?.body;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url: options.url,
+        method: options.request?.method ?? 'GET',
+        ...(options.request?.headers ? { headers: { ...options.request.headers } } : {}),
+        // autocannon 8's idReplacement sends nothing at all; setupRequest does the same job.
+        ...(body ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: body() }) }] } : {}),
         connections: options.connections,
         duration: options.durationSeconds,
         timeout: options.timeoutSeconds ?? 30,

@@ -1,5 +1,6 @@
 // npm run bench [-- --duration 10 --connections 50 --warmup 2]
 // npm run bench:faults [-- --duration 10 --connections 50]
+// npm run bench:resource [-- --resource-ref HEAD --resource-merge <branch>]
 //
 // A benchmark, not a test: autocannon against the compiled keel server (dist/bin/www.js) and a bare
 // Express 4 baseline, each a separate process on loopback; prints a markdown report. Linux only
@@ -17,6 +18,7 @@ import {
   type FaultOptions,
 } from './faults';
 import { BASELINE, passedThroughSettings, WWW } from './keel';
+import { BASELINE_RESOURCE } from './resource';
 import {
   baselineOf,
   checkTargets,
@@ -31,13 +33,19 @@ import {
   TARGETS,
 } from './report';
 import { clockTicksPerSecond, killSpawnedServers } from './server-process';
+import { runResource, WIRE_REQUESTS } from './resource';
+import { prepareResourceCopy } from './resource-copy';
+import { resourceChecks, resourceRatiosTable, resourceResultsTable } from './resource-report';
 import { runThroughput, SLICES } from './throughput';
 
-const USAGE = `usage: node dist/bench/run.js [--faults] [--duration S] [--connections N] [--warmup S]
-  --duration      seconds of measured load per endpoint and server, in 5 turns (default 10)
-  --connections   concurrent connections (default 50)
-  --warmup        seconds of unmeasured load before each measured run (default 2)
-  --faults        the faults mode: database down, SIGTERM under load
+const USAGE = `usage: node dist/bench/run.js [--faults | --resource [--resource-ref REF] [--resource-merge REF]] [--duration S] [--connections N] [--warmup S]
+  --duration        seconds of measured load per endpoint and server, in 5 turns (default 10)
+  --connections     concurrent connections (default 50)
+  --warmup          seconds of unmeasured load before each measured run (default 2)
+  --faults          the faults mode: database down, SIGTERM under load
+  --resource        the resource mode: a generated widgets resource against bare Express + pg
+  --resource-ref    the commit the generated copy starts from (default HEAD: committed work only)
+  --resource-merge  a branch merged into that copy first (a generator not on the commit yet)
 environment: BENCH_DATABASE_URL (else an embedded PostgreSQL is started); keel settings such as
   DB_PROBE_CACHE_MS, DB_PROBE_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS are passed through to keel.`;
 
@@ -52,6 +60,9 @@ const LIVENESS_P99_LIMIT_MS = 100;
 
 interface Options {
   readonly faults: boolean;
+  readonly resource: boolean;
+  readonly resourceRef: string;
+  readonly resourceMerge: string | undefined;
   readonly durationSeconds: number;
   readonly connections: number;
   readonly warmupSeconds: number;
@@ -69,6 +80,9 @@ function parseOptions(argv: string[]): Options {
     args: argv,
     options: {
       faults: { type: 'boolean', default: false },
+      resource: { type: 'boolean', default: false },
+      'resource-ref': { type: 'string', default: 'HEAD' },
+      'resource-merge': { type: 'string' },
       duration: { type: 'string' },
       connections: { type: 'string' },
       warmup: { type: 'string' },
@@ -79,8 +93,12 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
+  if (values.faults && values.resource) throw new Error('--faults and --resource are two modes: choose one');
   return {
     faults: values.faults ?? false,
+    resource: values.resource ?? false,
+    resourceRef: values['resource-ref'] ?? 'HEAD',
+    resourceMerge: values['resource-merge'],
     durationSeconds: positive('duration', values.duration, 10),
     connections: Math.round(positive('connections', values.connections, 50)),
     warmupSeconds: positive('warmup', values.warmup, 2),
@@ -105,7 +123,7 @@ function header(options: Options, database: BenchDatabase | undefined): void {
   const passed = Object.entries(passedThroughSettings())
     .map(([name, value]) => `${name}=${value}`)
     .join(', ');
-  print(`# keel benchmark${options.faults ? ': faults' : ''}`);
+  print(`# keel benchmark${options.faults ? ': faults' : options.resource ? ': a generated resource' : ''}`);
   print();
   print(`- ${new Date().toISOString()}; Node ${process.version}; ${os.platform()} ${os.release()}`);
   print(
@@ -208,6 +226,63 @@ async function throughputMode(options: Options): Promise<void> {
   print(`Bench wall time: ${((performance.now() - started) / 1000).toFixed(0)} s (database start-up excluded).`);
 }
 
+async function resourceMode(options: Options): Promise<void> {
+  const shutdownGraceMs = envMs('SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS) + 5_000;
+  const started = performance.now();
+  const copy = await prepareResourceCopy({ ref: options.resourceRef, mergeFrom: options.resourceMerge, log });
+  cleanups.push(() => copy.remove());
+  const database = await openBenchDatabase(process.env.BENCH_DATABASE_URL, copy.root);
+  cleanups.push(() => database.close());
+  const measuredFrom = performance.now();
+  const { endpoints, samples } = await runResource(database, copy, {
+    connections: options.connections,
+    durationSeconds: options.durationSeconds,
+    warmupSeconds: options.warmupSeconds,
+    shutdownGraceMs,
+    log,
+  });
+
+  header(options, database);
+  print(
+    `- keel serving: a throwaway clone of ${copy.description} after \`npm run generate:resource -- widgets name:string:unique ` +
+      `size:integer note:text:optional\`, built; its settings hook returns the X-Tenant-Id and X-User-Id headers (the bench sends both), ` +
+      `so each unit of work carries two settings, as behind a real authentication`,
+  );
+  print(
+    `- baseline: bench/baseline-resource-server.ts, bare Express 4 + express.json() + a pg Pool of the same size, running the SQL ` +
+      `keel's model runs (read off keel's SQL log): the same INSERT … RETURNING (one statement, no transaction) and SELECT … WHERE id = $1; no validation, headers or logging`,
+  );
+  print();
+  print('## Results');
+  print();
+  print(resourceResultsTable(endpoints));
+  print();
+  print(
+    `Throughput, latency and CPU as in the default mode (CPU: utime+stime of the server process per response). SQL round trips ` +
+      `and statements were counted on the wire by a proxy (test/support/fault-proxy.ts) in front of a second keel and baseline ` +
+      `(never the ones measured for speed): ${WIRE_REQUESTS} requests one at a time per endpoint on warm pools; a round trip is a ` +
+      `simple Query or an extended-protocol Sync, a statement a CommandComplete from the server. GET reads a widget keel created; ` +
+      `each POST creates one with a unique name.`,
+  );
+  print();
+  print('## Ratios to the baseline');
+  print();
+  print(resourceRatiosTable(endpoints));
+  print();
+  print('## Targets');
+  print();
+  print(targetsTable(resourceChecks(endpoints)));
+  print();
+  print('## First answer of each server');
+  print();
+  for (const [name, sample] of Object.entries(samples)) print(`- ${name}: \`${sample}\``);
+  print();
+  print(
+    `Bench wall time: ${((performance.now() - measuredFrom) / 1000).toFixed(0)} s measured; ` +
+      `${((measuredFrom - started) / 1000).toFixed(0)} s to clone, generate, build and migrate.`,
+  );
+}
+
 async function faultsMode(options: Options): Promise<void> {
   const probeTimeoutMs = envMs('DB_PROBE_TIMEOUT_MS', DEFAULT_PROBE_TIMEOUT_MS);
   const shutdownTimeoutMs = envMs('SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS);
@@ -270,7 +345,7 @@ async function faultsMode(options: Options): Promise<void> {
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   if (process.platform !== 'linux') throw new Error('the bench reads server CPU time from /proc: Linux only');
-  for (const file of [WWW, BASELINE]) {
+  for (const file of [WWW, BASELINE, BASELINE_RESOURCE]) {
     if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first (npm run bench does)`);
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -281,6 +356,7 @@ async function main(): Promise<void> {
     });
   }
   if (options.faults) await faultsMode(options);
+  else if (options.resource) await resourceMode(options);
   else await throughputMode(options);
 }
 

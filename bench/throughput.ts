@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { createHistogram } from 'node:perf_hooks';
 import type { BenchDatabase } from './database';
 import { get, startBaseline, startKeel, type Answer } from './keel';
-import { mergeLoads, runLoad, type LoadResult } from './load';
+import { mergeLoads, runLoad, type LoadResult, type RequestShape } from './load';
 import type { EndpointRun } from './report';
 import { processCpuMicros, type ServerProcess } from './server-process';
 
@@ -44,7 +44,7 @@ export const KEEL_RUNS: readonly KeelRun[] = [
  */
 export const SLICES = 5;
 
-interface Measured {
+export interface Measured {
   readonly load: LoadResult;
   readonly serverCpuMicrosPerRequest: number;
   readonly serverCpuShare: number;
@@ -67,7 +67,7 @@ export function connectionStatements(sessions: number): number {
 }
 
 /** One server's share of a paired measurement, accumulated slice by slice. */
-class Side {
+export class Side {
   private readonly parts: LoadResult[] = [];
   private readonly latencies = createHistogram();
   private cpuMicros = 0;
@@ -79,13 +79,19 @@ class Side {
   constructor(
     private readonly server: ServerProcess,
     private readonly url: string,
-    private readonly options: ThroughputOptions,
+    private readonly options: Pick<ThroughputOptions, 'connections' | 'warmupSeconds' | 'probeWindowMs'>,
+    private readonly request: RequestShape = {},
   ) {}
 
   /** Load that is not measured (but counts as load for the probe windows). */
   async warmUp(): Promise<void> {
     const started = performance.now();
-    const load = await runLoad({ url: this.url, connections: this.options.connections, durationSeconds: this.options.warmupSeconds });
+    const load = await runLoad({
+      url: this.url,
+      connections: this.options.connections,
+      durationSeconds: this.options.warmupSeconds,
+      request: this.request,
+    });
     this.countLoaded(performance.now() - started, load.responses);
   }
 
@@ -97,6 +103,7 @@ class Side {
       connections: this.options.connections,
       durationSeconds: seconds,
       alsoRecordInto: this.latencies,
+      request: this.request,
     });
     const ms = performance.now() - started;
     this.cpuMicros += processCpuMicros(this.server.pid) - cpuBefore;
@@ -127,17 +134,28 @@ class Side {
 }
 
 /** Both warmed up (not counted), then SLICES turns each on urlPath, the baseline always on /health. */
-async function measurePair(
+function measurePair(
   baseline: ServerProcess,
   keel: ServerProcess,
   urlPath: string,
   options: ThroughputOptions,
 ): Promise<{ baseline: Measured; keel: Measured }> {
-  const baselineSide = new Side(baseline, `http://127.0.0.1:${baseline.port}/health`, options);
-  const keelSide = new Side(keel, `http://127.0.0.1:${keel.port}${urlPath}`, options);
+  return measureInTurns(
+    new Side(baseline, `http://127.0.0.1:${baseline.port}/health`, options),
+    new Side(keel, `http://127.0.0.1:${keel.port}${urlPath}`, options),
+    options.durationSeconds,
+  );
+}
+
+/** Both warmed up (not counted), then SLICES turns each, in ABBA order. */
+export async function measureInTurns(
+  baselineSide: Side,
+  keelSide: Side,
+  durationSeconds: number,
+): Promise<{ baseline: Measured; keel: Measured }> {
   await keelSide.warmUp();
   await baselineSide.warmUp();
-  const sliceSeconds = options.durationSeconds / SLICES;
+  const sliceSeconds = durationSeconds / SLICES;
   for (let slice = 0; slice < SLICES; slice += 1) {
     const turn = slice % 2 === 0 ? [baselineSide, keelSide] : [keelSide, baselineSide];
     for (const side of turn) await side.slice(sliceSeconds);

@@ -13,6 +13,8 @@ export interface CliResult {
 export interface CliOptions extends MigrationLockOptions {
   /** Passed to sequelize-cli after the command (e.g. --to, --name, --migrations-path). */
   readonly args?: readonly string[];
+  /** The project whose .sequelizerc and migrations to use (default: this one). */
+  readonly cwd?: string;
 }
 
 /** The sequelize-cli entry point installed with keel: never one fetched from the registry. */
@@ -20,10 +22,10 @@ export function sequelizeCliPath(): string {
   return require.resolve('sequelize-cli/lib/sequelize', { paths: [projectRoot()] });
 }
 
-function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliResult> {
+function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, args: readonly string[], cwd: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [sequelizeCliPath(), command, ...args], {
-      cwd: projectRoot(),
+      cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -62,7 +64,7 @@ export async function runSequelizeCli(command: MigrationCommand, env: NodeJS.Pro
   let result: CliResult;
   try {
     settings = cliOptions(env);
-    result = await withMigrationLock(settings, options, () => spawnCli(command, env, options.args ?? []));
+    result = await withMigrationLock(settings, options, () => spawnCli(command, env, options.args ?? [], options.cwd ?? projectRoot()));
   } catch (error) {
     // Bad settings, or no connection for the lock: the command did not run. Messages name
     // variables and causes, never a value (config/database.js, pg's own errors).

@@ -1,4 +1,5 @@
-import { QueryTypes, type Sequelize, type Transaction } from 'sequelize';
+import { escapeLiteral } from 'pg';
+import type { QueryInterface, QueryOptions, Sequelize, Transaction, TransactionOptions } from 'sequelize';
 import { cancelTargetOf, sendCancelRequest } from './cancel';
 import type { RawConnection } from './pool';
 
@@ -22,7 +23,8 @@ const CANCEL_TIMEOUT_MS = 2_000;
  * as current_setting('app.user_id', true), for RLS policies. The settings are transaction-local
  * (set_config(..., true)): they end with the commit or rollback, never reach the next user of
  * the connection, and are safe behind PgBouncer in transaction mode. Queries and model calls
- * inside work use the transaction without passing it (see db/context.ts).
+ * inside work use the transaction without passing it (see db/context.ts). On the wire it costs two
+ * round trips beyond the work's own statements: the begin carrying the settings, then the commit.
  */
 export async function runUnitOfWork<T>(
   sequelize: Sequelize,
@@ -31,23 +33,22 @@ export async function runUnitOfWork<T>(
   { signal }: UnitOfWorkOptions = {},
 ): Promise<T> {
   const entries = Object.entries(context);
-  for (const [name] of entries) {
+  for (const [name, value] of entries) {
     if (!SETTING_NAME.test(name)) throw new TypeError(`request context key must match ${SETTING_NAME}: ${JSON.stringify(name)}`);
+    // PostgreSQL text cannot hold NUL, and the simple query protocol would end the SQL there.
+    if (value.includes('\0')) throw new TypeError(`request context value of ${name} contains a NUL character`);
   }
   signal?.throwIfAborted();
-  return sequelize.transaction(async (transaction) => {
+  const settings: PendingSettings | undefined = entries.length > 0 ? { sql: settingsSql(entries), applied: false } : undefined;
+  if (settings) sendSettingsWithBegin(sequelize);
+  const options = { [SETTINGS]: settings } as TransactionOptions;
+  return sequelize.transaction(options, async (transaction) => {
+    // A Sequelize that no longer begins through the query interface would drop the settings silently.
+    if (settings && !settings.applied) throw new Error('the unit of work began without its settings');
     // It may have fired while the transaction waited for a connection.
     signal?.throwIfAborted();
     const cancelling = signal ? cancelStatementOnAbort(transaction, signal) : undefined;
     try {
-      if (entries.length > 0) {
-        const calls = entries.map((_, index) => `set_config($${2 * index + 1}, $${2 * index + 2}, true)`).join(', ');
-        await sequelize.query(`SELECT ${calls}`, {
-          bind: entries.flatMap(([name, value]) => [`app.${name}`, value]),
-          type: QueryTypes.SELECT,
-          transaction,
-        });
-      }
       const result = await work(transaction);
       // Throwing here is what makes Sequelize roll back instead of committing.
       signal?.throwIfAborted();
@@ -60,6 +61,47 @@ export async function runUnitOfWork<T>(
       await cancelling?.settled();
     }
   });
+}
+
+/** The settings of one unit of work, carried to its begin in the transaction's options. */
+interface PendingSettings {
+  readonly sql: string;
+  applied: boolean;
+}
+
+const SETTINGS = Symbol('keel.unitOfWorkSettings');
+
+/**
+ * `SELECT set_config('app.user_id', '42', true), …`. Literals, not bind parameters: the statement
+ * travels with START TRANSACTION in one simple-protocol message, which takes no parameters.
+ * escapeLiteral doubles quotes and switches to E'' when backslashes are present, so a value can never
+ * end its literal, whatever standard_conforming_strings says.
+ */
+function settingsSql(entries: readonly (readonly [string, string])[]): string {
+  const calls = entries.map(([name, value]) => `set_config(${escapeLiteral(`app.${name}`)}, ${escapeLiteral(value)}, true)`);
+  return `SELECT ${calls.join(', ')}`;
+}
+
+const sendingSettings = new WeakSet<QueryInterface>();
+
+/**
+ * Makes begin and the request context one round trip instead of two: Sequelize's transaction begins
+ * through queryInterface.startTransaction(transaction, transaction.options); for a unit of work with
+ * settings, it sends `START TRANSACTION; SELECT set_config(…)` as one simple query. Installed once
+ * per Sequelize instance; every other transaction begins as Sequelize does it.
+ */
+function sendSettingsWithBegin(sequelize: Sequelize): void {
+  const queryInterface = sequelize.getQueryInterface();
+  if (sendingSettings.has(queryInterface)) return;
+  const startTransaction = queryInterface.startTransaction.bind(queryInterface);
+  const generator = queryInterface.queryGenerator as { startTransactionQuery(transaction: Transaction): string };
+  queryInterface.startTransaction = async (transaction: Transaction, options?: QueryOptions): Promise<void> => {
+    const settings = (options as { [SETTINGS]?: PendingSettings } | undefined)?.[SETTINGS];
+    if (!settings) return startTransaction(transaction, options);
+    await sequelize.query(`${generator.startTransactionQuery(transaction)} ${settings.sql}`, { ...options, transaction });
+    settings.applied = true;
+  };
+  sendingSettings.add(queryInterface);
 }
 
 /**

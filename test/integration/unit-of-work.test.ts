@@ -178,9 +178,9 @@ describe('database.unitOfWork(context, work)', () => {
       }
     });
 
-    it('passes a value with quotes and SQL in it through verbatim (bound, not spliced into the SQL)', async () => {
+    it('passes a value with quotes, backslashes and SQL in it through verbatim (escaped: it cannot end its literal)', async () => {
       const database = open({ DB_POOL_MAX: '1' });
-      const value = "O'Brien'); DROP TABLE events; --";
+      const value = "O'Brien\\'); DROP TABLE events; --";
 
       const session = await database.unitOfWork({ user_id: value }, () => readSession(database.sequelize));
 
@@ -496,6 +496,18 @@ describe('database.unitOfWork with an invalid context key', () => {
       expect(database.poolStats().size, 'connections opened').to.equal(0);
     });
   }
+
+  it('rejects a value holding a NUL character with a TypeError before opening a transaction or a connection', async () => {
+    const database = open({ DB_POOL_MAX: '1' });
+    const transaction = sinon.spy(database.sequelize, 'transaction');
+
+    const error = await rejectionOf(database.unitOfWork({ user_id: "42\u0000'; DROP TABLE events; --" }, async () => 'ran'));
+
+    expect(error).to.be.instanceOf(TypeError);
+    expect(String(error)).to.not.include('DROP');
+    expect(transaction.called, 'sequelize.transaction called').to.equal(false);
+    expect(database.poolStats().size, 'connections opened').to.equal(0);
+  });
 
   it('accepts the longest valid key (63 characters: a PostgreSQL identifier)', async () => {
     const database = open({ DB_POOL_MAX: '1' });

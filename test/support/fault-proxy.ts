@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { emptyCounts, WireCounter, type WireCounts } from './pg-wire';
 
 /**
  * A TCP proxy for tests that sits between keel and PostgreSQL and misbehaves on command.
@@ -11,6 +12,8 @@ import net from 'node:net';
  *              direction, like a network partition; what was held back flows again on pass();
  * - refuse:    stop listening, so a new connection gets ECONNREFUSED; open connections carry on.
  * resetAll() aborts every open connection on both sides (RST where Node can send one).
+ * It also counts, on every connection, the round trips clients make and the statements the server
+ * completes (test/support/pg-wire.ts), as they arrive: the wire says what a unit of work costs.
  *
  * Backpressure is ignored on purpose: test traffic is small, and a proxy that paused its sources
  * would blur what the test controls (latency, blackhole) with what the kernel does.
@@ -33,6 +36,9 @@ export interface FaultProxy {
   connectionCount(): number;
   /** Chunks received but not yet delivered (delayed by latency or held by a blackhole). */
   pendingChunks(): number;
+  /** Round trips and completed statements since the start or the last resetWireCounts(), a copy. */
+  wireCounts(): WireCounts;
+  resetWireCounts(): void;
   /** Closes the listener and every connection, and cancels every timer. */
   close(): Promise<void>;
 }
@@ -114,6 +120,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   let mode: Mode = 'pass';
   let latencyMs = 0;
   let closed = false;
+  let counts = emptyCounts();
   const held = (): boolean => mode === 'blackhole';
 
   interface Connection {
@@ -121,6 +128,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
     upstream: net.Socket | undefined;
     readonly up: Pipe;
     readonly down: Pipe;
+    readonly wire: WireCounter;
   }
   const connections = new Set<Connection>();
 
@@ -136,7 +144,10 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   const connectUpstream = (connection: Connection): void => {
     const upstream = net.connect({ host: targetHost, port: targetPort, allowHalfOpen: true });
     connection.upstream = upstream;
-    upstream.on('data', (chunk: Buffer) => connection.down.push(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      connection.wire.fromServerBytes(chunk);
+      connection.down.push(chunk);
+    });
     upstream.on('end', () => connection.down.push('end'));
     upstream.on('connect', () => connection.up.pump());
     // The target refused or reset us: the client sees its connection aborted too.
@@ -165,9 +176,14 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
         () => latencyMs,
         held,
       ),
+      // Reads counts when called, so resetWireCounts() applies to open connections too.
+      wire: new WireCounter(() => counts),
     };
     connections.add(connection);
-    client.on('data', (chunk: Buffer) => connection.up.push(chunk));
+    client.on('data', (chunk: Buffer) => {
+      connection.wire.fromClientBytes(chunk);
+      connection.up.push(chunk);
+    });
     client.on('end', () => connection.up.push('end'));
     client.on('error', () => dropConnection(connection));
     client.on('close', () => {
@@ -248,6 +264,10 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       resumeAll();
     },
     connectionCount: () => connections.size,
+    wireCounts: () => ({ ...counts, statements: { ...counts.statements } }),
+    resetWireCounts() {
+      counts = emptyCounts();
+    },
     pendingChunks: () => [...connections].reduce((sum, connection) => sum + connection.up.pending + connection.down.pending, 0),
     async close() {
       closed = true;
