@@ -9,6 +9,7 @@ import { projectRoot } from '../../config/project';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../db/embedded';
 import { freePort, queryOnce } from '../support/database';
 import { migrationFilesOnDisk } from '../support/migrations';
+import { stageProjectCopy } from '../support/process';
 import { registerSentinel, watchOutput } from '../support/sentinels';
 
 interface CliRun {
@@ -19,8 +20,12 @@ interface CliRun {
 
 /** `npx sequelize-cli <args>` as a user types it: from the project root, with exactly env (no DATABASE_URL). */
 function sequelizeCli(env: Record<string, string>, ...args: string[]): Promise<CliRun> {
-  const child = spawn(process.execPath, [path.join(projectRoot(), 'node_modules', '.bin', 'sequelize-cli'), ...args], {
-    cwd: projectRoot(),
+  return sequelizeCliIn(projectRoot(), env, ...args);
+}
+
+function sequelizeCliIn(root: string, env: Record<string, string>, ...args: string[]): Promise<CliRun> {
+  const child = spawn(process.execPath, [path.join(root, 'node_modules', '.bin', 'sequelize-cli'), ...args], {
+    cwd: root,
     env: { PATH: process.env.PATH ?? '', ...env },
   });
   let stdout = '';
@@ -94,6 +99,20 @@ describe('npx sequelize-cli in development, with DATABASE_URL unset', function (
 
       succeeded(await sequelizeCli(env, 'db:migrate:undo'));
       expect(await applied()).to.deep.equal(migrationFilesOnDisk().slice(0, -1));
+    });
+
+    it('finds it through the .env file the server reads, as the server does', async () => {
+      const copy = path.join(parent, 'project');
+      stageProjectCopy(copy);
+      const { EMBEDDED_DATABASE_DIR, EMBEDDED_DATABASE_PORT } = env;
+      await fs.writeFile(
+        path.join(copy, '.env'),
+        `EMBEDDED_DATABASE_DIR=${EMBEDDED_DATABASE_DIR}\nEMBEDDED_DATABASE_PORT=${EMBEDDED_DATABASE_PORT}\n`,
+      );
+
+      succeeded(await sequelizeCliIn(copy, { NODE_ENV: 'development' }, 'db:migrate'));
+
+      expect(await applied()).to.deep.equal(migrationFilesOnDisk());
     });
 
     it('db:seed:all runs against it', async () => {
