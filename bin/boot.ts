@@ -1,13 +1,12 @@
 // Boot steps shared by the server (bin/www.ts) and the database scripts (bin/db.ts).
 import path from 'node:path';
 import { loadDotEnv } from '../config/dotenv';
+import { EMBEDDED_DATABASE_NAME } from '../config/embedded-database';
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import { redactText, type Logger } from '../config/logger';
 import { startEmbeddedDatabase, stopEmbeddedServersNow, type EmbeddedDatabase } from '../db/embedded';
 import { runSequelizeCli } from '../db/migrate';
 import { projectRoot } from '../config/project';
-
-const EMBEDDED_DATABASE_NAME = 'keel';
 
 export interface LoadedConfig {
   readonly config: Config;

@@ -1,7 +1,7 @@
 'use strict';
 // The one place that turns environment settings into Sequelize options. The app imports
-// databaseSpec and sequelizeOptions; sequelize-cli (through .sequelizerc) calls the exported
-// function, so `npx sequelize-cli db:migrate` needs no build step and no dev dependency.
+// databaseSpec and sequelizeOptions; sequelize-cli (through .sequelizerc and config/sequelize-cli.js)
+// uses cliOptions, so `npx sequelize-cli db:migrate` needs no build step and no dev dependency.
 const { cleanEnv, str } = require('envalid');
 const { certificateAuthority, postgresUrl, integerBetween, withoutEmptyValues } = require('./validators');
 const { DATABASE_SSL_MODES, defaultDatabaseSsl, tlsOption } = require('./database-tls');
@@ -161,9 +161,4 @@ function cliOptions(env) {
   );
 }
 
-module.exports = () => cliOptions(process.env);
-module.exports.databaseSpec = databaseSpec;
-module.exports.sequelizeOptions = sequelizeOptions;
-module.exports.defaultDatabaseSsl = defaultDatabaseSsl;
-module.exports.cliOptions = cliOptions;
-module.exports.MIGRATION_APPLICATION_NAME = MIGRATION_APPLICATION_NAME;
+module.exports = { databaseSpec, sequelizeOptions, defaultDatabaseSsl, cliOptions, MIGRATION_APPLICATION_NAME };

@@ -1,6 +1,7 @@
 import { cleanEnv, str, EnvMissingError } from 'envalid';
-import path from 'node:path';
 import { databaseSpec, defaultDatabaseSsl } from './database';
+import { embeddedDataDir, embeddedDatabaseSpec } from './embedded-database';
+import { isDeployed } from './environments';
 import { integerBetween, metricsToken, postgresUrlList, secretKey, withoutEmptyValues } from './validators';
 import { projectRoot } from './project';
 
@@ -9,10 +10,7 @@ export type Environment = (typeof ENVIRONMENTS)[number];
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Staging and production are deployed: they get no embedded database and no default secrets. */
-export function isDeployed(environment: unknown): boolean {
-  return environment === 'staging' || environment === 'production';
-}
+export { isDeployed };
 
 const deployed = (env: Record<string, unknown>): boolean => isDeployed(env.NODE_ENV);
 
@@ -135,17 +133,7 @@ export const envSpec = {
     default: 'warn',
     desc: 'what /health/ready reports while every pooled connection is busy: warn (still 200) or fail (503)',
   }),
-  EMBEDDED_DATABASE_PORT: integerBetween(
-    1,
-    65_535,
-  )({
-    default: 54_329,
-    desc: 'port of the embedded PostgreSQL started when DATABASE_URL is unset outside staging/production',
-  }),
-  EMBEDDED_DATABASE_DIR: str({
-    default: undefined,
-    desc: 'data directory of the embedded PostgreSQL (default: .data/postgres in the project)',
-  }),
+  ...embeddedDatabaseSpec,
   ...databaseSpec,
   DATABASE_URL: { ...databaseSpec.DATABASE_URL, requiredWhen: deployed },
 };
@@ -303,7 +291,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
     },
     embeddedDatabase: {
       port: clean.EMBEDDED_DATABASE_PORT,
-      dataDir: path.resolve(clean.EMBEDDED_DATABASE_DIR ?? path.join(projectRoot(), '.data', 'postgres')),
+      dataDir: embeddedDataDir(clean.EMBEDDED_DATABASE_DIR, projectRoot()),
     },
   };
   return deepFreeze(config);

@@ -2,6 +2,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Client } from 'pg';
+import {
+  connectionProblem,
+  EMBEDDED_DATABASE_HOST as HOST,
+  EMBEDDED_DATABASE_USER as USER,
+  embeddedDatabaseUrl,
+  embeddedPasswordFile,
+} from '../config/embedded-database';
 import type { Logger } from '../config/logger';
 import { placeEmbeddedPostgres, type Placement } from './embedded-placement';
 import { initialiseCluster, startServer, type RunningServer } from './embedded-server';
@@ -22,9 +29,6 @@ export interface EmbeddedOptions {
   readonly persistent: boolean;
   readonly logger: Logger;
 }
-
-const USER = 'postgres';
-const HOST = '127.0.0.1';
 
 /** Servers this process started and has not stopped: stopNow() is for a process that is exiting. */
 const running = new Set<RunningServer>();
@@ -47,22 +51,9 @@ async function isInitialised(dataDir: string): Promise<boolean> {
     .catch(() => false);
 }
 
-function databaseUrl(password: string, options: EmbeddedOptions): string {
-  return `postgres://${USER}:${encodeURIComponent(password)}@${HOST}:${options.port}/${encodeURIComponent(options.databaseName)}`;
-}
-
 /** True when a server with our credentials answers at url (within a second). */
 async function answers(url: string): Promise<boolean> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+  return (await connectionProblem(url)) === undefined;
 }
 
 async function placeOrExplain(dataDir: string): Promise<Placement> {
@@ -108,11 +99,11 @@ async function createDatabaseIfMissing(url: string, databaseName: string): Promi
 export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const placement = await placeOrExplain(options.dataDir);
   const { dataDir } = placement;
-  const passwordFile = `${options.dataDir}.password`;
+  const passwordFile = embeddedPasswordFile(options.dataDir);
   const fresh = !(await isInitialised(dataDir));
   if (fresh) await fs.rm(passwordFile, { force: true });
   const { password } = await readOrCreatePassword(passwordFile);
-  const url = databaseUrl(password, options);
+  const url = embeddedDatabaseUrl(password, options.port, options.databaseName);
   if (!fresh && (await answers(url))) {
     // Another process of ours (npm start in another terminal, a db:* script) runs it: share it.
     options.logger.info('attached to the embedded PostgreSQL already running', { port: options.port, dataDir });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
-import databaseConfig, { cliOptions, sequelizeOptions } from '../../config/database';
+import { cliOptions, sequelizeOptions } from '../../config/database';
+import sequelizeCliConfig from '../../config/sequelize-cli';
 
 const SENTINEL_PASSWORD = 'SENTINEL_PW_123';
 
@@ -168,14 +169,14 @@ describe('cliOptions', () => {
   });
 });
 
-describe('config/database.js default export', () => {
+describe('config/sequelize-cli.js, the configuration .sequelizerc names', () => {
   afterEach(() => sinon.restore());
 
-  it('is a function that sequelize-cli calls to get options from process.env', () => {
-    sinon.stub(process, 'env').value({ DATABASE_URL: 'postgres://cli:pw@cli.host:5433/cli_db' });
+  it('is a function that sequelize-cli calls to get options for DATABASE_URL from process.env', async () => {
+    sinon.stub(process, 'env').value({ NODE_ENV: 'production', DATABASE_URL: 'postgres://cli:pw@cli.host:5433/cli_db' });
 
-    expect(databaseConfig).to.be.a('function');
-    const options = databaseConfig();
+    expect(sequelizeCliConfig).to.be.a('function');
+    const options = await sequelizeCliConfig();
 
     expect(options.host).to.equal('cli.host');
     expect(options.database).to.equal('cli_db');
