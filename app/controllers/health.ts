@@ -10,6 +10,7 @@ import {
   SERVICE_UNAVAILABLE_EXAMPLES,
 } from '../openapi';
 import { handle, operation } from '../operation';
+import { RETRY_AFTER_SECONDS } from '../problems';
 import { DatabaseHealthDown, DatabaseHealthUp, Liveness, ReadinessNotReady, ReadinessReady } from '../schemas/health';
 import { databaseHealthBody, HEALTH_CONTENT_TYPE, livenessBody, readinessBody } from '../views/health';
 import {
@@ -141,7 +142,7 @@ export function healthController(deps: HealthDeps): Router {
     whenKnown(
       databaseState(deps.database),
       ({ report, replica, migrations }) => {
-        if (report.status === 'fail') res.setHeader('Retry-After', '1');
+        if (report.status === 'fail') res.setHeader('Retry-After', RETRY_AFTER_SECONDS);
         sendHealth(res, report.status === 'fail' ? 503 : 200, databaseHealthBody(report, migrations, replica));
       },
       next,
@@ -159,7 +160,7 @@ export function healthController(deps: HealthDeps): Router {
         replica: state?.replica,
         migrations: state?.migrations,
       });
-      if (body.status === 'fail') res.setHeader('Retry-After', '1');
+      if (body.status === 'fail') res.setHeader('Retry-After', RETRY_AFTER_SECONDS);
       sendHealth(res, body.status === 'fail' ? 503 : 200, body);
     };
     // Starting or draining: not ready, whatever the database says, and no probe is spent on it.

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../../config/logger';
 import { HttpError, ServiceUnavailableError } from '../errors';
+import { PROBLEMS } from '../problems';
 import { outsideRequestScope } from '../request-context';
 import { sendProblem } from './error-handler';
 
@@ -47,7 +48,7 @@ export class ClientGoneError extends Error {
 class RequestBodyTimeoutError extends HttpError {
   constructor() {
     // The body never finished arriving: the connection is in the middle of a request and cannot be reused.
-    super(408, 'request_body_timeout', 'The request body was not received in time.', { Connection: 'close' });
+    super(408, 'request_body_timeout', PROBLEMS.request_body_timeout.detail, { Connection: 'close' });
   }
 }
 
@@ -87,7 +88,7 @@ export function requestDeadline(deadlineMs: number, logger: Logger): RequestHand
     const error = entry.res.locals.receivingBody
       ? new RequestBodyTimeoutError()
       : IDEMPOTENT_METHODS.has(entry.req.method)
-        ? new ServiceUnavailableError('request_timeout', 'The request took too long and was abandoned.')
+        ? new ServiceUnavailableError('request_timeout', PROBLEMS.request_timeout.detail)
         : new UnsafeToRetryTimeoutError();
     if (entry.res.headersSent) return;
     // First the work stops (its statement is cancelled, its transaction will not commit), then the answer.
