@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { parseEnv } from 'node:util';
-import { ConfigError, isDeployed } from './env';
+import { isDeployed } from './deployed';
+import { ConfigError } from './env';
 
 /**
  * Development and test read a `.env` file (twelve-factor frameworks do the same), so the values of

@@ -1,6 +1,7 @@
 import { cleanEnv, str, EnvMissingError } from 'envalid';
 import path from 'node:path';
 import { databaseSpec, defaultDatabaseSsl } from './database';
+import { isDeployed } from './deployed';
 import { integerBetween, metricsToken, postgresUrlList, secretKey, withoutEmptyValues } from './validators';
 import { projectRoot } from './project';
 
@@ -8,11 +9,6 @@ export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as 
 export type Environment = (typeof ENVIRONMENTS)[number];
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** Staging and production are deployed: they get no embedded database and no default secrets. */
-export function isDeployed(environment: unknown): boolean {
-  return environment === 'staging' || environment === 'production';
-}
 
 const deployed = (env: Record<string, unknown>): boolean => isDeployed(env.NODE_ENV);
 

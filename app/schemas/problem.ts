@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { PROBLEMS, type ProblemCode, type ProblemStatus } from '../problems';
 
-/** The same request id pattern the request-id middleware accepts from a caller. */
+/**
+ * The request ids keel keeps from a caller (app/middleware/request-id.ts): printable, short and free of
+ * separators that could forge a log line or a header.
+ */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 const CODES = Object.keys(PROBLEMS) as [ProblemCode, ...ProblemCode[]];
