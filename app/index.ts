@@ -6,7 +6,7 @@ import { isDeployed } from '../config/deployed';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { Database } from '../db';
-import type { HealthDatabase } from './controllers/database-state';
+import type { HealthDatabase } from './health-state';
 import type { Lifecycle } from './lifecycle';
 import type { Metrics } from './metrics';
 import { jsonBody } from './middleware/body-limit';

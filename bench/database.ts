@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { createLogger } from '../config/logger';
 import { startEmbeddedDatabase, stopEmbeddedServersNow } from '../db/embedded';
-import { runSequelizeCli } from '../db/migrate';
+import { runSequelizeCli } from '../db/sequelize-cli';
 
 export interface BenchDatabase {
   /** Where it came from, for the report: "embedded PostgreSQL 18.x" or "BENCH_DATABASE_URL". */

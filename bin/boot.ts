@@ -4,7 +4,7 @@ import { loadDotEnv } from '../config/dotenv';
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import { redactText, type Logger } from '../config/logger';
 import { startEmbeddedDatabase, stopEmbeddedServersNow, type EmbeddedDatabase } from '../db/embedded';
-import { runSequelizeCli } from '../db/migrate';
+import { runSequelizeCli } from '../db/sequelize-cli';
 import { projectRoot } from '../config/project';
 
 const EMBEDDED_DATABASE_NAME = 'keel';

@@ -8,7 +8,7 @@ import { createApp } from '../app';
 import { createLifecycle } from '../app/lifecycle';
 import { createMetrics, type Metrics } from '../app/metrics';
 import { initModels } from '../app/models';
-import { currentRequestFields } from '../app/request-context';
+import { currentRequestFields } from '../app/request-scope';
 import type { Config } from '../config/env';
 import { createLogger, type Logger } from '../config/logger';
 import { readPackageInfo } from '../config/project';

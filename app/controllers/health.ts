@@ -20,7 +20,7 @@ import {
   NOT_READY_EXAMPLES,
   READY_EXAMPLES,
 } from '../views/health-examples';
-import { databaseState, type DatabaseState, type HealthDatabase } from './database-state';
+import { databaseState, type DatabaseState, type HealthDatabase } from '../health-state';
 
 export interface HealthDeps {
   readonly version: string;

@@ -3,7 +3,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../../config/logger';
 import { HttpError, ServiceUnavailableError } from '../errors';
 import { PROBLEMS } from '../problems';
-import { outsideRequestScope } from '../request-context';
+import { outsideRequestScope } from '../request-scope';
 import { sendProblem } from './error-handler';
 
 declare global {

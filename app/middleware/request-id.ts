@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../../config/logger';
-import { runInRequestScope } from '../request-context';
+import { runInRequestScope } from '../request-scope';
 import { REQUEST_ID_PATTERN } from '../schemas/problem';
 
 declare global {

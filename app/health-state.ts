@@ -1,4 +1,4 @@
-import type { DatabaseProbe, MigrationMonitor, MigrationState, ProbeReport } from '../../db';
+import type { DatabaseProbe, MigrationMonitor, MigrationState, ProbeReport } from '../db';
 
 /** What the health endpoints need from the database. */
 export interface HealthDatabase {
