@@ -1,5 +1,5 @@
 // The PostgreSQL the bench runs against, a database of its own on it, and the server-side
-// counters used to count the statements keel executed.
+// counters that count the statements keel executed.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';

@@ -159,8 +159,8 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
   let inFlight: Promise<ProbeResult> | undefined;
   let last: { result: ProbeResult; finishedAt: number } | undefined;
 
-  // Built field by field, not spread: every health ping makes one, and a spread of results of two
-  // shapes (with and without a fault) was among the costliest lines of /health/db.
+  // Built field by field, not spread: every health ping makes one, and spreading results of two
+  // shapes (with and without a fault) costs more than the rest of a /health/db answer.
   const report = (result: ProbeResult, cached: boolean): ProbeReport => {
     const { status, responseTimeMs, checkedAt, fault, replication } = result;
     if (replication) return { status, responseTimeMs, checkedAt, replication, cached, pool: pool.stats() };

@@ -75,7 +75,7 @@ interface InFlight {
  * gets no Retry-After: its outcome is unknown, and an automatic retry could do it twice.
  *
  * One sweep timer for all requests in flight (what Node's HTTP server does for its own request
- * timeout), not a timer per request: under load a timer per request cost more than the rest of
+ * timeout), not a timer per request: under load a timer per request costs more than the rest of
  * this middleware. A request is answered at most sweepIntervalMs(deadlineMs) after its deadline.
  */
 export function requestDeadline(deadlineMs: number, logger: Logger): RequestHandler {
