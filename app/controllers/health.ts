@@ -30,9 +30,6 @@ export interface HealthDeps {
   readonly pendingMigrations: 'warn' | 'fail';
   /** What an exhausted pool makes readiness (POOL_EXHAUSTED_READINESS). */
   readonly poolExhausted: 'warn' | 'fail';
-  /** Injected for tests; defaults to the real clock and process uptime. */
-  readonly now?: () => Date;
-  readonly uptimeSeconds?: () => number;
 }
 
 const PUBLIC = { tags: ['health'], security: [] } as const;
@@ -130,11 +127,9 @@ function whenKnown<T>(value: T | Promise<T>, answer: (known: T) => void, next: N
  * the shared probe; /health/ready says whether a load balancer should route traffic here.
  */
 export function healthController(deps: HealthDeps): Router {
-  const now = deps.now ?? (() => new Date());
-  const uptime = deps.uptimeSeconds ?? (() => process.uptime());
   const router = Router();
   handle(router, getLiveness, (_req, res) => {
-    sendHealth(res, 200, livenessBody({ version: deps.version, uptimeSeconds: uptime(), now: now() }));
+    sendHealth(res, 200, livenessBody({ version: deps.version, uptimeSeconds: process.uptime(), now: new Date() }));
   });
 
   // Answered at once while the probe's result is fresh (see databaseState): no async wrapper on a ping.
@@ -153,7 +148,7 @@ export function healthController(deps: HealthDeps): Router {
     const answer = (state: DatabaseState | undefined): void => {
       const body = readinessBody({
         phase: deps.lifecycle.phase,
-        now: now(),
+        now: new Date(),
         pendingMigrations: deps.pendingMigrations,
         poolExhausted: deps.poolExhausted,
         database: state?.report,
