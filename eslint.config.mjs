@@ -43,7 +43,8 @@ export default tseslint.config(
   { files: ['db/migrations/**', 'db/seeders/**'], rules: boundary('a migration imports nothing of ours', ['../*', '../../*']) },
   { files: ['app/**'], rules: boundary('app may import config and db, never bin', ['**/bin/**', '../bin', '../../bin']) },
   {
-    // A schema is a declaration a generator copies and a client could share: zod and other schemas only.
+    // A schema is a declaration a generator copies and a client could share: zod, other schemas, and the
+    // problem codes (app/problems.ts and the db/faults.ts it reads: plain data that imports nothing else).
     files: ['app/schemas/**', 'test/support/example/schemas/**'],
     rules: {
       'no-restricted-imports': [
@@ -51,8 +52,18 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['../*', '../../*', '!../schemas', '!../schemas/*', '**/app/**', '**/db/**', '**/config/**'],
-              message: 'a schema imports zod and other schemas only',
+              group: [
+                '../*',
+                '../../*',
+                '!../schemas',
+                '!../schemas/*',
+                '**/app/**',
+                '**/db/**',
+                '**/config/**',
+                '!../problems',
+                '!../../db/faults',
+              ],
+              message: 'a schema imports zod, other schemas and the problem codes only',
             },
           ],
         },

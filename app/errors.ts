@@ -1,3 +1,5 @@
+import { PROBLEMS, RETRY_AFTER_SECONDS } from './problems';
+
 /**
  * Errors a controller throws on purpose. The terminal error middleware turns them into
  * problem+json bodies; anything else is an unexpected fault and is answered as a masked 500.
@@ -18,19 +20,21 @@ export class HttpError extends Error {
 
 export class NotFoundError extends HttpError {
   constructor() {
-    super(404, 'not_found', 'No resource exists at this path.');
+    super(404, 'not_found', PROBLEMS.not_found.detail);
   }
 }
 
 export class MethodNotAllowedError extends HttpError {
   constructor(allowed: readonly string[]) {
-    super(405, 'method_not_allowed', `This resource supports ${allowed.join(', ')}.`, { Allow: allowed.join(', ') });
+    super(405, 'method_not_allowed', PROBLEMS.method_not_allowed.detail.replace('{allowed}', allowed.join(', ')), {
+      Allow: allowed.join(', '),
+    });
   }
 }
 
 export class ServiceUnavailableError extends HttpError {
   constructor(code: string, detail: string) {
-    super(503, code, detail, { 'Retry-After': '1' });
+    super(503, code, detail, { 'Retry-After': RETRY_AFTER_SECONDS });
   }
 }
 
@@ -43,6 +47,6 @@ export interface FieldError {
 /** A request whose params, query or body do not match its operation's schemas (app/validation.ts). */
 export class ValidationError extends HttpError {
   constructor(readonly errors: readonly FieldError[]) {
-    super(400, 'invalid_request', 'The request has invalid fields; see errors.');
+    super(400, 'invalid_request', PROBLEMS.invalid_request.detail);
   }
 }

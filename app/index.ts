@@ -2,10 +2,11 @@
 // Imported here, before any router is built, and nowhere else.
 import 'express-async-errors';
 import express, { type Express, type Router } from 'express';
+import { isDeployed } from '../config/deployed';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { Database } from '../db';
-import type { HealthDatabase } from './controllers/database-state';
+import type { HealthDatabase } from './health-state';
 import type { Lifecycle } from './lifecycle';
 import type { Metrics } from './metrics';
 import { jsonBody } from './middleware/body-limit';
@@ -61,7 +62,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('env', deps.config.env === 'development' ? 'development' : 'production');
   // Deployed behind exactly one router (Heroku's, or a load balancer): req.ip is the address it
   // saw, and whatever a client puts in X-Forwarded-For before that hop is ignored.
-  app.set('trust proxy', deps.config.env === 'staging' || deps.config.env === 'production' ? 1 : false);
+  app.set('trust proxy', isDeployed(deps.config.env) ? 1 : false);
   // No route of ours takes nested query objects: the simple parser cannot build __proto__ keys.
   app.set('query parser', 'simple');
 

@@ -1,10 +1,11 @@
 import { STATUS_CODES } from 'node:http';
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { MethodNotAllowedError, NotFoundError, type FieldError } from './errors';
-import { MAX_URL_LENGTH } from './middleware/uri-length';
+import { MethodNotAllowedError, type FieldError } from './errors';
+import { MAX_URL_LENGTH, UriTooLongError } from './middleware/uri-length';
 import type { Operation, ResponseReference } from './operation';
 import type { RouteEntry } from './routes';
+import { PROBLEMS, RETRY_AFTER_SECONDS, type ProblemCode, type ProblemStatus } from './problems';
 import { Problem, PROBLEM_CODES, REQUEST_ID_PATTERN } from './schemas/problem';
 import { problemBody } from './views/problem';
 
@@ -62,7 +63,7 @@ export const RETRY_AFTER_HEADER: Header = {
   description: 'Seconds after which the client may try again.',
   required: true,
   schema: { type: 'string', pattern: '^[0-9]+$' },
-  example: '1',
+  example: RETRY_AFTER_SECONDS,
 };
 
 const HEADERS: Readonly<Record<string, Header>> = {
@@ -107,8 +108,6 @@ const HEADERS: Readonly<Record<string, Header>> = {
 
 // ─── Problems ────────────────────────────────────────────────────────────────────────────────────
 
-type ProblemStatus = keyof typeof PROBLEM_CODES;
-
 const PROBLEM_SCHEMA_NAMES: Readonly<Record<ProblemStatus, string>> = {
   400: 'BadRequestProblem',
   401: 'UnauthorizedProblem',
@@ -137,18 +136,14 @@ function problemFor(status: ProblemStatus): z.ZodType {
 
 const EXAMPLE_REQUEST_ID = '3f0c9a4e-5b7d-4e21-8c6a-9d2f1b0e7a54';
 
-export function problemExample(summary: string, status: ProblemStatus, code: string, detail: string, errors?: readonly FieldError[]) {
-  return { summary, value: problemBody({ status, code, detail, requestId: EXAMPLE_REQUEST_ID, errors }) };
+/** An example body of a problem code; detail only where the error that raises it fills in the table's text. */
+export function problemExample(summary: string, code: ProblemCode, detail: string = PROBLEMS[code].detail, errors?: readonly FieldError[]) {
+  return { summary, value: problemBody({ status: PROBLEMS[code].status, code, detail, requestId: EXAMPLE_REQUEST_ID, errors }) };
 }
 
 export const SERVICE_UNAVAILABLE_EXAMPLES = {
-  request_timeout: problemExample(
-    'The request deadline (REQUEST_DEADLINE_MS) passed',
-    503,
-    'request_timeout',
-    'The request took too long and was abandoned.',
-  ),
-  database_unavailable: problemExample('The database cannot be reached', 503, 'database_unavailable', 'The database cannot be reached.'),
+  request_timeout: problemExample('The request deadline (REQUEST_DEADLINE_MS) passed', 'request_timeout'),
+  database_unavailable: problemExample('The database is unreachable', 'database_unavailable'),
 };
 
 const problemContent = (status: ProblemStatus, examples: Examples) => ({
@@ -163,20 +158,16 @@ function sharedResponses() {
         'a body that does not match its Content-Length, or an aborted upload.',
       headers: noStoreHeaders(),
       content: problemContent(400, {
-        invalid_request: problemExample(
-          'A field that is not valid',
-          400,
-          'invalid_request',
-          'The request has invalid fields; see errors.',
-          [{ pointer: '/body/name', detail: 'Must not be empty.' }],
-        ),
-        malformed_json: problemExample('A malformed JSON body', 400, 'malformed_json', 'The request body is not valid JSON.'),
+        invalid_request: problemExample('A field that is not valid', 'invalid_request', undefined, [
+          { pointer: '/body/name', detail: 'Must not be empty.' },
+        ]),
+        malformed_json: problemExample('A malformed JSON body', 'malformed_json'),
       }),
     },
     NotFound: {
       description: 'No resource exists at this path.',
       headers: noStoreHeaders(),
-      content: problemContent(404, { not_found: problemExample('An unknown path', 404, 'not_found', new NotFoundError().detail) }),
+      content: problemContent(404, { not_found: problemExample('An unknown path', 'not_found') }),
     },
     MethodNotAllowed: {
       description: 'The path exists but does not support this method; Allow lists the ones it does.',
@@ -184,7 +175,6 @@ function sharedResponses() {
       content: problemContent(405, {
         method_not_allowed: problemExample(
           'POST on a read-only resource',
-          405,
           'method_not_allowed',
           new MethodNotAllowedError(['GET', 'HEAD']).detail,
         ),
@@ -194,61 +184,41 @@ function sharedResponses() {
       description: 'The resource needs a bearer token, and the request has none or a wrong one.',
       headers: noStoreHeaders({ 'WWW-Authenticate': headerRef('WwwAuthenticate') }),
       content: problemContent(401, {
-        unauthorized: problemExample('No bearer token', 401, 'unauthorized', 'This resource needs a valid bearer token.'),
+        unauthorized: problemExample('No bearer token', 'unauthorized'),
       }),
     },
     UriTooLong: {
       description: `The request URL is longer than ${MAX_URL_LENGTH} characters.`,
       headers: noStoreHeaders(),
       content: problemContent(414, {
-        uri_too_long: problemExample(
-          'A URL over the limit',
-          414,
-          'uri_too_long',
-          `The request URL is longer than ${MAX_URL_LENGTH} characters.`,
-        ),
+        uri_too_long: problemExample('A URL over the limit', 'uri_too_long', new UriTooLongError().detail),
       }),
     },
     RequestTimeout: {
       description: 'The request body was still arriving at REQUEST_DEADLINE_MS (a stalled or trickled upload). The connection is closed.',
       headers: noStoreHeaders(),
       content: problemContent(408, {
-        request_body_timeout: problemExample(
-          'A body that stopped arriving',
-          408,
-          'request_body_timeout',
-          'The request body was not received in time.',
-        ),
+        request_body_timeout: problemExample('A body that stopped arriving', 'request_body_timeout'),
       }),
     },
     PayloadTooLarge: {
       description: 'The request body is larger than JSON_BODY_LIMIT_KB.',
       headers: noStoreHeaders(),
       content: problemContent(413, {
-        payload_too_large: problemExample(
-          'A body over the limit',
-          413,
-          'payload_too_large',
-          'The request body is larger than this service accepts.',
-        ),
+        payload_too_large: problemExample('A body over the limit', 'payload_too_large'),
       }),
     },
     UnsupportedMediaType: {
       description: 'The request body uses a Content-Encoding or charset keel does not read.',
       headers: noStoreHeaders(),
       content: problemContent(415, {
-        unsupported_charset: problemExample(
-          'A JSON body in latin1',
-          415,
-          'unsupported_charset',
-          'The request body uses an unsupported charset.',
-        ),
+        unsupported_charset: problemExample('A JSON body in latin1', 'unsupported_charset'),
       }),
     },
     InternalError: {
       description: 'An unexpected fault. Logged with its stack; the body says nothing about it.',
       headers: noStoreHeaders(),
-      content: problemContent(500, { internal_error: problemExample('A bug', 500, 'internal_error', 'An unexpected error occurred.') }),
+      content: problemContent(500, { internal_error: problemExample('A bug', 'internal_error') }),
     },
     ServiceUnavailable: {
       description:

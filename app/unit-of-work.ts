@@ -1,11 +1,11 @@
 import type { Request } from 'express';
-import type { Database, RequestContext } from '../db';
+import type { Database, TransactionSettings } from '../db';
 import type { RequestSettings, RequestSettingsHook } from './request-settings';
 
 /** Runs work in one transaction carrying the request's settings; see createUnitOfWork. */
 export type UnitOfWork = <T>(req: Request, work: () => Promise<T>) => Promise<T>;
 
-const asContext = (settings: RequestSettings): RequestContext =>
+const asTransactionSettings = (settings: RequestSettings): TransactionSettings =>
   Object.fromEntries(Object.entries(settings).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 
 /**
@@ -16,5 +16,5 @@ const asContext = (settings: RequestSettings): RequestContext =>
  * transaction.
  */
 export function createUnitOfWork(database: Pick<Database, 'unitOfWork'>, settings: RequestSettingsHook): UnitOfWork {
-  return (req, work) => database.unitOfWork(asContext(settings(req)), () => work(), { signal: req.res?.locals.signal });
+  return (req, work) => database.unitOfWork(asTransactionSettings(settings(req)), () => work(), { signal: req.res?.locals.signal });
 }

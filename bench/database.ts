@@ -1,5 +1,5 @@
 // The PostgreSQL the bench runs against, a database of its own on it, and the server-side
-// counters used to count the statements keel executed.
+// counters that count the statements keel executed.
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { createLogger } from '../config/logger';
 import { startEmbeddedDatabase, stopEmbeddedServersNow } from '../db/embedded';
-import { runSequelizeCli } from '../db/migrate';
+import { runSequelizeCli } from '../db/sequelize-cli';
 
 export interface BenchDatabase {
   /** Where it came from, for the report: "embedded PostgreSQL 18.x" or "BENCH_DATABASE_URL". */

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { envSpec } from '../config/env';
 import { openBenchDatabase, type BenchDatabase } from './database';
 import {
   DATABASE_DOWN_INTERVAL_MS,
@@ -49,10 +50,8 @@ const USAGE = `usage: node dist/bench/run.js [--faults | --resource [--resource-
 environment: BENCH_DATABASE_URL (else an embedded PostgreSQL is started); keel settings such as
   DB_PROBE_CACHE_MS, DB_PROBE_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS are passed through to keel.`;
 
-// keel's defaults, used when the bench's environment does not set them.
-const DEFAULT_PROBE_CACHE_MS = 1_000;
-const DEFAULT_PROBE_TIMEOUT_MS = 1_000;
-const DEFAULT_SHUTDOWN_TIMEOUT_MS = 25_000;
+/** keel's default for a setting the bench's environment does not set: the config schema's. */
+const keelDefault = (name: 'DB_PROBE_CACHE_MS' | 'DB_PROBE_TIMEOUT_MS' | 'SHUTDOWN_TIMEOUT_MS'): number => Number(envSpec[name].default);
 /** Allowed on top of the probe timeout for /health/db with the database down: HTTP, event loop, scheduling. */
 const PROBE_MARGIN_MS = 100;
 /** "/health stays fast" while the database is down. */
@@ -160,8 +159,8 @@ async function cleanUp(): Promise<void> {
 }
 
 async function throughputMode(options: Options): Promise<void> {
-  const probeWindowMs = envMs('DB_PROBE_CACHE_MS', DEFAULT_PROBE_CACHE_MS);
-  const shutdownGraceMs = envMs('SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS) + 5_000;
+  const probeWindowMs = envMs('DB_PROBE_CACHE_MS', keelDefault('DB_PROBE_CACHE_MS'));
+  const shutdownGraceMs = envMs('SHUTDOWN_TIMEOUT_MS', keelDefault('SHUTDOWN_TIMEOUT_MS')) + 5_000;
   const database = await openBenchDatabase(process.env.BENCH_DATABASE_URL);
   cleanups.push(() => database.close());
   const started = performance.now();
@@ -227,7 +226,7 @@ async function throughputMode(options: Options): Promise<void> {
 }
 
 async function resourceMode(options: Options): Promise<void> {
-  const shutdownGraceMs = envMs('SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS) + 5_000;
+  const shutdownGraceMs = envMs('SHUTDOWN_TIMEOUT_MS', keelDefault('SHUTDOWN_TIMEOUT_MS')) + 5_000;
   const started = performance.now();
   const copy = await prepareResourceCopy({ ref: options.resourceRef, mergeFrom: options.resourceMerge, log });
   cleanups.push(() => copy.remove());
@@ -284,8 +283,8 @@ async function resourceMode(options: Options): Promise<void> {
 }
 
 async function faultsMode(options: Options): Promise<void> {
-  const probeTimeoutMs = envMs('DB_PROBE_TIMEOUT_MS', DEFAULT_PROBE_TIMEOUT_MS);
-  const shutdownTimeoutMs = envMs('SHUTDOWN_TIMEOUT_MS', DEFAULT_SHUTDOWN_TIMEOUT_MS);
+  const probeTimeoutMs = envMs('DB_PROBE_TIMEOUT_MS', keelDefault('DB_PROBE_TIMEOUT_MS'));
+  const shutdownTimeoutMs = envMs('SHUTDOWN_TIMEOUT_MS', keelDefault('SHUTDOWN_TIMEOUT_MS'));
   const faultOptions: FaultOptions = {
     connections: options.connections,
     durationSeconds: options.durationSeconds,

@@ -8,7 +8,7 @@ import { createApp } from '../app';
 import { createLifecycle } from '../app/lifecycle';
 import { createMetrics, type Metrics } from '../app/metrics';
 import { initModels } from '../app/models';
-import { currentRequestFields } from '../app/request-context';
+import { currentRequestFields } from '../app/request-scope';
 import type { Config } from '../config/env';
 import { createLogger, type Logger } from '../config/logger';
 import { readPackageInfo } from '../config/project';
@@ -38,13 +38,6 @@ function onListening(server: http.Server, logger: Logger, config: Config): void 
   logger.info('listening', { address: address.address, port: address.port, env: config.env, pid: process.pid });
 }
 
-/** Server timeouts set on purpose; the reasons are in docs/operations.md#http-timeouts. */
-function applyServerTimeouts(server: http.Server, config: Config): void {
-  server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
-  server.headersTimeout = config.http.headersTimeoutMs;
-  server.requestTimeout = config.http.requestTimeoutMs;
-}
-
 /**
  * Prometheus metrics over this process's pools and probes (each worker has its own); a cluster
  * worker's /metrics serves the whole process tree's, aggregated by the primary.
@@ -68,8 +61,10 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
   const metrics = config.metrics.enabled ? metricsFor(database) : undefined;
   const app = createApp({ config, logger, database, lifecycle, version, ...(metrics ? { metrics } : {}) });
 
+  // Server timeouts set on purpose; the reasons are in docs/operations.md#http-timeouts.
   const server = http.createServer(
     {
+      keepAliveTimeout: config.http.keepAliveTimeoutMs,
       requestTimeout: config.http.requestTimeoutMs,
       headersTimeout: config.http.headersTimeoutMs,
       // How often Node checks the two timeouts above (30 s by default, which would let a
@@ -78,7 +73,6 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
     },
     app,
   );
-  applyServerTimeouts(server, config);
   server.on('error', (error: NodeJS.ErrnoException) => onError(error, config.port, logger));
   server.on('listening', () => {
     lifecycle.markServing();

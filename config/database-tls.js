@@ -4,6 +4,7 @@
 // production) and off elsewhere. Plaintext therefore needs an explicit DATABASE_SSL=off or
 // sslmode=disable once deployed.
 const fs = require('fs');
+const { isDeployed } = require('./deployed');
 
 /** DATABASE_SSL's values and the sslmode each one stands for. */
 const DATABASE_SSL_MODES = /** @type {const} */ (['off', 'no-verify', 'verify']);
@@ -21,7 +22,7 @@ const URL_TLS_PARAMETERS = ['sslmode', ...URL_TLS_FILES];
  * @returns {'off' | 'verify'}
  */
 function defaultDatabaseSsl(environment) {
-  return environment === 'staging' || environment === 'production' ? 'verify' : 'off';
+  return isDeployed(environment) ? 'verify' : 'off';
 }
 
 /** @param {string} file */

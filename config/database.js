@@ -52,12 +52,8 @@ const databaseSpec = {
 };
 
 /**
- * @typedef {object} DatabaseSettings
- * @property {string} url
- * @property {'off' | 'no-verify' | 'verify'} ssl DATABASE_SSL, or its default for the environment
- * @property {string} [sslCa] DATABASE_SSL_CA's PEM text
- * @property {{ max: number, min: number, idleMs: number, evictMs: number, acquireMs: number }} pool
- * @property {number} connectTimeoutMs
+ * The settings of config/env.ts's DatabaseConfig that connections need, with the URL known.
+ * @typedef {Pick<import('./env').DatabaseConfig, 'ssl' | 'sslCa' | 'pool' | 'connectTimeoutMs'> & { url: string }} DatabaseSettings
  */
 
 /**

@@ -3,7 +3,7 @@
 // (config/sequelize-cli.js) loads this file without a build.
 const fs = require('fs');
 const { parseEnv } = require('util');
-const { isDeployed } = require('./environments');
+const { isDeployed } = require('./deployed');
 
 /**
  * Sets on env the variables of file that env lacks, outside staging and production. Refuses a file

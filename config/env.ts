@@ -1,7 +1,7 @@
 import { cleanEnv, str, EnvMissingError } from 'envalid';
 import { databaseSpec, defaultDatabaseSsl } from './database';
 import { embeddedDataDir, embeddedDatabaseSpec } from './embedded-database';
-import { isDeployed } from './environments';
+import { isDeployed } from './deployed';
 import { integerBetween, metricsToken, postgresUrlList, secretKey, withoutEmptyValues } from './validators';
 import { projectRoot } from './project';
 
@@ -9,8 +9,6 @@ export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as 
 export type Environment = (typeof ENVIRONMENTS)[number];
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export { isDeployed };
 
 const deployed = (env: Record<string, unknown>): boolean => isDeployed(env.NODE_ENV);
 

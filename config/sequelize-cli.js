@@ -16,7 +16,7 @@ const {
   embeddedDatabaseUrl,
   readEmbeddedPassword,
 } = require('./embedded-database');
-const { isDeployed } = require('./environments');
+const { isDeployed } = require('./deployed');
 const { withoutEmptyValues } = require('./validators');
 
 // sequelize-cli loads this file from the source tree: the project root is its parent.

@@ -6,13 +6,7 @@ import {
   ForeignKeyConstraintError,
   UniqueConstraintError,
 } from 'sequelize';
-
-export interface DatabaseFault {
-  /** Stable code for clients and health bodies. */
-  readonly code: 'database_unavailable' | 'database_pool_exhausted' | 'database_timeout';
-  /** Safe to show: says nothing about hosts, users or SQL. */
-  readonly detail: string;
-}
+import { CONSTRAINT_VIOLATIONS, databaseFault, type DatabaseFault } from './faults';
 
 // SQLSTATE classes that mean "the database is not there for us right now".
 const UNAVAILABLE_SQLSTATES = /^(08|53|57P0[1-3])/;
@@ -32,18 +26,18 @@ function sqlState(error: BaseError): string | undefined {
  */
 export function classifyDatabaseFault(error: unknown): DatabaseFault | undefined {
   if (error instanceof ConnectionAcquireTimeoutError) {
-    return { code: 'database_pool_exhausted', detail: 'No database connection became free in time.' };
+    return databaseFault('database_pool_exhausted');
   }
   if (error instanceof ConnectionError) {
-    return { code: 'database_unavailable', detail: 'The database cannot be reached.' };
+    return databaseFault('database_unavailable');
   }
   if (error instanceof DatabaseError) {
     const state = sqlState(error);
     if (state === QUERY_CANCELED || error.message === CLIENT_QUERY_TIMEOUT) {
-      return { code: 'database_timeout', detail: 'The database did not answer in time.' };
+      return databaseFault('database_timeout');
     }
     if ((state && UNAVAILABLE_SQLSTATES.test(state)) || CONNECTION_LOST.test(error.message)) {
-      return { code: 'database_unavailable', detail: 'The database cannot be reached.' };
+      return databaseFault('database_unavailable');
     }
   }
   return undefined;
@@ -51,7 +45,7 @@ export function classifyDatabaseFault(error: unknown): DatabaseFault | undefined
 
 export interface ConstraintViolation {
   /** Stable code for clients. */
-  readonly code: 'unique_violation' | 'foreign_key_violation';
+  readonly code: keyof typeof CONSTRAINT_VIOLATIONS;
   /** Safe to show: names no key, value, table or constraint. */
   readonly detail: string;
   /** For the log line: which constraint of which table (names, never values). */
@@ -74,14 +68,10 @@ export function classifyConstraintViolation(error: unknown): ConstraintViolation
   const state = sqlState(error);
   const where = { constraint: postgresField(error, 'constraint'), table: postgresField(error, 'table') };
   if (error instanceof UniqueConstraintError || state === '23505') {
-    return { code: 'unique_violation', detail: 'A resource with the same unique value already exists.', ...where };
+    return { code: 'unique_violation', detail: CONSTRAINT_VIOLATIONS.unique_violation, ...where };
   }
   if (error instanceof ForeignKeyConstraintError || state === '23503') {
-    return {
-      code: 'foreign_key_violation',
-      detail: 'The request refers to a resource that does not exist, or one that is still referenced.',
-      ...where,
-    };
+    return { code: 'foreign_key_violation', detail: CONSTRAINT_VIOLATIONS.foreign_key_violation, ...where };
   }
   return undefined;
 }

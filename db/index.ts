@@ -5,20 +5,20 @@ import { sequelizeOptions } from '../config/database';
 import type { DatabaseConfig } from '../config/env';
 import type { Logger } from '../config/logger';
 import { projectRoot } from '../config/project';
-import { installTransactionContext } from './context';
+import { installTransactionScope } from './transaction-scope';
 import { openConnectionsOutsideRequests, outsideAnyRequest } from './outside-requests';
 import { createMigrationMonitor, type MigrationMonitor } from './migration-state';
 import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type PoolStats } from './pool';
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
 import { routeReadsAwayFromFailingReplicas } from './replica-reads';
 import { replicaInspection } from './replication';
-import { runUnitOfWork, type RequestContext, type UnitOfWorkOptions } from './unit-of-work';
+import { runUnitOfWork, type TransactionSettings, type UnitOfWorkOptions } from './unit-of-work';
 
 export type { PoolStats } from './pool';
 export type { DatabaseProbe, ProbeReport, ProbeStatus } from './probe';
 export type { ReplicationReport } from './replication';
 export type { MigrationMonitor, MigrationState } from './migration-state';
-export type { RequestContext, UnitOfWorkOptions } from './unit-of-work';
+export type { TransactionSettings, UnitOfWorkOptions } from './unit-of-work';
 
 export interface PingResult {
   readonly responseTimeMs: number;
@@ -38,11 +38,11 @@ export interface Database {
   /** Migrations on disk versus applied (SequelizeMeta), read rarely. */
   readonly migrations: MigrationMonitor;
   /**
-   * Runs work in one transaction carrying the request context for row-level security
+   * Runs work in one transaction carrying settings for row-level security
    * (current_setting('app.<key>')); see db/unit-of-work.ts. Pass the request's signal (res.locals.signal):
    * at the request deadline, or when the client goes away, the work's statement is cancelled and nothing commits.
    */
-  unitOfWork<T>(context: RequestContext, work: (transaction: Transaction) => Promise<T>, options?: UnitOfWorkOptions): Promise<T>;
+  unitOfWork<T>(settings: TransactionSettings, work: (transaction: Transaction) => Promise<T>, options?: UnitOfWorkOptions): Promise<T>;
   /** Closes the pool; gives up waiting for checked-out connections after timeoutMs. */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -81,7 +81,7 @@ export function createDatabase(
   logger: Logger,
   probeOverrides: Pick<ProbeSettings, 'statement'> = {},
 ): Database {
-  installTransactionContext();
+  installTransactionScope();
   // query_timeout: the client-side backstop (see CLIENT_QUERY_TIMEOUT_MARGIN_MS). On 'Query read timeout'
   // Sequelize marks the connection invalid, so the pool destroys it instead of handing it out again.
   // A query cannot outlive it even after raising statement_timeout in its session.
@@ -156,7 +156,7 @@ export function createDatabase(
     poolStats: () => readPoolStats(sequelize),
     replicaPoolStats: () => readPoolStats(sequelize, 'replica'),
     migrations: createMigrationMonitor(sequelize, path.join(projectRoot(), 'db', 'migrations')),
-    unitOfWork: (context, work, options) => runUnitOfWork(sequelize, context, work, options),
+    unitOfWork: (settings, work, options) => runUnitOfWork(sequelize, settings, work, options),
     probe,
     replicaProbe,
     close(timeoutMs = 5_000) {

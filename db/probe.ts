@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../config/logger';
 import { cancelTargetOf, sendCancelRequest } from './cancel';
-import { classifyDatabaseFault, type DatabaseFault } from './errors';
+import { classifyDatabaseFault } from './errors';
+import { databaseFault, type DatabaseFault } from './faults';
 import type { PoolAccess, PoolStats, RawConnection } from './pool';
 import type { ReplicaInspection, ReplicationReport } from './replication';
 
@@ -93,17 +94,13 @@ async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logg
     try {
       connection = await Promise.race([acquiring, deadline.promise]);
     } catch (error) {
-      return fail(classifyDatabaseFault(error) ?? { code: 'database_unavailable', detail: 'The database cannot be reached.' });
+      return fail(classifyDatabaseFault(error) ?? databaseFault('database_unavailable'));
     }
     if (connection === TIMED_OUT) {
       // Give the connection back whenever the pool hands it over.
       acquiring.then((late) => pool.release(late)).catch(() => undefined);
       const stats = pool.stats();
-      return fail(
-        stats.using >= stats.max
-          ? { code: 'database_pool_exhausted', detail: 'Every database connection is in use.' }
-          : { code: 'database_unavailable', detail: 'The database did not accept a connection in time.' },
-      );
+      return fail(databaseFault(stats.using >= stats.max ? 'database_pool_exhausted' : 'database_unavailable'));
     }
 
     const querying = settings.inspect ? settings.inspect(connection) : connection.query(settings.statement ?? DEFAULT_STATEMENT);
@@ -113,14 +110,14 @@ async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logg
     } catch (error) {
       if (isClientQueryTimeout(error)) {
         void pool.destroy(connection).catch(() => undefined);
-        return fail({ code: 'database_timeout', detail: 'The database did not answer the health probe in time.' });
+        return fail(databaseFault('database_timeout'));
       }
       pool.release(connection);
-      return fail(classifyDatabaseFault(error) ?? { code: 'database_unavailable', detail: 'The database check failed.' });
+      return fail(classifyDatabaseFault(error) ?? databaseFault('database_unavailable'));
     }
     if (outcome === TIMED_OUT) {
       void cancelAndRecover(pool, connection, querying, logger);
-      return fail({ code: 'database_timeout', detail: 'The database did not answer the health probe in time.' });
+      return fail(databaseFault('database_timeout'));
     }
     pool.release(connection);
     const responseTimeMs = elapsedSince(started);
@@ -162,8 +159,8 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
   let inFlight: Promise<ProbeResult> | undefined;
   let last: { result: ProbeResult; finishedAt: number } | undefined;
 
-  // Built field by field, not spread: every health ping makes one, and a spread of results of two
-  // shapes (with and without a fault) was among the costliest lines of /health/db.
+  // Built field by field, not spread: every health ping makes one, and spreading results of two
+  // shapes (with and without a fault) costs more than the rest of a /health/db answer.
   const report = (result: ProbeResult, cached: boolean): ProbeReport => {
     const { status, responseTimeMs, checkedAt, fault, replication } = result;
     if (replication) return { status, responseTimeMs, checkedAt, replication, cached, pool: pool.stats() };
@@ -189,7 +186,7 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
       inFlight = probeOnce(pool, settings, logger)
         .catch((error: unknown): ProbeResult => {
           logger.warn('database probe failed unexpectedly', { error });
-          const fault = classifyDatabaseFault(error) ?? { code: 'database_unavailable' as const, detail: 'The database check failed.' };
+          const fault = classifyDatabaseFault(error) ?? databaseFault('database_unavailable');
           return { status: 'fail', responseTimeMs: elapsedSince(started), checkedAt: new Date(), fault };
         })
         .then((result) => {

@@ -3,8 +3,8 @@ import type { QueryInterface, QueryOptions, Sequelize, Transaction, TransactionO
 import { cancelTargetOf, sendCancelRequest } from './cancel';
 import type { RawConnection } from './pool';
 
-/** Request context for row-level security: each key becomes the setting app.<key>. */
-export type RequestContext = Readonly<Record<string, string>>;
+/** Settings for row-level security, local to one transaction: each key becomes the setting app.<key>. */
+export type TransactionSettings = Readonly<Record<string, string>>;
 
 export interface UnitOfWorkOptions {
   /**
@@ -19,32 +19,32 @@ const SETTING_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const CANCEL_TIMEOUT_MS = 2_000;
 
 /**
- * Runs work in one transaction whose request context (e.g. { user_id: '42' }) is visible to SQL
+ * Runs work in one transaction whose settings (e.g. { user_id: '42' }) are visible to SQL
  * as current_setting('app.user_id', true), for RLS policies. The settings are transaction-local
  * (set_config(..., true)): they end with the commit or rollback, never reach the next user of
  * the connection, and are safe behind PgBouncer in transaction mode. Queries and model calls
- * inside work use the transaction without passing it (see db/context.ts). On the wire it costs two
+ * inside work use the transaction without passing it (see db/transaction-scope.ts). On the wire it costs two
  * round trips beyond the work's own statements: the begin carrying the settings, then the commit.
  */
 export async function runUnitOfWork<T>(
   sequelize: Sequelize,
-  context: RequestContext,
+  settings: TransactionSettings,
   work: (transaction: Transaction) => Promise<T>,
   { signal }: UnitOfWorkOptions = {},
 ): Promise<T> {
-  const entries = Object.entries(context);
+  const entries = Object.entries(settings);
   for (const [name, value] of entries) {
-    if (!SETTING_NAME.test(name)) throw new TypeError(`request context key must match ${SETTING_NAME}: ${JSON.stringify(name)}`);
+    if (!SETTING_NAME.test(name)) throw new TypeError(`transaction setting name must match ${SETTING_NAME}: ${JSON.stringify(name)}`);
     // PostgreSQL text cannot hold NUL, and the simple query protocol would end the SQL there.
-    if (value.includes('\0')) throw new TypeError(`request context value of ${name} contains a NUL character`);
+    if (value.includes('\0')) throw new TypeError(`transaction setting ${name} contains a NUL character`);
   }
   signal?.throwIfAborted();
-  const settings: PendingSettings | undefined = entries.length > 0 ? { sql: settingsSql(entries), applied: false } : undefined;
-  if (settings) sendSettingsWithBegin(sequelize);
-  const options = { [SETTINGS]: settings } as TransactionOptions;
+  const pending: PendingSettings | undefined = entries.length > 0 ? { sql: settingsSql(entries), applied: false } : undefined;
+  if (pending) sendSettingsWithBegin(sequelize);
+  const options = { [SETTINGS]: pending } as TransactionOptions;
   return sequelize.transaction(options, async (transaction) => {
     // A Sequelize that no longer begins through the query interface would drop the settings silently.
-    if (settings && !settings.applied) throw new Error('the unit of work began without its settings');
+    if (pending && !pending.applied) throw new Error('the unit of work began without its settings');
     // It may have fired while the transaction waited for a connection.
     signal?.throwIfAborted();
     const cancelling = signal ? cancelStatementOnAbort(transaction, signal) : undefined;
@@ -85,7 +85,7 @@ function settingsSql(entries: readonly (readonly [string, string])[]): string {
 const sendingSettings = new WeakSet<QueryInterface>();
 
 /**
- * Makes begin and the request context one round trip instead of two: Sequelize's transaction begins
+ * Makes begin and the transaction's settings one round trip instead of two: Sequelize's transaction begins
  * through queryInterface.startTransaction(transaction, transaction.options); for a unit of work with
  * settings, it sends `START TRANSACTION; SELECT set_config(…)` as one simple query. Installed once
  * per Sequelize instance; every other transaction begins as Sequelize does it.

@@ -10,6 +10,7 @@ import {
   SERVICE_UNAVAILABLE_EXAMPLES,
 } from '../openapi';
 import { handle, operation } from '../operation';
+import { RETRY_AFTER_SECONDS } from '../problems';
 import { DatabaseHealthDown, DatabaseHealthUp, Liveness, ReadinessNotReady, ReadinessReady } from '../schemas/health';
 import { databaseHealthBody, HEALTH_CONTENT_TYPE, livenessBody, readinessBody } from '../views/health';
 import {
@@ -19,7 +20,7 @@ import {
   NOT_READY_EXAMPLES,
   READY_EXAMPLES,
 } from '../views/health-examples';
-import { databaseState, type DatabaseState, type HealthDatabase } from './database-state';
+import { databaseState, type DatabaseState, type HealthDatabase } from '../health-state';
 
 export interface HealthDeps {
   readonly version: string;
@@ -29,9 +30,6 @@ export interface HealthDeps {
   readonly pendingMigrations: 'warn' | 'fail';
   /** What an exhausted pool makes readiness (POOL_EXHAUSTED_READINESS). */
   readonly poolExhausted: 'warn' | 'fail';
-  /** Injected for tests; defaults to the real clock and process uptime. */
-  readonly now?: () => Date;
-  readonly uptimeSeconds?: () => number;
 }
 
 const PUBLIC = { tags: ['health'], security: [] } as const;
@@ -129,11 +127,9 @@ function whenKnown<T>(value: T | Promise<T>, answer: (known: T) => void, next: N
  * the shared probe; /health/ready says whether a load balancer should route traffic here.
  */
 export function healthController(deps: HealthDeps): Router {
-  const now = deps.now ?? (() => new Date());
-  const uptime = deps.uptimeSeconds ?? (() => process.uptime());
   const router = Router();
   handle(router, getLiveness, (_req, res) => {
-    sendHealth(res, 200, livenessBody({ version: deps.version, uptimeSeconds: uptime(), now: now() }));
+    sendHealth(res, 200, livenessBody({ version: deps.version, uptimeSeconds: process.uptime(), now: new Date() }));
   });
 
   // Answered at once while the probe's result is fresh (see databaseState): no async wrapper on a ping.
@@ -141,7 +137,7 @@ export function healthController(deps: HealthDeps): Router {
     whenKnown(
       databaseState(deps.database),
       ({ report, replica, migrations }) => {
-        if (report.status === 'fail') res.setHeader('Retry-After', '1');
+        if (report.status === 'fail') res.setHeader('Retry-After', RETRY_AFTER_SECONDS);
         sendHealth(res, report.status === 'fail' ? 503 : 200, databaseHealthBody(report, migrations, replica));
       },
       next,
@@ -152,14 +148,14 @@ export function healthController(deps: HealthDeps): Router {
     const answer = (state: DatabaseState | undefined): void => {
       const body = readinessBody({
         phase: deps.lifecycle.phase,
-        now: now(),
+        now: new Date(),
         pendingMigrations: deps.pendingMigrations,
         poolExhausted: deps.poolExhausted,
         database: state?.report,
         replica: state?.replica,
         migrations: state?.migrations,
       });
-      if (body.status === 'fail') res.setHeader('Retry-After', '1');
+      if (body.status === 'fail') res.setHeader('Retry-After', RETRY_AFTER_SECONDS);
       sendHealth(res, body.status === 'fail' ? 503 : 200, body);
     };
     // Starting or draining: not ready, whatever the database says, and no probe is spent on it.

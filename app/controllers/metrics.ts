@@ -2,13 +2,14 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { HttpError } from '../errors';
+import { PROBLEMS } from '../problems';
 import type { Metrics } from '../metrics';
 import { METRICS_MEDIA_TYPE, METRICS_TOKEN_SCHEME, noStoreHeaders, responseRef } from '../openapi';
 import { expressPath, operation } from '../operation';
 
 class UnauthorizedError extends HttpError {
   constructor() {
-    super(401, 'unauthorized', 'This resource needs a valid bearer token.', { 'WWW-Authenticate': 'Bearer realm="metrics"' });
+    super(401, 'unauthorized', PROBLEMS.unauthorized.detail, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
   }
 }
 

@@ -1,5 +1,6 @@
 import express, { type RequestHandler } from 'express';
 import { HttpError } from '../errors';
+import { PROBLEMS } from '../problems';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- augmenting Express's own namespace
@@ -14,7 +15,7 @@ declare global {
 class DeclaredPayloadTooLargeError extends HttpError {
   constructor() {
     // Connection: close, because the rest of the body is never read: the socket cannot carry another request.
-    super(413, 'payload_too_large', 'The request body is larger than this service accepts.', { Connection: 'close' });
+    super(413, 'payload_too_large', PROBLEMS.payload_too_large.detail, { Connection: 'close' });
   }
 }
 

@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../../config/logger';
 import { HttpError, ServiceUnavailableError } from '../errors';
-import { outsideRequestScope } from '../request-context';
+import { PROBLEMS } from '../problems';
+import { outsideRequestScope } from '../request-scope';
 import { sendProblem } from './error-handler';
 
 declare global {
@@ -47,7 +48,7 @@ export class ClientGoneError extends Error {
 class RequestBodyTimeoutError extends HttpError {
   constructor() {
     // The body never finished arriving: the connection is in the middle of a request and cannot be reused.
-    super(408, 'request_body_timeout', 'The request body was not received in time.', { Connection: 'close' });
+    super(408, 'request_body_timeout', PROBLEMS.request_body_timeout.detail, { Connection: 'close' });
   }
 }
 
@@ -74,7 +75,7 @@ interface InFlight {
  * gets no Retry-After: its outcome is unknown, and an automatic retry could do it twice.
  *
  * One sweep timer for all requests in flight (what Node's HTTP server does for its own request
- * timeout), not a timer per request: under load a timer per request cost more than the rest of
+ * timeout), not a timer per request: under load a timer per request costs more than the rest of
  * this middleware. A request is answered at most sweepIntervalMs(deadlineMs) after its deadline.
  */
 export function requestDeadline(deadlineMs: number, logger: Logger): RequestHandler {
@@ -87,7 +88,7 @@ export function requestDeadline(deadlineMs: number, logger: Logger): RequestHand
     const error = entry.res.locals.receivingBody
       ? new RequestBodyTimeoutError()
       : IDEMPOTENT_METHODS.has(entry.req.method)
-        ? new ServiceUnavailableError('request_timeout', 'The request took too long and was abandoned.')
+        ? new ServiceUnavailableError('request_timeout', PROBLEMS.request_timeout.detail)
         : new UnsafeToRetryTimeoutError();
     if (entry.res.headersSent) return;
     // First the work stops (its statement is cancelled, its transaction will not commit), then the answer.

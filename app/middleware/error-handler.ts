@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from '../../config/logger';
 import { classifyConstraintViolation, classifyDatabaseFault } from '../../db/errors';
 import { HttpError, ServiceUnavailableError, ValidationError, type FieldError } from '../errors';
+import { PROBLEMS, RETRY_AFTER_SECONDS, type ProblemCode } from '../problems';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../views/problem';
 
 interface Mapped {
@@ -18,18 +19,18 @@ interface Mapped {
 }
 
 // body-parser / raw-body errors carry a `type` and a 4xx status. Their messages can quote the
-// request body, so each gets a fixed detail here instead.
-const PARSER_ERRORS: Readonly<Record<string, { code: string; detail: string }>> = {
-  'entity.parse.failed': { code: 'malformed_json', detail: 'The request body is not valid JSON.' },
-  'entity.too.large': { code: 'payload_too_large', detail: 'The request body is larger than this service accepts.' },
-  'entity.verify.failed': { code: 'invalid_body', detail: 'The request body was rejected.' },
-  'encoding.unsupported': { code: 'unsupported_content_encoding', detail: 'The request body uses an unsupported Content-Encoding.' },
-  'charset.unsupported': { code: 'unsupported_charset', detail: 'The request body uses an unsupported charset.' },
-  'request.aborted': { code: 'request_aborted', detail: 'The request body was not received completely.' },
-  'request.size.invalid': { code: 'invalid_content_length', detail: 'The request body does not match its Content-Length.' },
-  'stream.encoding.set': { code: 'invalid_body', detail: 'The request body could not be read.' },
-  'stream.not.readable': { code: 'invalid_body', detail: 'The request body could not be read.' },
-  'parameters.too.many': { code: 'too_many_parameters', detail: 'The request has too many parameters.' },
+// request body, so each gets its code's fixed detail instead.
+const PARSER_ERRORS: Readonly<Record<string, ProblemCode>> = {
+  'entity.parse.failed': 'malformed_json',
+  'entity.too.large': 'payload_too_large',
+  'entity.verify.failed': 'invalid_body',
+  'encoding.unsupported': 'unsupported_content_encoding',
+  'charset.unsupported': 'unsupported_charset',
+  'request.aborted': 'request_aborted',
+  'request.size.invalid': 'invalid_content_length',
+  'stream.encoding.set': 'invalid_body',
+  'stream.not.readable': 'invalid_body',
+  'parameters.too.many': 'too_many_parameters',
 };
 
 /**
@@ -56,7 +57,7 @@ function mapError(error: unknown): Mapped {
     return { status: error.status, code: error.code, detail: error.detail, headers: error.headers, unexpected, ...errors };
   }
   const fault = classifyDatabaseFault(error);
-  if (fault) return { status: 503, ...fault, headers: { 'Retry-After': '1' }, unexpected: false };
+  if (fault) return { status: 503, ...fault, headers: { 'Retry-After': RETRY_AFTER_SECONDS }, unexpected: false };
   // One rule for integrity violations: the request conflicts with the stored data (409), and may succeed once it changes.
   const violation = classifyConstraintViolation(error);
   if (violation) {
@@ -67,16 +68,10 @@ function mapError(error: unknown): Mapped {
   const status = clientStatus(error);
   if (status !== undefined) {
     const type = (error as { type?: unknown }).type;
-    const known = typeof type === 'string' && Object.hasOwn(PARSER_ERRORS, type) ? PARSER_ERRORS[type] : undefined;
-    return {
-      status,
-      code: known?.code ?? 'bad_request',
-      detail: known?.detail ?? 'The request could not be processed.',
-      headers: {},
-      unexpected: false,
-    };
+    const code = (typeof type === 'string' && Object.hasOwn(PARSER_ERRORS, type) ? PARSER_ERRORS[type] : undefined) ?? 'bad_request';
+    return { status, code, detail: PROBLEMS[code].detail, headers: {}, unexpected: false };
   }
-  return { status: 500, code: 'internal_error', detail: 'An unexpected error occurred.', headers: {}, unexpected: true };
+  return { status: 500, code: 'internal_error', detail: PROBLEMS.internal_error.detail, headers: {}, unexpected: true };
 }
 
 /**

@@ -1,12 +1,13 @@
 import type { RequestHandler } from 'express';
 import { HttpError } from '../errors';
+import { PROBLEMS } from '../problems';
 
 /** Longer URLs than any route of ours needs; Node itself answers 431 above its 16 KiB header limit. */
 export const MAX_URL_LENGTH = 8 * 1024;
 
-class UriTooLongError extends HttpError {
+export class UriTooLongError extends HttpError {
   constructor() {
-    super(414, 'uri_too_long', `The request URL is longer than ${MAX_URL_LENGTH} characters.`);
+    super(414, 'uri_too_long', PROBLEMS.uri_too_long.detail.replace('{limit}', String(MAX_URL_LENGTH)));
   }
 }
 

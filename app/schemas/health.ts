@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DATABASE_FAULT_CODES } from './problem';
+import { DATABASE_FAULT_CODES } from '../problems';
 
 // The bodies of the health endpoints (app/views/health.ts builds them). Every object is closed: an
 // undocumented field breaks the contract.

@@ -1,30 +1,22 @@
 import { z } from 'zod';
-
-/** The same request id pattern the request-id middleware accepts from a caller. */
-export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
-
-export const DATABASE_FAULT_CODES = ['database_unavailable', 'database_pool_exhausted', 'database_timeout'] as const;
-
-/** The problem codes by status, as app/middleware/error-handler.ts, app/errors.ts and app/validation.ts produce them. */
-export const PROBLEM_CODES = {
-  400: ['invalid_request', 'malformed_json', 'request_aborted', 'invalid_content_length', 'bad_request'],
-  401: ['unauthorized'],
-  404: ['not_found'],
-  405: ['method_not_allowed'],
-  408: ['request_body_timeout'],
-  409: ['unique_violation', 'foreign_key_violation'],
-  413: ['payload_too_large', 'too_many_parameters'],
-  414: ['uri_too_long'],
-  415: ['unsupported_content_encoding', 'unsupported_charset'],
-  500: ['internal_error'],
-  503: ['request_timeout', ...DATABASE_FAULT_CODES],
-} as const;
+import { PROBLEMS, type ProblemCode, type ProblemStatus } from '../problems';
 
 /**
- * Every code a problem body may carry. invalid_body (a body-parser `verify` hook, 403) and too_many_parameters (the
- * urlencoded parser) are mapped by the error handler, but keel's JSON parser without a verify hook never raises them.
+ * The request ids keel keeps from a caller (app/middleware/request-id.ts): printable, short and free of
+ * separators that could forge a log line or a header.
  */
-const ALL_PROBLEM_CODES = [...Object.values(PROBLEM_CODES).flat(), 'invalid_body'] as const;
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const CODES = Object.keys(PROBLEMS) as [ProblemCode, ...ProblemCode[]];
+
+function codesByStatus(): Readonly<Record<ProblemStatus, readonly [ProblemCode, ...ProblemCode[]]>> {
+  const byStatus: Partial<Record<number, ProblemCode[]>> = {};
+  for (const code of CODES) if (!('listed' in PROBLEMS[code])) (byStatus[PROBLEMS[code].status] ??= []).push(code);
+  return byStatus as Record<ProblemStatus, [ProblemCode, ...ProblemCode[]]>;
+}
+
+/** The problem codes the contract lists, by status (app/problems.ts). */
+export const PROBLEM_CODES = codesByStatus();
 
 export const FieldError = z
   .strictObject({
@@ -43,7 +35,7 @@ export const Problem = z
       .string()
       .regex(new RegExp(`^urn:keel:request:${REQUEST_ID_PATTERN.source.slice(1)}`))
       .meta({ description: 'Names this occurrence by its request id, never by the request path.' }),
-    code: z.enum(ALL_PROBLEM_CODES).meta({ description: 'Stable and machine-readable: clients may branch on it.' }),
+    code: z.enum(CODES).meta({ description: 'Stable and machine-readable: clients may branch on it.' }),
     requestId: z.string().regex(REQUEST_ID_PATTERN).meta({ description: 'The X-Request-Id of the response.' }),
     errors: z
       .array(FieldError)

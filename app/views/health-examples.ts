@@ -1,4 +1,5 @@
 import type { PoolStats, ProbeReport } from '../../db';
+import { databaseFault } from '../../db/faults';
 import { databaseHealthBody, livenessBody, readinessBody, type ReadinessInput } from './health';
 
 // The examples of the OpenAPI document, made by the real views from fixed inputs: they show exactly
@@ -17,19 +18,19 @@ const UNREACHABLE = report('fail', {
   responseTimeMs: 502.7,
   cached: false,
   pool: EMPTY_POOL,
-  fault: { code: 'database_unavailable', detail: 'The database cannot be reached.' },
+  fault: databaseFault('database_unavailable'),
 });
 const EXHAUSTED = report('fail', {
   responseTimeMs: 1000.31,
   cached: false,
   pool: { size: 10, available: 0, using: 10, waiting: 4, max: 10, min: 0 },
-  fault: { code: 'database_pool_exhausted', detail: 'No database connection became free in time.' },
+  fault: databaseFault('database_pool_exhausted'),
 });
 const DOWN_REPLICA = report('fail', {
   responseTimeMs: 503.2,
   cached: false,
   pool: EMPTY_POOL,
-  fault: { code: 'database_unavailable', detail: 'The database cannot be reached.' },
+  fault: databaseFault('database_unavailable'),
 });
 
 const example = (summary: string, value: unknown) => ({ summary, value });
@@ -52,7 +53,7 @@ export const DATABASE_UP_EXAMPLES = {
 };
 
 export const DATABASE_DOWN_EXAMPLES = {
-  database_unavailable: example('The database cannot be reached', databaseHealthBody(UNREACHABLE)),
+  database_unavailable: example('The database is unreachable', databaseHealthBody(UNREACHABLE)),
   database_pool_exhausted: example('Every connection is busy', databaseHealthBody(EXHAUSTED)),
 };
 
@@ -71,5 +72,5 @@ export const READY_EXAMPLES = {
 export const NOT_READY_EXAMPLES = {
   draining: example('Shutdown began', ready({ phase: 'draining' })),
   starting: example('Not listening yet', ready({ phase: 'starting' })),
-  database_unavailable: example('The database cannot be reached', ready({ phase: 'serving', database: UNREACHABLE })),
+  database_unavailable: example('The database is unreachable', ready({ phase: 'serving', database: UNREACHABLE })),
 };

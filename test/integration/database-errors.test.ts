@@ -5,7 +5,7 @@ import request from 'supertest';
 import '../../app';
 import { errorHandler } from '../../app/middleware/error-handler';
 import { requestId } from '../../app/middleware/request-id';
-import { currentRequestFields } from '../../app/request-context';
+import { currentRequestFields } from '../../app/request-scope';
 import { createLogger, type Logger } from '../../config/logger';
 import type { Database } from '../../db';
 import { testDatabase } from '../support/app';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { createApp } from '../../app';
-import { currentRequestFields } from '../../app/request-context';
+import { currentRequestFields } from '../../app/request-scope';
 import { createLogger, type Logger } from '../../config/logger';
 import { readPackageInfo } from '../../config/project';
 import { createDatabase, type Database } from '../../db';

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { projectRoot } from '../../config/project';
-import { runSequelizeCli } from '../../db/migrate';
+import { runSequelizeCli } from '../../db/sequelize-cli';
 import { createScratchDatabase, queryOnce, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 import { generatorSandbox, migrationFilesOnDisk } from '../support/migrations';
 import { procfileReleaseCommand, runRelease, startRelease, temporaryMigrations, type MigrationsDirectory } from '../support/release';

@@ -90,7 +90,7 @@ async function countRows(url: string, table: string): Promise<number> {
   return Number(row?.n);
 }
 
-/** An example model, defined only here: its author column defaults to the request context in the database. */
+/** An example model, defined only here: its author column defaults to the transaction's settings in the database. */
 class Note extends Model<InferAttributes<Note>, InferCreationAttributes<Note>> {
   declare id: CreationOptional<string>;
   declare body: string;
@@ -108,7 +108,7 @@ class Note extends Model<InferAttributes<Note>, InferCreationAttributes<Note>> {
   }
 }
 
-describe('database.unitOfWork(context, work)', () => {
+describe('database.unitOfWork(settings, work)', () => {
   let scratch: ScratchDatabase;
   const opened: Database[] = [];
   const open = (overrides: Record<string, string>): Database => {
@@ -128,7 +128,7 @@ describe('database.unitOfWork(context, work)', () => {
   });
 
   describe('inside the work', () => {
-    it('exposes each context key as app.<key> to a plain sequelize.query that passes no transaction', async () => {
+    it('exposes each setting as app.<key> to a plain sequelize.query that passes no transaction', async () => {
       const database = open({ DB_POOL_MAX: '1' });
 
       const seen = await database.unitOfWork({ user_id: '42', tenant: 'acme' }, async () => {
@@ -280,7 +280,7 @@ describe('database.unitOfWork(context, work)', () => {
       );
     });
 
-    it('create() and findAll() use the transaction: the row carries the context and a rollback removes it', async () => {
+    it('create() and findAll() use the transaction: the row carries the settings and a rollback removes it', async () => {
       const database = open({ DB_POOL_MAX: '1' });
       Note.initModel(database.sequelize);
       const failure = new Error('undo');
@@ -301,7 +301,7 @@ describe('database.unitOfWork(context, work)', () => {
       expect(await countRows(scratch.url, 'notes'), 'rows after rollback').to.equal(0);
     });
 
-    it('create() inside a committed unit of work stores the row with the context as its author', async () => {
+    it('create() inside a committed unit of work stores the row with the user of its settings as its author', async () => {
       const database = open({ DB_POOL_MAX: '1' });
       Note.initModel(database.sequelize);
 
@@ -313,7 +313,7 @@ describe('database.unitOfWork(context, work)', () => {
   });
 });
 
-describe('database.unitOfWork(context, work, { signal })', () => {
+describe('database.unitOfWork(settings, work, { signal })', () => {
   let scratch: ScratchDatabase;
   const opened: Database[] = [];
   const open = (overrides: Record<string, string> = {}): Database => {
@@ -468,7 +468,7 @@ describe('idle_in_transaction_session_timeout in the session setup', () => {
   });
 });
 
-describe('database.unitOfWork with an invalid context key', () => {
+describe('database.unitOfWork with an invalid setting name', () => {
   const opened: Database[] = [];
   const open = (overrides: Record<string, string>): Database => {
     const database = testDatabase({ ...BUDGETS, ...overrides });
@@ -552,8 +552,8 @@ describe('row-level security with database.unitOfWork', () => {
   });
 
   /** Superusers bypass RLS: the work switches to the unprivileged role for its transaction only. */
-  async function titlesAsRole(context: Record<string, string>): Promise<string[]> {
-    return database.unitOfWork(context, async () => {
+  async function titlesAsRole(settings: Record<string, string>): Promise<string[]> {
+    return database.unitOfWork(settings, async () => {
       await database.sequelize.query(`SET LOCAL ROLE ${role}`);
       const rows = await database.sequelize.query<{ title: string }>('SELECT title FROM documents ORDER BY title', {
         type: QueryTypes.SELECT,
@@ -562,12 +562,12 @@ describe('row-level security with database.unitOfWork', () => {
     });
   }
 
-  it('returns only the rows of the tenant in the context', async () => {
+  it('returns only the rows of the tenant in the settings', async () => {
     expect(await titlesAsRole({ tenant: 'acme' })).to.deep.equal(['acme-1', 'acme-2']);
     expect(await titlesAsRole({ tenant: 'globex' })).to.deep.equal(['globex-1']);
   });
 
-  it('returns no rows when the context carries no tenant', async () => {
+  it('returns no rows when the settings carry no tenant', async () => {
     expect(await titlesAsRole({ user_id: '42' })).to.deep.equal([]);
   });
 

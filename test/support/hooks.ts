@@ -47,9 +47,8 @@ export const mochaHooks = {
     const late = takeViolations();
     if (responsesChecked() > 0) console.log(`\n  OpenAPI contract: ${responsesChecked()} responses from the app checked`);
     if (late.length > 0) throw violationError(late, 'After the last test');
-    // What the suite left open. mocha runs with --exit: once, in CI, Node 20 spun forever in its
-    // exit-time cleanup (node::Environment::CleanupHandles) after all 601 tests had passed; this
-    // line is there to find the handle that caused it.
+    // What the suite left open: mocha runs with --exit, which would hide a handle that keeps the
+    // process from exiting (or spinning in Node's exit-time cleanup); this line names it.
     const left = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap');
     if (left.length > 0) console.log(`  Left open after the last test: ${left.join(', ')}`);
   },

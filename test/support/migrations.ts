@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { QueryInterface, Sequelize } from 'sequelize';
 import { projectRoot } from '../../config/project';
-import { runSequelizeCli, type CliResult, type MigrationCommand } from '../../db/migrate';
+import { runSequelizeCli, type CliResult, type MigrationCommand } from '../../db/sequelize-cli';
 
 /** The migrations directory sequelize-cli reads (.sequelizerc). */
 export const migrationsDirectory = (): string => path.join(projectRoot(), 'db', 'migrations');

@@ -11,6 +11,7 @@ function settings(overrides: Partial<Settings> = {}): Settings {
   return {
     url: 'postgres://keel:pw@db.internal:6543/keel_db',
     ssl: 'off',
+    sslCa: undefined,
     pool: { max: 7, min: 1, idleMs: 11_000, evictMs: 1_100, acquireMs: 4_400 },
     connectTimeoutMs: 2_200,
     ...overrides,

@@ -1,4 +1,4 @@
-import type { DatabaseProbe, MigrationMonitor, MigrationState, ProbeReport } from '../../db';
+import type { DatabaseProbe, MigrationMonitor, MigrationState, ProbeReport } from '../db';
 
 /** What the health endpoints need from the database. */
 export interface HealthDatabase {
@@ -18,8 +18,8 @@ export interface DatabaseState {
 /**
  * The database's state for a health answer. Most pings arrive while the probe's result is still
  * within its window and the migrations are settled: then the state is returned at once, with no
- * promise and no microtask. On Node 20 every promise costs several async-hook calls once
- * AsyncLocalStorage is on (the request scope), which made an awaiting /health/db about 10% slower.
+ * promise and no microtask: once AsyncLocalStorage is on (the request scope), every promise costs
+ * async-hook calls that a ping answered from the window need not pay.
  */
 export function databaseState(database: HealthDatabase): DatabaseState | Promise<DatabaseState> {
   const report = database.probe.reuse();

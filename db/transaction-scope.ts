@@ -26,7 +26,7 @@ const namespace = {
 let installed = false;
 
 /** Installs the namespace once per process (Sequelize keeps it in a static field). */
-export function installTransactionContext(): void {
+export function installTransactionScope(): void {
   if (installed) return;
   Sequelize.useCLS(namespace);
   installed = true;
