@@ -58,6 +58,16 @@ export function jsonResponse(description: string, schema: z.ZodType, examples?: 
   return { description, headers: REQUEST_ID_HEADERS, content: { [JSON_MEDIA_TYPE]: { schema, ...(examples ? { examples } : {}) } } };
 }
 
+/** 201 Created: the new resource, and where it lives (Location). */
+export function createdResponse(description: string, schema: z.ZodType): ResponseConfig {
+  return { ...jsonResponse(description, schema), headers: { ...REQUEST_ID_HEADERS, Location: headerRef('Location') } };
+}
+
+/** 204 No Content: done, nothing to say. */
+export function noContentResponse(description: string): ResponseConfig {
+  return { description, headers: REQUEST_ID_HEADERS };
+}
+
 export const RETRY_AFTER_HEADER: Header = {
   description: 'Seconds after which the client may try again.',
   required: true,
@@ -96,6 +106,12 @@ const HEADERS: Readonly<Record<string, Header>> = {
     required: true,
     schema: { type: 'string', pattern: '^Bearer( |$)' },
     example: 'Bearer realm="metrics"',
+  },
+  Location: {
+    description: 'The path of the resource the request created.',
+    required: true,
+    schema: { type: 'string', minLength: 1 },
+    example: '/widgets/0190a1c2-7b3d-7e4f-8a5b-6c7d8e9f0a1b',
   },
   ETag: {
     description: 'A validator for If-None-Match.',
@@ -177,6 +193,20 @@ function sharedResponses() {
       description: 'No resource exists at this path.',
       headers: noStoreHeaders(),
       content: problemContent(404, { not_found: problemExample('An unknown path', 404, 'not_found', new NotFoundError().detail) }),
+    },
+    Conflict: {
+      description:
+        'The request conflicts with the stored data: a unique value another resource has (unique_violation), or a reference ' +
+        'to one that does not exist (foreign_key_violation). It may succeed once the data changes.',
+      headers: noStoreHeaders(),
+      content: problemContent(409, {
+        unique_violation: problemExample(
+          'A unique value already taken',
+          409,
+          'unique_violation',
+          'A resource with the same unique value already exists.',
+        ),
+      }),
     },
     MethodNotAllowed: {
       description: 'The path exists but does not support this method; Allow lists the ones it does.',

@@ -46,4 +46,5 @@ export const ROUTES: readonly RouteEntry[] = [
     router: (deps) =>
       deps.metrics && deps.config.metrics.enabled ? metricsController(deps.metrics, deps.config.metrics.token) : undefined,
   },
+  // generate:resource adds routes above this line
 ];

@@ -2,8 +2,11 @@ import type { Request } from 'express';
 import type { Database, RequestContext } from '../db';
 import type { RequestSettings, RequestSettingsHook } from './request-settings';
 
+/** Any request, whatever its operation's schemas made of its params, query and body. */
+type AnyRequest = Request<object, unknown, unknown, object>;
+
 /** Runs work in one transaction carrying the request's settings; see createUnitOfWork. */
-export type UnitOfWork = <T>(req: Request, work: () => Promise<T>) => Promise<T>;
+export type UnitOfWork = <T>(req: AnyRequest, work: () => Promise<T>) => Promise<T>;
 
 const asContext = (settings: RequestSettings): RequestContext =>
   Object.fromEntries(Object.entries(settings).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
@@ -16,5 +19,6 @@ const asContext = (settings: RequestSettings): RequestContext =>
  * transaction.
  */
 export function createUnitOfWork(database: Pick<Database, 'unitOfWork'>, settings: RequestSettingsHook): UnitOfWork {
-  return (req, work) => database.unitOfWork(asContext(settings(req)), () => work(), { signal: req.res?.locals.signal });
+  // The hook sees the request as Express typed it before validation.
+  return (req, work) => database.unitOfWork(asContext(settings(req as Request)), () => work(), { signal: req.res?.locals.signal });
 }
