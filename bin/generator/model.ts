@@ -18,7 +18,8 @@ export function modelSource(spec: ResourceSpec): string {
   ];
   const attributes = [
     '        id: uuidPrimaryKey(),',
-    ...(spec.tenant ? ['        tenant_id: { type: DataTypes.UUID, allowNull: false },'] : []),
+    // The database fills and checks it (NOT NULL, row-level security): nothing to validate here.
+    ...(spec.tenant ? ['        tenant_id: DataTypes.UUID,'] : []),
     ...spec.fields.map(
       (field) => `        ${field.name}: { type: DataTypes.${typeOf(field).dataType}, allowNull: ${String(field.optional)} },`,
     ),
