@@ -2,7 +2,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// The folder rules of DESIGN.md: config <- db <- app <- bin. A wrong import fails lint.
+// The folder rules (docs/architecture.md#folders-and-their-rules): config <- db <- app <- bin.
+// A wrong import fails lint.
 const boundary = (message, ...groups) => ({
   'no-restricted-imports': ['error', { patterns: groups.map((group) => ({ group, message })) }],
 });

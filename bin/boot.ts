@@ -32,6 +32,23 @@ export function startupFailureMessage(error: unknown): string {
   return `keel: failed to start: ${redactText(error instanceof Error ? error.message : String(error))}\n`;
 }
 
+/**
+ * A process pointed at a real database (DATABASE_URL) with NODE_ENV unset gets development
+ * defaults, which suit a laptop and not a deployment: say so once, at boot.
+ */
+export function developmentDefaultsWarning(config: Config, nodeEnv: string | undefined): string | undefined {
+  if (nodeEnv || config.env !== 'development' || !config.database.url) return undefined;
+  const defaults = [
+    ...(config.metrics.enabled && !config.metrics.token ? ['/metrics is open without a token'] : []),
+    'logs are readable text rather than JSON lines',
+    'slow-query logs carry SQL text',
+  ];
+  return (
+    `NODE_ENV is not set: running with development defaults against DATABASE_URL (${defaults.join(', ')}); ` +
+    'set NODE_ENV=production or staging when deployed, or NODE_ENV=development to confirm'
+  );
+}
+
 /** Development convenience: a real PostgreSQL (migrated for the server), when DATABASE_URL is unset. */
 export async function startEmbedded(config: Config, logger: Logger, options: { migrate: boolean }): Promise<EmbeddedDatabase> {
   // A process that exits without stopping it (a fatal error, process.exit) still stops its PostgreSQL.

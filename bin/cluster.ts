@@ -10,7 +10,7 @@ const FIRST_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 10_000;
 /** A worker that lived this long was healthy: its crash starts the backoff over. */
 const HEALTHY_UPTIME_MS = 10_000;
-/** This many worker crashes within the window make the primary give up and exit 1 (README, "Workers"). */
+/** This many worker crashes within the window make the primary give up and exit 1 (docs/operations.md#workers). */
 export const CRASH_LIMIT = 5;
 export const CRASH_WINDOW_MS = 60_000;
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// npm run db:migrate | db:migrate:undo | db:migrate:undo:all | db:seed | db:seed:undo: runs
-// sequelize-cli against DATABASE_URL, or, when it is unset outside staging/production, against
-// the embedded PostgreSQL (attaching to the one `npm start` runs, or starting it for the command).
+// npm run db:migrate | db:migrate:undo | db:migrate:undo:all | db:seed | db:seed:undo, and the
+// Procfile's release phase: runs sequelize-cli against DATABASE_URL, or, when it is unset outside
+// staging/production, against the embedded PostgreSQL (attaching to the one `npm start` runs, or
+// starting it for the command). Arguments after the command go to sequelize-cli.
+import path from 'node:path';
 import { createLogger } from '../config/logger';
-import { runSequelizeCli, type MigrationCommand } from '../db/migrate';
+import { projectRoot } from '../config/project';
+import { runSequelizeCli, sequelizeCliPath, type MigrationCommand } from '../db/migrate';
 import { loadConfigOrExit, startEmbedded } from './boot';
 
 const COMMANDS: readonly MigrationCommand[] = ['db:migrate', 'db:migrate:undo', 'db:migrate:undo:all', 'db:seed:all', 'db:seed:undo:all'];
@@ -19,7 +22,15 @@ async function main(): Promise<number> {
   const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: false });
   try {
     const url = config.database.url ?? (embedded?.url as string);
-    const result = await runSequelizeCli(command, { ...process.env, NODE_ENV: config.env, DATABASE_URL: url });
+    process.stdout.write(`keel: ${command} with ${path.relative(projectRoot(), sequelizeCliPath())}\n`);
+    const result = await runSequelizeCli(
+      command,
+      { ...process.env, NODE_ENV: config.env, DATABASE_URL: url },
+      {
+        args: process.argv.slice(3),
+        onWait: () => process.stdout.write('keel: another run holds the migration lock; waiting for it to finish\n'),
+      },
+    );
     process.stdout.write(result.output);
     return result.code ?? 1;
   } finally {

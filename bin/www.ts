@@ -14,7 +14,7 @@ import { createLogger, type Logger } from '../config/logger';
 import { readPackageInfo } from '../config/project';
 import { createDatabase, type Database } from '../db';
 import type { EmbeddedDatabase } from '../db/embedded';
-import { loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
+import { developmentDefaultsWarning, loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
 import { runPrimary } from './cluster';
 import { clusterScrape } from './cluster-metrics';
 import { createShutdown } from './shutdown';
@@ -38,7 +38,7 @@ function onListening(server: http.Server, logger: Logger, config: Config): void 
   logger.info('listening', { address: address.address, port: address.port, env: config.env, pid: process.pid });
 }
 
-/** Server timeouts set on purpose; the reasons are in the README ("HTTP timeouts"). */
+/** Server timeouts set on purpose; the reasons are in docs/operations.md#http-timeouts. */
 function applyServerTimeouts(server: http.Server, config: Config): void {
   server.keepAliveTimeout = config.http.keepAliveTimeoutMs;
   server.headersTimeout = config.http.headersTimeoutMs;
@@ -122,6 +122,8 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   if (fromDotEnv.length > 0 && cluster.isPrimary) logger.info('read .env', { variables: fromDotEnv });
+  const warning = cluster.isPrimary ? developmentDefaultsWarning(config, process.env.NODE_ENV) : undefined;
+  if (warning) logger.warn(warning);
   if (config.workers > 1 && cluster.isPrimary) await runPrimary(config, logger);
   else await runServer(config, logger);
 }

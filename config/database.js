@@ -3,7 +3,7 @@
 // databaseSpec and sequelizeOptions; sequelize-cli (through .sequelizerc) calls the exported
 // function, so `npx sequelize-cli db:migrate` needs no build step and no dev dependency.
 const { cleanEnv, str } = require('envalid');
-const { certificateAuthority, postgresUrl, integerBetween } = require('./validators');
+const { certificateAuthority, postgresUrl, integerBetween, withoutEmptyValues } = require('./validators');
 const { DATABASE_SSL_MODES, defaultDatabaseSsl, tlsOption } = require('./database-tls');
 
 const databaseSpec = {
@@ -38,6 +38,17 @@ const databaseSpec = {
     100,
     600_000,
   )({ default: 10_000, desc: 'server-side bound on one SQL statement (must exceed DB_POOL_ACQUIRE_MS)' }),
+  MIGRATE_LOCK_TIMEOUT_MS: integerBetween(
+    100,
+    600_000,
+  )({
+    default: 5_000,
+    desc: 'a migration statement waiting longer than this for a lock fails, instead of queueing every query on that table behind it',
+  }),
+  MIGRATE_STATEMENT_TIMEOUT_MS: integerBetween(
+    100,
+    3_600_000,
+  )({ default: 60_000, desc: 'server-side bound on one migration statement (the release phase fails rather than hold its locks longer)' }),
 };
 
 /**
@@ -116,6 +127,9 @@ function sequelizeOptions(settings, driverOptions) {
   };
 }
 
+/** How migration sessions show in pg_stat_activity. */
+const MIGRATION_APPLICATION_NAME = 'keel-migrate';
+
 /**
  * Reads the database settings from an environment for sequelize-cli. Errors name the variable and
  * the rule, never the value.
@@ -123,20 +137,28 @@ function sequelizeOptions(settings, driverOptions) {
  */
 function cliOptions(env) {
   const errors = /** @type {string[]} */ ([]);
-  const clean = cleanEnv(env, databaseSpec, {
+  const clean = cleanEnv(withoutEmptyValues(env), databaseSpec, {
     reporter: ({ errors: found }) => {
       for (const [name, error] of Object.entries(found)) errors.push(`${name}: ${error.message}`);
     },
   });
   if (!errors.length && !clean.DATABASE_URL) errors.push(`DATABASE_URL: ${databaseSpec.DATABASE_URL.desc}`);
   if (errors.length) throw new Error(`invalid database configuration:\n  ${errors.join('\n  ')}`);
-  return sequelizeOptions({
-    url: /** @type {string} */ (clean.DATABASE_URL),
-    ssl: clean.DATABASE_SSL ?? defaultDatabaseSsl(env.NODE_ENV),
-    sslCa: clean.DATABASE_SSL_CA,
-    pool: { max: 2, min: 0, idleMs: clean.DB_POOL_IDLE_MS, evictMs: clean.DB_POOL_EVICT_MS, acquireMs: clean.DB_POOL_ACQUIRE_MS },
-    connectTimeoutMs: clean.DB_CONNECT_TIMEOUT_MS,
-  });
+  return sequelizeOptions(
+    {
+      url: /** @type {string} */ (clean.DATABASE_URL),
+      ssl: clean.DATABASE_SSL ?? defaultDatabaseSsl(env.NODE_ENV),
+      sslCa: clean.DATABASE_SSL_CA,
+      pool: { max: 2, min: 0, idleMs: clean.DB_POOL_IDLE_MS, evictMs: clean.DB_POOL_EVICT_MS, acquireMs: clean.DB_POOL_ACQUIRE_MS },
+      connectTimeoutMs: clean.DB_CONNECT_TIMEOUT_MS,
+    },
+    // Startup parameters, so they hold on every connection the CLI opens, over any role default.
+    {
+      application_name: MIGRATION_APPLICATION_NAME,
+      lock_timeout: clean.MIGRATE_LOCK_TIMEOUT_MS,
+      statement_timeout: clean.MIGRATE_STATEMENT_TIMEOUT_MS,
+    },
+  );
 }
 
 module.exports = () => cliOptions(process.env);
@@ -144,3 +166,4 @@ module.exports.databaseSpec = databaseSpec;
 module.exports.sequelizeOptions = sequelizeOptions;
 module.exports.defaultDatabaseSsl = defaultDatabaseSsl;
 module.exports.cliOptions = cliOptions;
+module.exports.MIGRATION_APPLICATION_NAME = MIGRATION_APPLICATION_NAME;

@@ -1,7 +1,7 @@
 import { cleanEnv, str, EnvMissingError } from 'envalid';
 import path from 'node:path';
 import { databaseSpec, defaultDatabaseSsl } from './database';
-import { integerBetween, metricsToken, postgresUrlList, secretKey } from './validators';
+import { integerBetween, metricsToken, postgresUrlList, secretKey, withoutEmptyValues } from './validators';
 import { projectRoot } from './project';
 
 export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const;
@@ -214,11 +214,6 @@ const DEFAULT_LOG_LEVEL: Record<Environment, LogLevel> = {
   staging: 'info',
   production: 'info',
 };
-
-function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
-  // A platform that sets VAR= means "unset", not "the empty string".
-  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => !!entry[1]));
-}
 
 function describeError(name: string, error: Error): string {
   if (error instanceof EnvMissingError) return `${name}: is required (${error.message})`;

@@ -6,6 +6,16 @@ const fs = require('fs');
 const { makeValidator } = require('envalid');
 const { urlTlsProblem } = require('./database-tls');
 
+/**
+ * The environment without its empty values: a platform that sets VAR= means "unset", not "the
+ * empty string". The server and the migration CLI both read the environment through this.
+ * @param {NodeJS.ProcessEnv} env
+ * @returns {Record<string, string>}
+ */
+function withoutEmptyValues(env) {
+  return Object.fromEntries(Object.entries(env).filter(/** @returns {entry is [string, string]} */ (entry) => !!entry[1]));
+}
+
 const POSTGRES_PROTOCOLS = ['postgres:', 'postgresql:'];
 
 /** A postgres:// or postgresql:// URL that names a host and a database. */
@@ -143,4 +153,13 @@ const certificateAuthority = makeValidator((input) => {
   return pem;
 });
 
-module.exports = { certificateAuthority, postgresUrl, postgresUrlList, integerBetween, secretKey, metricsToken, MIN_SECRET_LENGTH };
+module.exports = {
+  withoutEmptyValues,
+  certificateAuthority,
+  postgresUrl,
+  postgresUrlList,
+  integerBetween,
+  secretKey,
+  metricsToken,
+  MIN_SECRET_LENGTH,
+};

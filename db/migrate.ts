@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { cliOptions } from '../config/database';
 import { projectRoot } from '../config/project';
+import { withMigrationLock, type MigrationLockOptions } from './migration-lock';
 
 export type MigrationCommand = 'db:migrate' | 'db:migrate:undo' | 'db:migrate:undo:all' | 'db:seed:all' | 'db:seed:undo:all';
 
@@ -8,18 +10,64 @@ export interface CliResult {
   readonly output: string;
 }
 
-/**
- * Runs a sequelize-cli command in a child process, the same way the Procfile's release phase
- * does, so development and production apply migrations through one path.
- */
-export function runSequelizeCli(command: MigrationCommand, env: NodeJS.ProcessEnv): Promise<CliResult> {
-  const cli = require.resolve('sequelize-cli/lib/sequelize');
+export interface CliOptions extends MigrationLockOptions {
+  /** Passed to sequelize-cli after the command (e.g. --to, --name, --migrations-path). */
+  readonly args?: readonly string[];
+}
+
+/** The sequelize-cli entry point installed with keel: never one fetched from the registry. */
+export function sequelizeCliPath(): string {
+  return require.resolve('sequelize-cli/lib/sequelize', { paths: [projectRoot()] });
+}
+
+function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, args: readonly string[]): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, command], { cwd: projectRoot(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [sequelizeCliPath(), command, ...args], {
+      cwd: projectRoot(),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, output }));
   });
+}
+
+const TIMEOUT_HINTS: readonly [pattern: RegExp, hint: (env: ReturnType<typeof cliOptions>) => string][] = [
+  [
+    /canceling statement due to lock timeout/,
+    ({ dialectOptions }) =>
+      `keel: a migration statement waited more than MIGRATE_LOCK_TIMEOUT_MS (${dialectOptions.lock_timeout} ms) for a lock other ` +
+      'sessions held, and gave up so that queries behind it were not stalled; nothing of that migration was applied. Run the ' +
+      'release again when the long transaction is over, or raise MIGRATE_LOCK_TIMEOUT_MS.',
+  ],
+  [
+    /canceling statement due to statement timeout/,
+    ({ dialectOptions }) =>
+      `keel: a migration statement ran longer than MIGRATE_STATEMENT_TIMEOUT_MS (${dialectOptions.statement_timeout} ms) and ` +
+      'was cancelled. Raise MIGRATE_STATEMENT_TIMEOUT_MS for this release if the migration is meant to take that long.',
+  ],
+];
+
+/**
+ * Runs a sequelize-cli command in a child process, holding keel's migration lock (a PostgreSQL
+ * advisory lock) for the whole run, so two releases started at once apply each migration once:
+ * the second waits, then finds nothing pending. The release phase (Procfile), `npm run db:migrate`
+ * and the embedded database's migrations all run through here.
+ */
+export async function runSequelizeCli(command: MigrationCommand, env: NodeJS.ProcessEnv, options: CliOptions = {}): Promise<CliResult> {
+  let settings: ReturnType<typeof cliOptions>;
+  let result: CliResult;
+  try {
+    settings = cliOptions(env);
+    result = await withMigrationLock(settings, options, () => spawnCli(command, env, options.args ?? []));
+  } catch (error) {
+    // Bad settings, or no connection for the lock: the command did not run. Messages name
+    // variables and causes, never a value (config/database.js, pg's own errors).
+    return { code: 1, output: `keel: ${command} did not run: ${error instanceof Error ? error.message : String(error)}\n` };
+  }
+  const hints = TIMEOUT_HINTS.filter(([pattern]) => pattern.test(result.output)).map(([, hint]) => hint(settings));
+  return hints.length ? { ...result, output: `${result.output.trimEnd()}\n${hints.join('\n')}\n` } : result;
 }

@@ -13,7 +13,7 @@ export type ModelRegistry = Readonly<Record<string, ModelStatic<Model>>>;
 
 /**
  * The product's models, initialised once by bin/www (initModels). keel ships none: add yours here
- * (see the README, "Adding a resource", and test/support/example/models/ for the pattern).
+ * (see docs/data.md#adding-a-resource, and test/support/example/models/ for the pattern).
  */
 export const MODELS: readonly ModelDefinition[] = [
   // generate:resource adds models above this line

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Client } from 'pg';
@@ -22,8 +23,8 @@ function cliEnv(databaseUrl: string): NodeJS.ProcessEnv {
 }
 
 /** Runs a command and fails with its output when it does not exit 0. */
-async function runOk(command: MigrationCommand, databaseUrl: string): Promise<CliResult> {
-  const result = await runSequelizeCli(command, cliEnv(databaseUrl));
+async function runOk(command: MigrationCommand, databaseUrl: string, args: readonly string[] = []): Promise<CliResult> {
+  const result = await runSequelizeCli(command, cliEnv(databaseUrl), { args });
   expect(result.code, `${command} exit code; output:\n${result.output}`).to.equal(0);
   return result;
 }
@@ -36,6 +37,19 @@ async function appliedMigrations(url: string): Promise<string[]> {
 async function publicUuidv7Exists(url: string): Promise<boolean> {
   const [row] = await queryOnce<{ fn: string | null }>(url, "SELECT to_regprocedure('public.uuidv7()')::text AS fn");
   return row?.fn !== null && row?.fn !== undefined;
+}
+
+const SEEDER = '20260101000000-one-row.js';
+/** A seeder as an application would write one (CommonJS, like keel's migrations): one row into `seeded`. */
+const ONE_ROW_SEEDER = `'use strict';
+module.exports = {
+  up: (queryInterface) => queryInterface.bulkInsert('seeded', [{ note: 'from the seeder' }]),
+  down: (queryInterface) => queryInterface.bulkDelete('seeded', {}),
+};
+`;
+
+async function seededNotes(url: string): Promise<string[]> {
+  return (await queryOnce<{ note: string }>(url, 'SELECT note FROM seeded')).map((row) => row.note);
 }
 
 /** The 48-bit Unix millisecond timestamp at the front of a version 7 UUID. */
@@ -115,11 +129,31 @@ describe('migrations through sequelize-cli', function () {
     expect(first).to.have.length(migrationFiles().length);
   });
 
-  it('db:seed:all after db:migrate exits 0, and again when run a second time', async () => {
+  it("db:seed:all with keel's own seeders directory, which holds no seeder, exits 0", async () => {
     await runOk('db:migrate', scratch.url);
 
     await runOk('db:seed:all', scratch.url);
-    await runOk('db:seed:all', scratch.url);
+  });
+
+  it('db:seed:all runs a seeder once, records it in SequelizeData, and inserts nothing more when run a second time', async () => {
+    await runOk('db:migrate', scratch.url);
+    await queryOnce(scratch.url, 'CREATE TABLE seeded (note text NOT NULL)');
+    const seedersPath = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-test-seeders-'));
+    try {
+      fs.writeFileSync(path.join(seedersPath, SEEDER), ONE_ROW_SEEDER);
+      const seed = ['--seeders-path', seedersPath];
+
+      const first = await runOk('db:seed:all', scratch.url, seed);
+      expect(await seededNotes(scratch.url), 'rows after the first run').to.deep.equal(['from the seeder']);
+      expect(first.output, 'the CLI prints no SQL, so no seeded value').to.not.include('from the seeder');
+
+      await runOk('db:seed:all', scratch.url, seed);
+      expect(await seededNotes(scratch.url), 'rows after the second run').to.deep.equal(['from the seeder']);
+      const recorded = await queryOnce<{ name: string }>(scratch.url, 'SELECT name FROM "SequelizeData"');
+      expect(recorded.map((row) => row.name)).to.deep.equal([SEEDER]);
+    } finally {
+      fs.rmSync(seedersPath, { recursive: true, force: true });
+    }
   });
 
   it('db:migrate:undo:all empties SequelizeMeta and drops the fallback uuidv7() (the built-in stays from 18)', async () => {

@@ -1,47 +1,17 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { DataTypes, Sequelize } from 'sequelize';
 import { initModels, MODELS } from '../../app/models';
-import { projectRoot } from '../../config/project';
 import type { Database } from '../../db';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
 import { Part } from '../support/example/models/part';
 import { Widget } from '../support/example/models/widget';
-import { loadMigration, migrationsDirectory, type MigrationModule } from '../support/migrations';
+import { generatorSandbox, loadMigration, migrationsDirectory, type GeneratorSandbox, type MigrationModule } from '../support/migrations';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const GENERATED_NAME = /^(\d{14})-create-widgets\.js$/;
-
-/** A copy of db/templates in a temporary project, with the migrations/ folder the generator writes to. */
-interface GeneratorSandbox {
-  readonly root: string;
-  readonly migrations: string;
-  run(name: string): { status: number | null; stdout: string; stderr: string };
-}
-
-function generatorSandbox(): GeneratorSandbox {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-generator-'));
-  const templates = path.join(root, 'db', 'templates');
-  const migrations = path.join(root, 'db', 'migrations');
-  fs.mkdirSync(migrations, { recursive: true });
-  fs.cpSync(path.join(projectRoot(), 'db', 'templates'), templates, { recursive: true });
-  return {
-    root,
-    migrations,
-    run(name) {
-      const result = spawnSync(process.execPath, [path.join(templates, 'new-migration.js'), name], {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 10_000,
-      });
-      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-    },
-  };
-}
 
 /** UTC yyyymmddhhmmss, the stamp sequelize-cli migration names start with. */
 const utcStamp = (date: Date): string => date.toISOString().replace(/\D/g, '').slice(0, 14);

@@ -7,7 +7,7 @@ import { startExampleApp, type ExampleApp } from '../support/example/app';
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000';
 
-/** The resource added the way the README's "Adding a resource" says: test/support/example. */
+/** The resource added the way docs/data.md#adding-a-resource says: test/support/example. */
 describe('a resource built on keel: /widgets (test/support/example)', function () {
   this.timeout(60_000);
   let example: ExampleApp;

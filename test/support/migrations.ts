@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -39,4 +41,31 @@ export function loadMigration(file: string): MigrationModule {
   expect(typeof candidate?.up, `${path.basename(file)} exports up()`).to.equal('function');
   expect(typeof candidate?.down, `${path.basename(file)} exports down()`).to.equal('function');
   return loaded as MigrationModule;
+}
+
+/** A copy of db/templates in a temporary project, with the migrations/ folder the generator writes to. */
+export interface GeneratorSandbox {
+  readonly root: string;
+  readonly migrations: string;
+  run(name: string): { status: number | null; stdout: string; stderr: string };
+}
+
+export function generatorSandbox(): GeneratorSandbox {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-generator-'));
+  const templates = path.join(root, 'db', 'templates');
+  const migrations = path.join(root, 'db', 'migrations');
+  fs.mkdirSync(migrations, { recursive: true });
+  fs.cpSync(path.join(projectRoot(), 'db', 'templates'), templates, { recursive: true });
+  return {
+    root,
+    migrations,
+    run(name) {
+      const result = spawnSync(process.execPath, [path.join(templates, 'new-migration.js'), name], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 10_000,
+      });
+      return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    },
+  };
 }

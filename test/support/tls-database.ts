@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { createLogger } from '../../config/logger';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../db/embedded';
+import { certificateAuthority, serverCertificate, type KeyAndCertificate } from './certificates';
 import { freePort } from './database';
-
-const run = promisify(execFile);
 
 /** A PostgreSQL that accepts TLS connections only, with a certificate from a CA made for the test. */
 export interface TlsDatabase {
@@ -23,59 +20,15 @@ export interface TlsDatabase {
   stop(): Promise<void>;
 }
 
-async function openssl(args: readonly string[], cwd: string): Promise<void> {
-  await run('openssl', args, { cwd });
-}
-
-async function requireOpenssl(): Promise<void> {
-  try {
-    await run('openssl', ['version']);
-  } catch (error) {
-    throw new Error('the TLS tests need the openssl command (Debian: apt-get install openssl)', { cause: error });
-  }
-}
-
-const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-
-async function selfSignedCa(dir: string, name: string): Promise<void> {
-  await openssl(
-    ['req', '-x509', ...EC_KEY, '-keyout', `${name}.key`, '-out', `${name}.crt`, '-days', '2', '-subj', `/CN=${name}`].concat([
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ]),
-    dir,
-  );
-}
-
-/** ca.crt, wrong-ca.crt, and server.crt/server.key for localhost and 127.0.0.1, signed by ca. */
-async function makeCertificates(dir: string): Promise<void> {
-  await requireOpenssl();
-  await selfSignedCa(dir, 'ca');
-  await selfSignedCa(dir, 'wrong-ca');
-  await fs.writeFile(
-    path.join(dir, 'server.ext'),
-    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n',
-  );
-  await openssl(['req', ...EC_KEY, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'], dir);
-  await openssl(
-    ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt'].concat([
-      '-days',
-      '2',
-      '-extfile',
-      'server.ext',
-    ]),
-    dir,
-  );
-}
-
-/** Copies the server's certificate and key into the data directory, owned by whoever runs PostgreSQL, key mode 0600. */
-async function installServerCertificate(certDir: string, dataDir: string): Promise<void> {
+/** Writes the server's certificate and key into the data directory, owned by whoever runs PostgreSQL, mode 0600. */
+async function installServerCertificate(server: KeyAndCertificate, dataDir: string): Promise<void> {
   const { uid, gid } = await fs.stat(dataDir);
-  for (const file of ['server.crt', 'server.key']) {
+  for (const [file, pem] of [
+    ['server.crt', server.cert],
+    ['server.key', server.key],
+  ] as const) {
     const target = path.join(dataDir, file);
-    await fs.copyFile(path.join(certDir, file), target);
+    await fs.writeFile(target, pem, { mode: 0o600 });
     await fs.chown(target, uid, gid);
     await fs.chmod(target, 0o600);
   }
@@ -103,7 +56,12 @@ export async function startTlsDatabase(): Promise<TlsDatabase> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'keel-tls-pg-'));
   let embedded: EmbeddedDatabase | undefined;
   try {
-    await makeCertificates(certDir);
+    const ca = await certificateAuthority('keel test CA');
+    const wrongCa = await certificateAuthority('keel unrelated CA');
+    const caFile = path.join(certDir, 'ca.crt');
+    const wrongCaFile = path.join(certDir, 'wrong-ca.crt');
+    await fs.writeFile(caFile, ca.cert);
+    await fs.writeFile(wrongCaFile, wrongCa.cert);
     embedded = await startEmbeddedDatabase({
       dataDir,
       port: await freePort(),
@@ -111,7 +69,7 @@ export async function startTlsDatabase(): Promise<TlsDatabase> {
       persistent: false,
       logger: createLogger({ env: 'test', logLevel: 'silent' }),
     });
-    await installServerCertificate(certDir, dataDir);
+    await installServerCertificate(await serverCertificate(ca), dataDir);
     await fs.writeFile(path.join(dataDir, 'pg_hba.conf'), 'hostssl all all 127.0.0.1/32 scram-sha-256\n');
     const admin = new Client({ connectionString: embedded.url });
     await admin.connect();
@@ -123,19 +81,18 @@ export async function startTlsDatabase(): Promise<TlsDatabase> {
     } finally {
       await admin.end();
     }
-    const caPem = await fs.readFile(path.join(certDir, 'ca.crt'), 'utf8');
     const deadline = Date.now() + 10_000;
-    while (!(await connects(embedded.url, { ca: caPem })) || (await connects(embedded.url, false))) {
+    while (!(await connects(embedded.url, { ca: ca.cert })) || (await connects(embedded.url, false))) {
       if (Date.now() > deadline) throw new Error('the PostgreSQL with TLS did not start refusing plaintext within 10 s');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const server = embedded;
     return {
       url: server.url,
-      caPem,
-      caFile: path.join(certDir, 'ca.crt'),
-      wrongCaPem: await fs.readFile(path.join(certDir, 'wrong-ca.crt'), 'utf8'),
-      wrongCaFile: path.join(certDir, 'wrong-ca.crt'),
+      caPem: ca.cert,
+      caFile,
+      wrongCaPem: wrongCa.cert,
+      wrongCaFile,
       async stop() {
         await server.stop();
         await fs.rm(certDir, { recursive: true, force: true });

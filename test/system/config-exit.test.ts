@@ -19,6 +19,7 @@ const SPECIAL_BAD_VALUES: Partial<Record<VariableName, string>> = {
   METRICS_TOKEN: 'BadValue token',
   // An integer without a default (derived from two others when unset).
   DB_IDLE_IN_TRANSACTION_MS: 'BadValue-ms',
+  DATABASE_SSL_CA: 'BadValue-neither-pem-nor-a-file',
 };
 
 /** Variables no value of which is wrong, and why (each one must be listed here on purpose). */

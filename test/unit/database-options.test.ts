@@ -90,10 +90,6 @@ describe('sequelizeOptions', () => {
     expect(options.pool).to.deep.equal({ max: 9, min: 2, idle: 12_345, evict: 1_234, acquire: 5_678 });
     expect(options.dialectOptions.connectionTimeoutMillis).to.equal(3_210);
   });
-
-  it('turns SQL logging off, so statements and their values never reach the log', () => {
-    expect(sequelizeOptions(settings()).logging).to.equal(false);
-  });
 });
 
 describe('cliOptions', () => {
@@ -140,6 +136,35 @@ describe('cliOptions', () => {
 
     expect(options.pool.acquire).to.equal(7000);
     expect(options.dialectOptions.connectionTimeoutMillis).to.equal(3000);
+  });
+
+  it('sets lock_timeout and statement_timeout on every migration connection from the MIGRATION_ variables', () => {
+    const options = cliOptions({
+      DATABASE_URL: 'postgres://u:p@h/db',
+      MIGRATE_LOCK_TIMEOUT_MS: '1500',
+      MIGRATE_STATEMENT_TIMEOUT_MS: '90000',
+    });
+
+    expect(options.dialectOptions).to.include({ lock_timeout: 1500, statement_timeout: 90_000, application_name: 'keel-migrate' });
+  });
+
+  it('defaults the migration lock timeout to 5 s and the statement timeout to 60 s', () => {
+    expect(cliOptions({ DATABASE_URL: 'postgres://u:p@h/db' }).dialectOptions).to.include({
+      lock_timeout: 5000,
+      statement_timeout: 60_000,
+    });
+  });
+
+  it('treats empty values as unset, as loadConfig does for the web process', () => {
+    const empty = { DATABASE_SSL: '', DB_POOL_IDLE_MS: '', DB_CONNECT_TIMEOUT_MS: '', MIGRATE_LOCK_TIMEOUT_MS: '' };
+
+    expect(cliOptions({ DATABASE_URL: 'postgres://u:p@h/db', ...empty })).to.deep.equal(
+      cliOptions({ DATABASE_URL: 'postgres://u:p@h/db' }),
+    );
+  });
+
+  it('throws an error naming DATABASE_URL when it is set to the empty string', () => {
+    expect(thrownBy(() => cliOptions({ DATABASE_URL: '' })).message).to.match(/DATABASE_URL: PostgreSQL connection URL/);
   });
 });
 

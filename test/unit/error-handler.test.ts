@@ -399,15 +399,15 @@ describe('errorHandler', () => {
   });
 
   describe('for every problem response', () => {
-    const errors: ReadonlyArray<readonly [string, () => unknown]> = [
-      ['a NotFoundError', () => new NotFoundError()],
-      ['a MethodNotAllowedError', () => new MethodNotAllowedError(['GET'])],
-      ['an unknown Error', () => new Error(SENTINEL)],
-      ['a parser error', () => Object.assign(new Error(SENTINEL), { type: 'entity.parse.failed', status: 400 })],
-      ['a database fault', () => new ConnectionRefusedError(new Error(SENTINEL))],
+    const errors: ReadonlyArray<readonly [string, () => unknown, number, string]> = [
+      ['a NotFoundError', () => new NotFoundError(), 404, 'Not Found'],
+      ['a MethodNotAllowedError', () => new MethodNotAllowedError(['GET']), 405, 'Method Not Allowed'],
+      ['an unknown Error', () => new Error(SENTINEL), 500, 'Internal Server Error'],
+      ['a parser error', () => Object.assign(new Error(SENTINEL), { type: 'entity.parse.failed', status: 400 }), 400, 'Bad Request'],
+      ['a database fault', () => new ConnectionRefusedError(new Error(SENTINEL)), 503, 'Service Unavailable'],
     ];
-    for (const [label, makeError] of errors) {
-      it(`answers ${label} with a complete, uncacheable problem+json body that carries the request id`, async () => {
+    for (const [label, makeError, status, title] of errors) {
+      it(`answers ${label} with a complete, uncacheable ${status} problem+json body that carries the request id`, async () => {
         const { app } = harness((routes) => {
           routes.get('/fail/:segment', () => {
             throw makeError();
@@ -420,8 +420,9 @@ describe('errorHandler', () => {
         expect(response.headers['cache-control']).to.equal('no-store');
         const body = JSON.parse(response.text) as Problem;
         expect(Object.keys(body)).to.have.members(PROBLEM_FIELDS);
-        expect(body.status).to.equal(response.status);
-        expect(body.title).to.equal(http.STATUS_CODES[response.status]);
+        expect(response.status).to.equal(status);
+        expect(body.status).to.equal(status);
+        expect(body.title).to.equal(title);
         expect(body.detail).to.be.a('string').with.lengthOf.above(0);
         expect(body.requestId).to.be.a('string').with.lengthOf.above(0);
         expect(body.requestId).to.equal(response.headers['x-request-id']);

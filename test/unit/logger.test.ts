@@ -88,16 +88,6 @@ describe('createLogger', () => {
       const entries = await capture.entries();
       expect(entries.map((entry) => entry.message)).to.deep.equal(['kept']);
     });
-
-    it('carries child metadata such as the request id on every line', async () => {
-      const capture = captureLog();
-      const logger = createLogger({ env: 'production', logLevel: 'info' }, capture.stream);
-
-      logger.child({ requestId: 'req-1' }).info('handled');
-
-      const [entry] = await capture.entries();
-      expect(entry).to.include({ requestId: 'req-1', message: 'handled' });
-    });
   });
 
   describe('redaction', () => {

@@ -95,8 +95,11 @@ describe('the migration template (db/templates/migration.js)', () => {
     const file = path.join(directory, `${table}.js`);
     fs.writeFileSync(file, template.replace(/__NAME__/g, `create-${table}`).replace(/__TABLE__/g, table));
     const calls: { table: unknown; attributes: Record<string, unknown> }[] = [];
+    const transaction = { id: 'the migration transaction' };
     const queryInterface = {
-      createTable: async (name: unknown, attributes: Record<string, unknown>) => {
+      sequelize: { transaction: async (work: (t: unknown) => Promise<unknown>) => work(transaction) },
+      createTable: async (name: unknown, attributes: Record<string, unknown>, options?: { transaction?: unknown }) => {
+        expect(options?.transaction, 'createTable runs in the migration transaction').to.equal(transaction);
         calls.push({ table: name, attributes });
       },
     } as unknown as QueryInterface;

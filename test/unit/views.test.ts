@@ -1,69 +1,53 @@
-import { STATUS_CODES } from 'node:http';
 import { expect } from 'chai';
 import { databaseHealthBody, livenessBody, readinessBody } from '../../app/views/health';
-import type { ProbeReport } from '../../db';
 import { problemBody } from '../../app/views/problem';
-import type { PoolStats } from '../../db';
-
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+import type { PoolStats, ProbeReport } from '../../db';
 
 describe('problemBody', () => {
-  for (const status of [400, 404, 405, 413, 500, 503]) {
-    it(`takes the title of a ${status} from the HTTP status phrase`, () => {
-      const body = problemBody({ status, code: 'some_code', detail: 'Some detail.', requestId: 'req-1' });
-
-      expect(body.title).to.equal(STATUS_CODES[status]);
-      expect(body.status).to.equal(status);
+  const titles: ReadonlyArray<readonly [number, string]> = [
+    [400, 'Bad Request'],
+    [404, 'Not Found'],
+    [405, 'Method Not Allowed'],
+    [413, 'Payload Too Large'],
+    [500, 'Internal Server Error'],
+    [503, 'Service Unavailable'],
+  ];
+  for (const [status, title] of titles) {
+    it(`titles a ${status} "${title}"`, () => {
+      expect(problemBody({ status, code: 'some_code', detail: 'Some detail.', requestId: 'req-1' }).title).to.equal(title);
     });
   }
 
-  it('still has a non-empty title for a status without a standard phrase', () => {
-    const body = problemBody({ status: 599, code: 'odd', detail: 'Odd.', requestId: 'req-1' });
-
-    expect(body.title).to.be.a('string').with.lengthOf.above(0);
+  it('titles a status without a standard phrase "Error"', () => {
+    expect(problemBody({ status: 599, code: 'odd', detail: 'Odd.', requestId: 'req-1' }).title).to.equal('Error');
   });
 
-  it('has every RFC 9457 field plus code and requestId, carrying the inputs through', () => {
+  it('is an RFC 9457 body with about:blank, the inputs, and the request id as a URN in instance (never a request path)', () => {
     const body = problemBody({ status: 409, code: 'version_conflict', detail: 'The resource changed.', requestId: 'abc-123' });
 
-    expect(Object.keys(body)).to.have.members(['type', 'title', 'status', 'detail', 'instance', 'code', 'requestId']);
-    expect(body.type).to.be.a('string').with.lengthOf.above(0);
-    expect(body).to.include({ status: 409, code: 'version_conflict', detail: 'The resource changed.', requestId: 'abc-123' });
-  });
-
-  it('names the occurrence by its request id in instance, not by a request path', () => {
-    const body = problemBody({ status: 404, code: 'not_found', detail: 'Nothing here.', requestId: 'req-42' });
-
-    expect(body.instance).to.include('req-42');
-    expect(body.instance.startsWith('/')).to.equal(false);
-    expect(() => new URL(body.instance)).to.not.throw();
-  });
-
-  it('gives different occurrences different instances', () => {
-    const first = problemBody({ status: 500, code: 'internal_error', detail: 'x', requestId: 'one' });
-    const second = problemBody({ status: 500, code: 'internal_error', detail: 'x', requestId: 'two' });
-
-    expect(first.instance).to.not.equal(second.instance);
+    expect(body).to.deep.equal({
+      type: 'about:blank',
+      title: 'Conflict',
+      status: 409,
+      detail: 'The resource changed.',
+      instance: 'urn:keel:request:abc-123',
+      code: 'version_conflict',
+      requestId: 'abc-123',
+    });
   });
 });
 
 describe('livenessBody', () => {
   it('passes and reports the version, the uptime and the time as an ISO timestamp', () => {
-    const now = new Date('2026-03-04T05:06:07.089Z');
+    const body = livenessBody({ version: '1.2.3', uptimeSeconds: 42, now: new Date('2026-03-04T05:06:07.089Z') });
 
-    const body = livenessBody({ version: '1.2.3', uptimeSeconds: 42, now });
-
-    expect(body.status).to.equal('pass');
-    expect(body.version).to.equal('1.2.3');
-    expect(body.uptimeSeconds).to.equal(42);
-    expect(body.timestamp).to.match(ISO_TIMESTAMP);
-    expect(new Date(body.timestamp).getTime()).to.equal(now.getTime());
+    expect(body).to.deep.equal({ status: 'pass', version: '1.2.3', uptimeSeconds: 42, timestamp: '2026-03-04T05:06:07.089Z' });
   });
 
   it('rounds the uptime to the millisecond', () => {
-    const body = livenessBody({ version: '1.0.0', uptimeSeconds: 12.345_678_9, now: new Date() });
+    const body = livenessBody({ version: '1.0.0', uptimeSeconds: 12.345_678_9, now: new Date('2026-03-04T05:06:07.089Z') });
 
-    expect(body.uptimeSeconds).to.be.closeTo(12.346, 1e-9);
+    expect(body.uptimeSeconds).to.equal(12.346);
   });
 });
 
@@ -72,51 +56,36 @@ describe('databaseHealthBody', () => {
   const checkedAt = new Date('2026-03-04T05:06:07.089Z');
 
   it('passes with the response time, the check time and the pool numbers when the database answered', () => {
-    const check: ProbeReport = { status: 'pass', responseTimeMs: 1.25, checkedAt, pool, cached: false };
+    const body = databaseHealthBody({ status: 'pass', responseTimeMs: 1.25, checkedAt, pool, cached: false });
 
-    const body = databaseHealthBody(check);
-
-    expect(body.status).to.equal('pass');
-    expect(body.responseTimeMs).to.equal(1.25);
-    expect(body.checkedAt).to.match(ISO_TIMESTAMP);
-    expect(new Date(body.checkedAt).getTime()).to.equal(checkedAt.getTime());
-    expect(body.pool).to.deep.equal(pool);
-    expect(body).to.not.have.property('code');
-    expect(body).to.not.have.property('detail');
+    expect(body).to.deep.equal({
+      status: 'pass',
+      responseTimeMs: 1.25,
+      checkedAt: '2026-03-04T05:06:07.089Z',
+      cached: false,
+      pool: { size: 3, available: 2, using: 1, waiting: 0, max: 10, min: 0 },
+    });
   });
 
-  it('fails with the fault code and detail when the database did not answer', () => {
-    const check: ProbeReport = {
+  it('fails with the fault code and detail, and nothing more, when the database did not answer', () => {
+    const body = databaseHealthBody({
       status: 'fail',
       responseTimeMs: 2000,
       checkedAt,
       pool,
       cached: true,
       fault: { code: 'database_unavailable', detail: 'The database cannot be reached.' },
-    };
+    });
 
-    const body = databaseHealthBody(check);
-
-    expect(body.status).to.equal('fail');
-    expect(body).to.include({ code: 'database_unavailable', detail: 'The database cannot be reached.', responseTimeMs: 2000 });
-    expect(body.checkedAt).to.match(ISO_TIMESTAMP);
-    expect(body.pool).to.deep.equal(pool);
-  });
-
-  it('holds nothing but status, timing, pool numbers and the fault', () => {
-    const check: ProbeReport = {
+    expect(body).to.deep.equal({
       status: 'fail',
-      responseTimeMs: 5,
-      checkedAt,
-      pool,
-      cached: false,
-      fault: { code: 'database_timeout', detail: 'Too slow.' },
-    };
-
-    const body = databaseHealthBody(check);
-
-    expect(Object.keys(body)).to.have.members(['status', 'responseTimeMs', 'checkedAt', 'cached', 'pool', 'code', 'detail']);
-    expect(Object.keys(body.pool)).to.have.members(['size', 'available', 'using', 'waiting', 'max', 'min']);
+      responseTimeMs: 2000,
+      checkedAt: '2026-03-04T05:06:07.089Z',
+      cached: true,
+      pool: { size: 3, available: 2, using: 1, waiting: 0, max: 10, min: 0 },
+      code: 'database_unavailable',
+      detail: 'The database cannot be reached.',
+    });
   });
 });
 

@@ -1,0 +1,249 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { expect } from 'chai';
+import { Client } from 'pg';
+import { projectRoot } from '../../config/project';
+import { runSequelizeCli } from '../../db/migrate';
+import { createScratchDatabase, queryOnce, testDatabaseUrl, type ScratchDatabase } from '../support/database';
+import { generatorSandbox, migrationFilesOnDisk } from '../support/migrations';
+import { procfileReleaseCommand, runRelease, startRelease, temporaryMigrations, type MigrationsDirectory } from '../support/release';
+
+const TEST_ENV = { NODE_ENV: 'test' };
+
+async function appliedMigrations(url: string): Promise<string[]> {
+  const [exists] = await queryOnce<{ table: string | null }>(url, `SELECT to_regclass('"SequelizeMeta"')::text AS table`);
+  if (!exists?.table) return [];
+  const rows = await queryOnce<{ name: string }>(url, 'SELECT name FROM "SequelizeMeta" ORDER BY name');
+  return rows.map((row) => row.name);
+}
+
+async function tableExists(url: string, table: string): Promise<boolean> {
+  const [row] = await queryOnce<{ table: string | null }>(url, 'SELECT to_regclass($1)::text AS table', [table]);
+  return !!row?.table;
+}
+
+/** A connection of the test's own that holds a lock in an open transaction until release(). */
+async function holdLock(url: string, sql: string): Promise<{ client: Client; release(): Promise<void> }> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(sql);
+  return {
+    client,
+    release: async () => {
+      await client.query('COMMIT').catch(() => undefined);
+      await client.end();
+    },
+  };
+}
+
+/** Polls pg_stat_activity until count backends on database wait for a lock; returns what they wait for. */
+async function waitForLockWaiters(database: string, count: number, timeoutMs = 30_000): Promise<string[]> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const rows = await queryOnce<{ wait_event: string }>(
+      testDatabaseUrl(),
+      "SELECT wait_event FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' ORDER BY wait_event",
+      [database],
+    );
+    if (rows.length === count) return rows.map((row) => row.wait_event);
+    if (performance.now() > deadline) throw new Error(`${rows.length} backends waiting for a lock after ${timeoutMs} ms, not ${count}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+describe('the release phase (the Procfile release command)', function () {
+  this.timeout(60_000);
+
+  let scratch: ScratchDatabase;
+  let migrations: MigrationsDirectory | undefined;
+
+  beforeEach(async () => {
+    scratch = await createScratchDatabase();
+  });
+
+  afterEach(async () => {
+    migrations?.remove();
+    migrations = undefined;
+    await scratch.drop();
+  });
+
+  describe('which sequelize-cli it runs', () => {
+    let fakeBin: string;
+    const marker = (): string => path.join(fakeBin, 'called');
+
+    beforeEach(() => {
+      fakeBin = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-fake-npx-'));
+      for (const tool of ['npx', 'npm']) {
+        fs.writeFileSync(path.join(fakeBin, tool), `#!/bin/sh\necho "${tool} $*" >> "${marker()}"\nexit 1\n`, { mode: 0o755 });
+      }
+    });
+
+    afterEach(() => fs.rmSync(fakeBin, { recursive: true, force: true }));
+
+    it('runs the sequelize-cli installed in node_modules, never npx or npm (which could fetch another one)', async () => {
+      const result = await runRelease({
+        ...TEST_ENV,
+        DATABASE_URL: scratch.url,
+        PATH: `${fakeBin}:${path.dirname(process.execPath)}`,
+      });
+
+      expect(fs.existsSync(marker()), `npx/npm were called: ${fs.existsSync(marker()) ? fs.readFileSync(marker(), 'utf8') : ''}`).to.equal(
+        false,
+      );
+      expect(result.code, result.output).to.equal(0);
+      expect(result.output).to.include(`with ${path.join('node_modules', 'sequelize-cli')}${path.sep}`);
+      expect(await appliedMigrations(scratch.url)).to.deep.equal(migrationFilesOnDisk());
+    });
+
+    it('names a command of the project itself in the Procfile, not npx', () => {
+      expect(procfileReleaseCommand()).not.to.match(/\bnpx\b/);
+      expect(fs.existsSync(path.join(projectRoot(), procfileReleaseCommand().split(' ')[1] ?? '')), 'the script it runs').to.equal(true);
+    });
+  });
+
+  describe('its time bounds', () => {
+    it('gives up with a message naming MIGRATE_LOCK_TIMEOUT_MS when a migration waits for a lock another session holds', async () => {
+      await queryOnce(scratch.url, 'CREATE TABLE busy (id int)');
+      migrations = temporaryMigrations({ withKeelMigrations: false });
+      migrations.add(
+        '20990101000000-alter-busy.js',
+        `module.exports = {
+        up: (queryInterface) => queryInterface.sequelize.query('ALTER TABLE busy ADD COLUMN extra int'),
+        down: () => Promise.resolve(),
+      };`,
+      );
+      // A long read in an open transaction: the ALTER needs an exclusive lock and queues behind it.
+      const reader = await holdLock(scratch.url, 'SELECT * FROM busy');
+      try {
+        const result = await runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATE_LOCK_TIMEOUT_MS: '300' }, migrations.args);
+
+        expect(result.code, result.output).to.equal(1);
+        expect(result.output).to.include('canceling statement due to lock timeout');
+        expect(result.output).to.include('MIGRATE_LOCK_TIMEOUT_MS (300 ms)');
+        // It gave up while the reader still held its lock: it did not wait for it.
+        expect((await reader.client.query('SELECT 1 AS alive')).rows).to.deep.equal([{ alive: 1 }]);
+      } finally {
+        await reader.release();
+      }
+      expect(await appliedMigrations(scratch.url)).to.deep.equal([]);
+    });
+
+    it('cancels a migration statement that runs longer than MIGRATE_STATEMENT_TIMEOUT_MS, saying so', async () => {
+      migrations = temporaryMigrations({ withKeelMigrations: false });
+      migrations.add(
+        '20990101000000-slow.js',
+        `module.exports = {
+        up: (queryInterface) => queryInterface.sequelize.query('SELECT pg_sleep(600)'),
+        down: () => Promise.resolve(),
+      };`,
+      );
+
+      const result = await runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATE_STATEMENT_TIMEOUT_MS: '200' }, migrations.args);
+
+      expect(result.code, result.output).to.equal(1);
+      expect(result.output).to.include('canceling statement due to statement timeout');
+      expect(result.output).to.include('MIGRATE_STATEMENT_TIMEOUT_MS (200 ms)');
+      expect(await appliedMigrations(scratch.url)).to.deep.equal([]);
+    });
+  });
+
+  it('applies a migration once when two releases start at once: both exit 0, the second after waiting for the first', async () => {
+    await queryOnce(scratch.url, 'CREATE TABLE gate (id int)');
+    migrations = temporaryMigrations({ withKeelMigrations: false });
+    // Fails if applied twice (no IF NOT EXISTS). It first reads the gate, which the test holds
+    // closed until both releases have started: without a lock around the run, both would be
+    // past reading SequelizeMeta by then.
+    migrations.add(
+      '20990101000000-create-once.js',
+      `module.exports = {
+      async up(queryInterface) {
+        await queryInterface.sequelize.query('SELECT count(*) FROM gate');
+        await queryInterface.sequelize.query('CREATE TABLE applied_once (id int)');
+      },
+      down: (queryInterface) => queryInterface.sequelize.query('DROP TABLE applied_once'),
+    };`,
+    );
+    const gate = await holdLock(scratch.url, 'LOCK TABLE gate IN ACCESS EXCLUSIVE MODE');
+    const env = { ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATE_LOCK_TIMEOUT_MS: '60000' };
+    let runs: ReturnType<typeof startRelease>[] = [];
+    try {
+      runs = [startRelease(env, migrations.args), startRelease(env, migrations.args)];
+      // One release waits at the gate inside its migration, the other for the migration lock.
+      expect(await waitForLockWaiters(scratch.name, 2)).to.deep.equal(['advisory', 'relation']);
+    } finally {
+      await gate.release();
+    }
+    const results = await Promise.all(runs.map((run) => run.finished));
+
+    for (const result of results) expect(result.code, result.output).to.equal(0);
+    expect(results.map((result) => result.output).join('\n')).to.include('another run holds the migration lock; waiting');
+    expect(await appliedMigrations(scratch.url)).to.deep.equal(['20990101000000-create-once.js']);
+    expect(await tableExists(scratch.url, 'applied_once')).to.equal(true);
+  });
+
+  describe('a migration made from the template (db/templates/migration.js)', () => {
+    const FURTHER_STEPS = '// Further steps here, each with { transaction }.';
+
+    /** A migration written by the generator (npm run db:migration:new -- create-widgets), with a step added. */
+    function generated(extraStep?: string): string {
+      const sandbox = generatorSandbox();
+      try {
+        const run = sandbox.run('create-widgets');
+        expect(run.status, run.stderr).to.equal(0);
+        const [file = ''] = fs.readdirSync(sandbox.migrations);
+        const source = fs.readFileSync(path.join(sandbox.migrations, file), 'utf8');
+        expect(source, 'the template marks where further steps go').to.include(FURTHER_STEPS);
+        return extraStep ? source.replace(FURTHER_STEPS, extraStep) : source;
+      } finally {
+        fs.rmSync(sandbox.root, { recursive: true, force: true });
+      }
+    }
+
+    it('applies and reverts as generated', async () => {
+      migrations = temporaryMigrations({ withKeelMigrations: true });
+      migrations.add('20990101000000-create-widgets.js', generated());
+
+      const migrated = await runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url }, migrations.args);
+      expect(migrated.code, migrated.output).to.equal(0);
+      expect(await tableExists(scratch.url, 'widgets'), 'after db:migrate').to.equal(true);
+
+      const undone = await runSequelizeCli('db:migrate:undo', { ...TEST_ENV, DATABASE_URL: scratch.url }, { args: migrations.args });
+      expect(undone.code, undone.output).to.equal(0);
+      expect(await tableExists(scratch.url, 'widgets'), 'after db:migrate:undo').to.equal(false);
+    });
+
+    it('leaves no table from its first step and no SequelizeMeta row when its second step fails', async () => {
+      migrations = temporaryMigrations({ withKeelMigrations: true });
+      migrations.add(
+        '20990101000000-create-widgets.js',
+        generated("await queryInterface.sequelize.query('SELECT 1 / 0', { transaction });"),
+      );
+
+      const result = await runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url }, migrations.args);
+
+      expect(result.code, result.output).to.equal(1);
+      expect(result.output).to.include('division by zero');
+      expect(await tableExists(scratch.url, 'widgets'), 'the table from the first step').to.equal(false);
+      expect(await appliedMigrations(scratch.url)).to.deep.equal(migrationFilesOnDisk());
+    });
+  });
+
+  it('treats empty environment values as unset, as the web process does', async () => {
+    const result = await runRelease({
+      ...TEST_ENV,
+      DATABASE_URL: scratch.url,
+      DATABASE_SSL: '',
+      DB_POOL_IDLE_MS: '',
+      DB_CONNECT_TIMEOUT_MS: '',
+      MIGRATE_LOCK_TIMEOUT_MS: '',
+      MIGRATE_STATEMENT_TIMEOUT_MS: '',
+      LOG_LEVEL: '',
+    });
+
+    expect(result.code, result.output).to.equal(0);
+    expect(await appliedMigrations(scratch.url)).to.deep.equal(migrationFilesOnDisk());
+  });
+});
