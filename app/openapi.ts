@@ -3,7 +3,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteCo
 import { z } from 'zod';
 import { MethodNotAllowedError, NotFoundError, type FieldError } from './errors';
 import { MAX_URL_LENGTH } from './middleware/uri-length';
-import type { Operation, ResponseReference } from './operation';
+import type { Examples, Operation, ResponseReference } from './operation';
 import type { RouteEntry } from './routes';
 import { Problem, PROBLEM_CODES, REQUEST_ID_PATTERN } from './schemas/problem';
 import { problemBody } from './views/problem';
@@ -42,7 +42,6 @@ type Header = {
   example: string;
 };
 type Headers = Readonly<Record<string, Header | ResponseReference>>;
-type Examples = Readonly<Record<string, { readonly summary: string; readonly value: unknown }>>;
 
 /** The headers of every response of keel's own. */
 export const REQUEST_ID_HEADERS = { 'X-Request-Id': headerRef('RequestId') };
@@ -59,8 +58,8 @@ export function jsonResponse(description: string, schema: z.ZodType, examples?: 
 }
 
 /** 201 Created: the new resource, and where it lives (Location). */
-export function createdResponse(description: string, schema: z.ZodType): ResponseConfig {
-  return { ...jsonResponse(description, schema), headers: { ...REQUEST_ID_HEADERS, Location: headerRef('Location') } };
+export function createdResponse(description: string, schema: z.ZodType, examples?: Examples): ResponseConfig {
+  return { ...jsonResponse(description, schema, examples), headers: { ...REQUEST_ID_HEADERS, Location: headerRef('Location') } };
 }
 
 /** 204 No Content: done, nothing to say. */
@@ -311,7 +310,7 @@ const headOperationId = (id: string): string =>
   id.startsWith('get') ? `head${id.slice(3)}` : `head${id[0]?.toUpperCase() ?? ''}${id.slice(1)}`;
 
 function routeConfig(path: string, declared: Operation): RouteConfig {
-  const { body, params, query } = declared;
+  const { body, bodyExamples, params, query } = declared;
   return {
     method: declared.method,
     path,
@@ -323,7 +322,11 @@ function routeConfig(path: string, declared: Operation): RouteConfig {
     request: {
       ...(params ? { params: params as NonNullable<NonNullable<RouteConfig['request']>['params']> } : {}),
       ...(query ? { query: query as NonNullable<NonNullable<RouteConfig['request']>['query']> } : {}),
-      ...(body ? { body: { required: true, content: { [JSON_MEDIA_TYPE]: { schema: body } } } } : {}),
+      ...(body
+        ? {
+            body: { required: true, content: { [JSON_MEDIA_TYPE]: { schema: body, ...(bodyExamples ? { examples: bodyExamples } : {}) } } },
+          }
+        : {}),
     },
     responses: { ...REQUEST_ERRORS, ...declared.responses },
   };

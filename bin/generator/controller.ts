@@ -2,9 +2,12 @@
 import type { ResourceSpec } from './spec';
 
 export function controllerSource(spec: ResourceSpec): string {
-  const { className: C, singular, plural } = spec;
+  const { className: C, singular, plural, constant: K } = spec;
   const Plural = `${C}s`;
   // With row-level security every statement needs the tenant setting: reads run in a unit of work too.
+  // A row's tenant_id comes from the setting: a write without one is refused before any SQL.
+  const write = (work: string): string =>
+    spec.tenant ? `unitOfWork(req, ${work}, { requires: 'tenant_id' })` : `unitOfWork(req, ${work})`;
   const read = (expression: string): string => (spec.tenant ? `unitOfWork(req, () => ${expression})` : expression);
   const readComment = spec.tenant
     ? '  // Row-level security filters every statement by the tenant setting: reads run in a unit of work too.'
@@ -16,10 +19,21 @@ import { ${C} } from '../models/${singular}';
 import { createdResponse, jsonResponse, noContentResponse, responseRef } from '../openapi';
 import { handle, operation } from '../operation';
 import type { RouteDeps } from '../routes';
-import { ${C}Changes, ${C}Input, ${C}List, ${C}ListQuery, ${C}Params, ${C} as ${C}Schema } from '../schemas/${singular}';
+import {
+  ${K}_EXAMPLE,
+  ${K}_INPUT_EXAMPLE,
+  ${C}Changes,
+  ${C}Input,
+  ${C}List,
+  ${C}ListQuery,
+  ${C}Params,
+  ${C} as ${C}Schema,
+} from '../schemas/${singular}';
 import { ${singular}Body, ${singular}ListBody } from '../views/${singular}';
 
 const tags = ['${plural}'];
+const examples = { ${singular}: { summary: 'A ${singular}', value: ${K}_EXAMPLE } };
+const bodyExamples = { ${singular}: { summary: 'A ${singular}', value: ${K}_INPUT_EXAMPLE } };
 
 export const list${Plural} = operation({
   method: 'get',
@@ -28,7 +42,9 @@ export const list${Plural} = operation({
   summary: 'List ${plural} in creation order, a page at a time',
   tags,
   query: ${C}ListQuery,
-  responses: { 200: jsonResponse('A page of ${plural}.', ${C}List) },
+  responses: {
+    200: jsonResponse('A page of ${plural}.', ${C}List, { lastPage: { summary: 'The last page', value: { items: [${K}_EXAMPLE], next: null } } }),
+  },
 });
 
 export const create${C} = operation({
@@ -38,7 +54,8 @@ export const create${C} = operation({
   summary: 'Create a ${singular}',
   tags,
   body: ${C}Input,
-  responses: { 201: createdResponse('The ${singular}, created.', ${C}Schema), 409: responseRef('Conflict') },
+  bodyExamples,
+  responses: { 201: createdResponse('The ${singular}, created.', ${C}Schema, examples), 409: responseRef('Conflict') },
 });
 
 export const get${C} = operation({
@@ -48,7 +65,7 @@ export const get${C} = operation({
   summary: 'One ${singular}',
   tags,
   params: ${C}Params,
-  responses: { 200: jsonResponse('The ${singular}.', ${C}Schema), 404: responseRef('NotFound') },
+  responses: { 200: jsonResponse('The ${singular}.', ${C}Schema, examples), 404: responseRef('NotFound') },
 });
 
 export const update${C} = operation({
@@ -59,7 +76,8 @@ export const update${C} = operation({
   tags,
   params: ${C}Params,
   body: ${C}Changes,
-  responses: { 200: jsonResponse('The ${singular}, changed.', ${C}Schema), 404: responseRef('NotFound'), 409: responseRef('Conflict') },
+  bodyExamples,
+  responses: { 200: jsonResponse('The ${singular}, changed.', ${C}Schema, examples), 404: responseRef('NotFound'), 409: responseRef('Conflict') },
 });
 
 export const delete${C} = operation({
@@ -95,18 +113,18 @@ ${readComment}
   // Writes: one transaction carrying the request's settings (app/request-settings.ts). A unique value
   // already taken is answered 409 by the error handler.
   handle(router, create${C}, async (req, res) => {
-    const ${singular} = await unitOfWork(req, () => ${C}.create(req.body));
+    const ${singular} = await ${write(`() => ${C}.create(req.body)`)};
     res.status(201).location(\`\${req.baseUrl}/\${${singular}.id}\`).json(${singular}Body(${singular}));
   });
 
   handle(router, update${C}, async (req, res) => {
-    const ${singular} = await unitOfWork(req, async () => (await ${C}.findByPk(req.params.id))?.update(req.body));
+    const ${singular} = await ${write(`async () => (await ${C}.findByPk(req.params.id))?.update(req.body)`)};
     if (!${singular}) throw new NotFoundError();
     res.json(${singular}Body(${singular}));
   });
 
   handle(router, delete${C}, async (req, res) => {
-    const deleted = await unitOfWork(req, () => ${C}.destroy({ where: { id: req.params.id } }));
+    const deleted = await ${write(`() => ${C}.destroy({ where: { id: req.params.id } })`)};
     if (deleted === 0) throw new NotFoundError();
     res.status(204).end();
   });

@@ -15,6 +15,15 @@ export function schemasSource(spec: ResourceSpec): string {
     '    created_at: z.iso.datetime(),',
     '    updated_at: z.iso.datetime(),',
   ];
+  const constant = spec.constant;
+  const inputExample = spec.fields.map((field) => `  ${field.name}: ${typeOf(field).example},`);
+  const outputExample = [
+    "  id: '0190a1c2-7b3d-7e4f-8a5b-6c7d8e9f0a1b',",
+    ...(spec.tenant ? ["  tenant_id: '6d1b3c5e-2f4a-4b8c-9d0e-1a2b3c4d5e6f',"] : []),
+    ...inputExample,
+    "  created_at: '2026-01-15T09:30:00.000Z',",
+    "  updated_at: '2026-01-15T09:30:00.000Z',",
+  ];
   return `import { z } from 'zod';
 
 export const ${className}Params = z.strictObject({ id: z.uuid().meta({ description: 'The ${singular} id.' }) });
@@ -48,5 +57,14 @@ export const ${className}List = z
     next: z.uuid().nullable().meta({ description: 'Pass as after for the next page; null on the last page.' }),
   })
   .meta({ id: '${className}List', description: '${className}s in creation order.' });
+
+// The OpenAPI document's examples: fixed values (the suite checks each against its schema).
+export const ${constant}_INPUT_EXAMPLE: z.input<typeof ${className}Input> = {
+${inputExample.join('\n')}
+};
+
+export const ${constant}_EXAMPLE: z.output<typeof ${className}> = {
+${outputExample.join('\n')}
+};
 `;
 }

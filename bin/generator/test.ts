@@ -52,6 +52,15 @@ export function testSource(spec: ResourceSpec): string {
       expect(mine.tenant_id).to.equal(TENANT_A['X-Tenant-Id']);
       expect(none.body.items).to.deep.equal([]);
     });
+
+    it('answers a write without a tenant with a 500 problem, logging that the settings hook gave no tenant_id', async () => {
+      const res = await request(service.app).post('${path}').send(fields(next()));
+
+      expect(res.status).to.equal(500);
+      expect(res.headers['content-type']).to.equal('application/problem+json; charset=utf-8');
+      expect(res.body).to.include({ code: 'internal_error', status: 500 });
+      expect(await log.text()).to.include('MissingRequestSettingError').and.to.include('gave no tenant_id');
+    });
 ${
   unique
     ? `
@@ -70,13 +79,14 @@ ${
 
   return `import { expect } from 'chai';
 import request from 'supertest';
-${spec.tenant ? "import { headerSettings } from '../support/example/request-settings';\n" : ''}import { startResourceApp, type ResourceApp } from '../support/resource-app';
+${spec.tenant ? "import { createLogger } from '../../config/logger';\nimport { headerSettings } from '../support/example/request-settings';\nimport { captureLog } from '../support/log-capture';\n" : ''}import { startResourceApp, type ResourceApp } from '../support/resource-app';
 
 const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000';
 ${
   spec.tenant
     ? `const TENANT_A = { 'X-Tenant-Id': '0190a000-0000-7000-8000-00000000000a' };
 const TENANT_B = { 'X-Tenant-Id': '0190b000-0000-7000-8000-00000000000b' };
+const log = captureLog();
 `
     : ''
 }
@@ -96,7 +106,7 @@ describe('${path}', function () {
   const next = (): number => (count += 1);
 
   before(async () => {
-    service = await startResourceApp(${spec.tenant ? '{ ordinaryRole: true, requestSettings: headerSettings }' : ''});
+    service = await startResourceApp(${spec.tenant ? "{ ordinaryRole: true, requestSettings: headerSettings, logger: createLogger({ env: 'production', logLevel: 'error' }, log.stream) }" : ''});
   });
 
   after(async () => {

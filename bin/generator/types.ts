@@ -14,6 +14,8 @@ interface TypeInfo {
   readonly output: string;
   /** TypeScript expression of a valid value made from the number n (distinct for distinct n). */
   readonly sample: string;
+  /** The OpenAPI document's example value, as TypeScript source: fixed, valid for input and output. */
+  readonly example: string;
   /** A value of the wrong kind, as TypeScript source. */
   readonly invalid: string;
   /** Whether the view turns the model's Date into ISO 8601. */
@@ -28,6 +30,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'z.string().trim().min(1).max(255)',
     output: 'z.string()',
     sample: '`value ${n}`',
+    example: "'An example'",
     invalid: '42',
     isoDate: false,
   },
@@ -38,6 +41,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'z.string()',
     output: 'z.string()',
     sample: '`text ${n}`',
+    example: "'Some longer text.'",
     invalid: '42',
     isoDate: false,
   },
@@ -48,6 +52,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'z.int().min(-2_147_483_648).max(2_147_483_647)',
     output: 'z.int()',
     sample: 'n',
+    example: '3',
     invalid: "'many'",
     isoDate: false,
   },
@@ -59,6 +64,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'z.string().regex(/^-?[0-9]{1,18}$/)',
     output: 'z.string()',
     sample: '`${9_000_000_000 + n}`',
+    example: "'9007199254740993'",
     invalid: '42',
     isoDate: false,
   },
@@ -70,6 +76,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'z.string().regex(/^-?[0-9]{1,10}(\\.[0-9]{1,2})?$/)',
     output: 'z.string()',
     sample: '`${n}.25`',
+    example: "'1234.50'",
     invalid: '1.5',
     isoDate: false,
   },
@@ -80,6 +87,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'z.boolean()',
     output: 'z.boolean()',
     sample: 'n % 2 === 0',
+    example: 'true',
     invalid: "'yes'",
     isoDate: false,
   },
@@ -90,6 +98,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'z.uuid()',
     output: 'z.uuid()',
     sample: "`00000000-0000-4000-8000-${String(n).padStart(12, '0')}`",
+    example: "'3f0c9a4e-5b7d-4e21-8c6a-9d2f1b0e7a54'",
     invalid: "'not-a-uuid'",
     isoDate: false,
   },
@@ -100,6 +109,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'z.iso.date()',
     output: 'z.iso.date()',
     sample: "`2026-01-${String((n % 28) + 1).padStart(2, '0')}`",
+    example: "'2026-01-15'",
     invalid: "'tomorrow'",
     isoDate: false,
   },
@@ -110,6 +120,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'z.iso.datetime({ offset: true }).transform((value) => new Date(value))',
     output: 'z.iso.datetime()',
     sample: 'new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString()',
+    example: "'2026-01-15T09:30:00.000Z'",
     invalid: "'yesterday'",
     isoDate: true,
   },

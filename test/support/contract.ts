@@ -2,9 +2,8 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020'
 import addFormats from 'ajv-formats';
 import express, { type Express, type RequestHandler } from 'express';
 import { openApiDocument, type OpenApiDocument } from '../../app/openapi';
-import type { RouteEntry } from '../../app/routes';
+import { ROUTES, type RouteEntry } from '../../app/routes';
 import { readPackageInfo } from '../../config/project';
-import { TEST_ROUTES } from './example/routes';
 import { scanText } from './sentinels';
 
 /** One response as a client received it. */
@@ -258,10 +257,10 @@ let checked = 0;
 const pending: string[] = [];
 
 /**
- * The contract of an app's route table (by default keel's routes and the example resource), built
+ * The contract of an app's route table (by default app/routes.ts's ROUTES, which createApp serves unless given others), built
  * once per table and run with the package version.
  */
-export function keelContract(routes: readonly RouteEntry[] = TEST_ROUTES): Contract {
+export function keelContract(routes: readonly RouteEntry[] = ROUTES): Contract {
   let contract = contracts.get(routes);
   if (!contract) {
     contract = new Contract(openApiDocument(readPackageInfo().version, routes));
@@ -271,7 +270,7 @@ export function keelContract(routes: readonly RouteEntry[] = TEST_ROUTES): Contr
 }
 
 /** Checks a response the suite received from the app; violations wait for takeViolations (test/support/hooks.ts). */
-export function recordResponse(response: ObservedResponse, routes: readonly RouteEntry[] = TEST_ROUTES): void {
+export function recordResponse(response: ObservedResponse, routes: readonly RouteEntry[] = ROUTES): void {
   checked += 1;
   // No secret may reach a client, whatever the response (test/support/sentinels.ts).
   scanText(`${JSON.stringify(response.headers)}\n${response.body}`, `the response to ${response.method} ${response.path.slice(0, 80)}`);
@@ -336,10 +335,10 @@ const recordEachResponse =
 
 /**
  * The app behind a recorder: every response it finishes is checked against the OpenAPI document of
- * the route table it serves (keel's routes and the example resource unless given).
+ * the route table it serves (app/routes.ts's ROUTES unless given).
  * An outer Express app mounts the real one unchanged (the recorder only copies what is written).
  */
-export function contractChecked(app: Express, routes: readonly RouteEntry[] = TEST_ROUTES): Express {
+export function contractChecked(app: Express, routes: readonly RouteEntry[] = ROUTES): Express {
   const outer = express();
   outer.disable('x-powered-by');
   outer.use(recordEachResponse(routes));

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Express } from 'express';
+import type { Logger } from 'winston';
 import { createApp } from '../../app';
 import { initModels } from '../../app/models';
 import type { RequestSettingsHook } from '../../app/request-settings';
@@ -25,6 +26,8 @@ export interface ResourceAppOptions {
    */
   readonly ordinaryRole?: boolean;
   readonly requestSettings?: RequestSettingsHook;
+  /** Where the app logs (silent unless given). */
+  readonly logger?: Logger;
 }
 
 /** A LOGIN role (cluster-wide: random name) that may read and write every table of the scratch database. */
@@ -56,7 +59,7 @@ export async function startResourceApp(options: ResourceAppOptions = {}): Promis
   const app = contractChecked(
     createApp({
       config,
-      logger: silentLogger(),
+      logger: options.logger ?? silentLogger(),
       database,
       lifecycle: servingLifecycle(),
       version: readPackageInfo().version,

@@ -52,6 +52,7 @@ export async function startExampleApp(): Promise<ExampleApp> {
       routes: TEST_ROUTES,
       requestSettings: headerSettings,
     }),
+    TEST_ROUTES,
   );
   let seen = 0;
   return {
