@@ -295,6 +295,19 @@ function chunkToBuffer(chunk: unknown, encoding: unknown): Buffer | undefined {
   return undefined;
 }
 
+/**
+ * A request body as it travelled: validation may have parsed values (an ISO date-time to a Date), JSON gives them back.
+ * A body too deeply nested for JSON.stringify's stack (hostile input the app refused before any handler) is left out.
+ */
+function asTravelled(body: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(body)) as unknown;
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
 /** Keeps a copy of what the app writes and records the response once it is finished. */
 const recordEachResponse =
   (routes: readonly RouteEntry[]): RequestHandler =>
@@ -324,8 +337,7 @@ const recordEachResponse =
           status: res.statusCode,
           headers: res.getHeaders(),
           body: Buffer.concat(chunks).toString('utf8'),
-          // As it travelled: validation may have parsed values (an ISO date-time to a Date), JSON gives them back.
-          ...(body === undefined ? {} : { requestBody: JSON.parse(JSON.stringify(body)) as unknown }),
+          ...(body === undefined ? {} : { requestBody: asTravelled(body) }),
         },
         routes,
       );
