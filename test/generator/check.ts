@@ -22,6 +22,8 @@ export const TENANT = [
   'ref:uuid:optional',
   'made_on:date',
   'seen_at:timestamp:optional',
+  'body:text',
+  'rank:integer',
   '--tenant',
 ];
 
