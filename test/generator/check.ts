@@ -42,6 +42,8 @@ function step(command: string, args: readonly string[], cwd: string, env: NodeJS
 async function main(): Promise<void> {
   const started = Date.now();
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-generator-'));
+  // mkdtemp makes it mode 700: as root, embedded PostgreSQL's initdb (run as the postgres user) could not reach the clone.
+  fs.chmodSync(workspace, 0o755);
   const clone = path.join(workspace, 'keel');
   execFileSync('git', ['clone', '--quiet', projectRoot(), clone]);
   const env = {
