@@ -1,9 +1,9 @@
 import { STATUS_CODES } from 'node:http';
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { MethodNotAllowedError, type FieldError } from './errors';
+import { MethodNotAllowedError, NotFoundError, type FieldError } from './errors';
 import { MAX_URL_LENGTH, UriTooLongError } from './middleware/uri-length';
-import type { Operation, ResponseReference } from './operation';
+import type { Examples, Operation, ResponseReference } from './operation';
 import type { RouteEntry } from './routes';
 import { PROBLEMS, RETRY_AFTER_SECONDS, type ProblemCode, type ProblemStatus } from './problems';
 import { Problem, PROBLEM_CODES, REQUEST_ID_PATTERN } from './schemas/problem';
@@ -43,7 +43,6 @@ type Header = {
   example: string;
 };
 type Headers = Readonly<Record<string, Header | ResponseReference>>;
-type Examples = Readonly<Record<string, { readonly summary: string; readonly value: unknown }>>;
 
 /** The headers of every response of keel's own. */
 export const REQUEST_ID_HEADERS = { 'X-Request-Id': headerRef('RequestId') };
@@ -57,6 +56,16 @@ export const noStoreHeaders = (extra: Headers = {}): Headers => ({
 /** A JSON response of a feature: its schema, and the request id header every response carries. */
 export function jsonResponse(description: string, schema: z.ZodType, examples?: Examples): ResponseConfig {
   return { description, headers: REQUEST_ID_HEADERS, content: { [JSON_MEDIA_TYPE]: { schema, ...(examples ? { examples } : {}) } } };
+}
+
+/** 201 Created: the new resource, and where it lives (Location). */
+export function createdResponse(description: string, schema: z.ZodType, examples?: Examples): ResponseConfig {
+  return { ...jsonResponse(description, schema, examples), headers: { ...REQUEST_ID_HEADERS, Location: headerRef('Location') } };
+}
+
+/** 204 No Content: done, nothing to say. */
+export function noContentResponse(description: string): ResponseConfig {
+  return { description, headers: REQUEST_ID_HEADERS };
 }
 
 export const RETRY_AFTER_HEADER: Header = {
@@ -97,6 +106,12 @@ const HEADERS: Readonly<Record<string, Header>> = {
     required: true,
     schema: { type: 'string', pattern: '^Bearer( |$)' },
     example: 'Bearer realm="metrics"',
+  },
+  Location: {
+    description: 'The path of the resource the request created.',
+    required: true,
+    schema: { type: 'string', minLength: 1 },
+    example: '/widgets/0190a1c2-7b3d-7e4f-8a5b-6c7d8e9f0a1b',
   },
   ETag: {
     description: 'A validator for If-None-Match.',
@@ -168,6 +183,15 @@ function sharedResponses() {
       description: 'No resource exists at this path.',
       headers: noStoreHeaders(),
       content: problemContent(404, { not_found: problemExample('An unknown path', 'not_found') }),
+    },
+    Conflict: {
+      description:
+        'The request conflicts with the stored data: a unique value another resource has (unique_violation), or a reference ' +
+        'to one that does not exist (foreign_key_violation). It may succeed once the data changes.',
+      headers: noStoreHeaders(),
+      content: problemContent(409, {
+        unique_violation: problemExample('A unique value already taken', 'unique_violation'),
+      }),
     },
     MethodNotAllowed: {
       description: 'The path exists but does not support this method; Allow lists the ones it does.',
@@ -251,7 +275,7 @@ const headOperationId = (id: string): string =>
   id.startsWith('get') ? `head${id.slice(3)}` : `head${id[0]?.toUpperCase() ?? ''}${id.slice(1)}`;
 
 function routeConfig(path: string, declared: Operation): RouteConfig {
-  const { body, params, query } = declared;
+  const { body, bodyExamples, params, query } = declared;
   return {
     method: declared.method,
     path,
@@ -263,7 +287,11 @@ function routeConfig(path: string, declared: Operation): RouteConfig {
     request: {
       ...(params ? { params: params as NonNullable<NonNullable<RouteConfig['request']>['params']> } : {}),
       ...(query ? { query: query as NonNullable<NonNullable<RouteConfig['request']>['query']> } : {}),
-      ...(body ? { body: { required: true, content: { [JSON_MEDIA_TYPE]: { schema: body } } } } : {}),
+      ...(body
+        ? {
+            body: { required: true, content: { [JSON_MEDIA_TYPE]: { schema: body, ...(bodyExamples ? { examples: bodyExamples } : {}) } } },
+          }
+        : {}),
     },
     responses: { ...REQUEST_ERRORS, ...declared.responses },
   };

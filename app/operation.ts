@@ -8,6 +8,9 @@ export type OperationMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /** A reference to a shared response of the document, e.g. { $ref: '#/components/responses/NotFound' }. */
 export type ResponseReference = { $ref: string };
 
+/** Named examples of a request or response body, as the OpenAPI document shows them. */
+export type Examples = Readonly<Record<string, { readonly summary: string; readonly value: unknown }>>;
+
 /**
  * One operation, declared once: its schemas validate the request (app/validation.ts), type the
  * handler's req.params, req.query and req.body, and describe it in the OpenAPI document
@@ -31,6 +34,8 @@ export interface Operation<
   readonly params?: P;
   readonly query?: Q;
   readonly body?: B;
+  /** Examples of the request body for the document (every body there has one). */
+  readonly bodyExamples?: Examples;
   readonly responses: Readonly<Record<number, ResponseConfig | ResponseReference>>;
 }
 

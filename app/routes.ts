@@ -25,8 +25,8 @@ export interface RouteEntry {
   readonly router: (deps: RouteDeps) => Router | undefined;
 }
 
-/** Every route of the service, mounted in this order by createApp. Add your resources here. */
-export const ROUTES: readonly RouteEntry[] = [
+/** keel's own endpoints: health, the OpenAPI document and the metrics. */
+export const KEEL_ROUTES: readonly RouteEntry[] = [
   {
     path: '/health',
     operations: [getLiveness, getDatabaseHealth, getReadiness],
@@ -46,4 +46,10 @@ export const ROUTES: readonly RouteEntry[] = [
     router: (deps) =>
       deps.metrics && deps.config.metrics.enabled ? metricsController(deps.metrics, deps.config.metrics.token) : undefined,
   },
+];
+
+/** Every route of the service, mounted in this order by createApp. Add your resources here. */
+export const ROUTES: readonly RouteEntry[] = [
+  ...KEEL_ROUTES,
+  // generate:resource adds routes above this line
 ];

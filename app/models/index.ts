@@ -15,7 +15,9 @@ export type ModelRegistry = Readonly<Record<string, ModelStatic<Model>>>;
  * The product's models, initialised once by bin/www (initModels). keel ships none: add yours here
  * (see docs/data.md#adding-a-resource, and test/support/example/models/ for the pattern).
  */
-export const MODELS: readonly ModelDefinition[] = [];
+export const MODELS: readonly ModelDefinition[] = [
+  // generate:resource adds models above this line
+];
 
 /** Defines every model on the instance, then runs their associations; returns them by name. */
 export function initModels(sequelize: Sequelize, definitions: readonly ModelDefinition[] = MODELS): ModelRegistry {

@@ -81,7 +81,8 @@ function servedRoutes(stack: readonly ExpressLayer[], prefix = '', into: Routes 
   for (const layer of stack) {
     if (layer.route) {
       if (typeof layer.route.path !== 'string') throw new Error(`a route path that is not a string: ${String(layer.route.path)}`);
-      const path = `${prefix}${layer.route.path === '/' ? '' : layer.route.path}` || '/';
+      // Express's ':id' is the document's '{id}'.
+      const path = (`${prefix}${layer.route.path === '/' ? '' : layer.route.path}` || '/').replace(/:(\w+)/g, '{$1}');
       const methods = Object.keys(layer.route.methods).filter((method) => method !== '_all');
       if (methods.includes('get') && !methods.includes('head')) methods.push('head');
       into.operations.push(...methods.map((method) => `${method.toUpperCase()} ${path}`));

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { keelContract, type ObservedResponse } from '../support/contract';
 import { queryOnce } from '../support/database';
 import { startExampleApp, type ExampleApp } from '../support/example/app';
+import { TEST_ROUTES } from '../support/example/routes';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000';
@@ -216,7 +217,7 @@ describe('a resource built on keel: /widgets (test/support/example)', function (
         body: JSON.stringify({ ...created.body, secretSauce: true }),
       };
 
-      const violations = keelContract().violations(observed);
+      const violations = keelContract(TEST_ROUTES).violations(observed);
 
       expect(violations).to.have.lengthOf(1);
       expect(violations[0]).to.include(`GET /widgets/${created.body.id} → 200`).and.to.include('additional properties ("secretSauce")');
@@ -233,7 +234,7 @@ describe('a resource built on keel: /widgets (test/support/example)', function (
         requestBody: { name: 'nut', colour: 'red' },
       };
 
-      const violations = keelContract().violations(observed);
+      const violations = keelContract(TEST_ROUTES).violations(observed);
 
       expect(violations).to.have.lengthOf(1);
       expect(violations[0]).to.include('accepted a request body the document refuses');

@@ -9,7 +9,7 @@ import type { Database } from '../../db';
 import { uuidv7 } from '../../db/uuid';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, serverVersionNum, testDatabaseUrl, type ScratchDatabase } from '../support/database';
-import { loadMigration, runCliOk } from '../support/migrations';
+import { loadMigration, migrationsDirectory, runCliOk } from '../support/migrations';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const POSTGRES_17 = 170_000;
@@ -150,6 +150,10 @@ describe('a table created from the migration template', function () {
     fs.rmSync(directory, { recursive: true, force: true });
   });
 
+  /** keel's foundation migration alone (uuidv7() on every server): this checkout's resources' migrations stay out. */
+  const foundation = (): Promise<void> =>
+    loadMigration(path.join(migrationsDirectory(), '20260101000000-foundation.js')).up(database.sequelize.getQueryInterface(), Sequelize);
+
   /** The template as the generator fills it in, loaded as a migration. */
   function templateMigration(table: string): ReturnType<typeof loadMigration> {
     const template = fs.readFileSync(path.join(projectRoot(), 'db', 'templates', 'migration.js'), 'utf8');
@@ -175,7 +179,7 @@ describe('a table created from the migration template', function () {
 
   it('fills the id with time-ordered version 7 UUIDs by default, from keel fallback below PostgreSQL 18 and the built-in from 18', async () => {
     const version = await serverVersionNum(scratch.url);
-    await runCliOk('db:migrate', scratch.url);
+    await foundation();
     await templateMigration('gadgets').up(database.sequelize.getQueryInterface(), Sequelize);
 
     const inserted = await withClient(scratch.url, async (client) => {
@@ -204,7 +208,7 @@ describe('a table created from the migration template', function () {
   });
 
   it('down() drops the table', async () => {
-    await runCliOk('db:migrate', scratch.url);
+    await foundation();
     const migration = templateMigration('gizmos');
     await migration.up(database.sequelize.getQueryInterface(), Sequelize);
 

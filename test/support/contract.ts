@@ -2,8 +2,8 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020'
 import addFormats from 'ajv-formats';
 import express, { type Express, type RequestHandler } from 'express';
 import { openApiDocument, type OpenApiDocument } from '../../app/openapi';
+import { ROUTES, type RouteEntry } from '../../app/routes';
 import { readPackageInfo } from '../../config/project';
-import { TEST_ROUTES } from './example/routes';
 import { scanText } from './sentinels';
 
 /** One response as a client received it. */
@@ -252,23 +252,30 @@ export class Contract {
 
 // ─── The suite's record of every response it received from the app ──────────────────────────────
 
-let contract: Contract | undefined;
+const contracts = new Map<readonly RouteEntry[], Contract>();
 let checked = 0;
 const pending: string[] = [];
 
-/** The contract of the suite's apps (keel's routes and the example resource), built once per run with the package version. */
-export function keelContract(): Contract {
-  contract ??= new Contract(openApiDocument(readPackageInfo().version, TEST_ROUTES));
+/**
+ * The contract of an app's route table (by default app/routes.ts's ROUTES, which createApp serves unless given others), built
+ * once per table and run with the package version.
+ */
+export function keelContract(routes: readonly RouteEntry[] = ROUTES): Contract {
+  let contract = contracts.get(routes);
+  if (!contract) {
+    contract = new Contract(openApiDocument(readPackageInfo().version, routes));
+    contracts.set(routes, contract);
+  }
   return contract;
 }
 
 /** Checks a response the suite received from the app; violations wait for takeViolations (test/support/hooks.ts). */
-export function recordResponse(response: ObservedResponse): void {
+export function recordResponse(response: ObservedResponse, routes: readonly RouteEntry[] = ROUTES): void {
   checked += 1;
   // No secret may reach a client, whatever the response (test/support/sentinels.ts).
   scanText(`${JSON.stringify(response.headers)}\n${response.body}`, `the response to ${response.method} ${response.path.slice(0, 80)}`);
   try {
-    pending.push(...keelContract().violations(response));
+    pending.push(...keelContract(routes).violations(response));
   } catch (error) {
     pending.push(`${response.method} ${response.path} → ${response.status}: the contract check itself failed: ${String(error)}`);
   }
@@ -288,46 +295,65 @@ function chunkToBuffer(chunk: unknown, encoding: unknown): Buffer | undefined {
   return undefined;
 }
 
+/**
+ * A request body as it travelled: validation may have parsed values (an ISO date-time to a Date), JSON gives them back.
+ * A body too deeply nested for JSON.stringify's stack (hostile input the app refused before any handler) is left out.
+ */
+function asTravelled(body: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(body)) as unknown;
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
 /** Keeps a copy of what the app writes and records the response once it is finished. */
-const recordEachResponse: RequestHandler = (req, res, next) => {
-  const { method, originalUrl } = req;
-  const chunks: Buffer[] = [];
-  const keep = (args: readonly unknown[]): void => {
-    const buffer = chunkToBuffer(args[0], args[1]);
-    if (buffer) chunks.push(buffer);
-  };
-  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
-  const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
-  res.write = (...args: unknown[]): boolean => {
-    keep(args);
-    return write(...args);
-  };
-  res.end = (...args: unknown[]): typeof res => {
-    keep(args);
-    return end(...args);
-  };
-  res.on('finish', () => {
-    const { body } = req as { body?: unknown };
-    recordResponse({
-      method,
-      path: originalUrl,
-      status: res.statusCode,
-      headers: res.getHeaders(),
-      body: Buffer.concat(chunks).toString('utf8'),
-      ...(body === undefined ? {} : { requestBody: body }),
+const recordEachResponse =
+  (routes: readonly RouteEntry[]): RequestHandler =>
+  (req, res, next) => {
+    const { method, originalUrl } = req;
+    const chunks: Buffer[] = [];
+    const keep = (args: readonly unknown[]): void => {
+      const buffer = chunkToBuffer(args[0], args[1]);
+      if (buffer) chunks.push(buffer);
+    };
+    const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+    const end = res.end.bind(res) as (...args: unknown[]) => typeof res;
+    res.write = (...args: unknown[]): boolean => {
+      keep(args);
+      return write(...args);
+    };
+    res.end = (...args: unknown[]): typeof res => {
+      keep(args);
+      return end(...args);
+    };
+    res.on('finish', () => {
+      const { body } = req as { body?: unknown };
+      recordResponse(
+        {
+          method,
+          path: originalUrl,
+          status: res.statusCode,
+          headers: res.getHeaders(),
+          body: Buffer.concat(chunks).toString('utf8'),
+          ...(body === undefined ? {} : { requestBody: asTravelled(body) }),
+        },
+        routes,
+      );
     });
-  });
-  next();
-};
+    next();
+  };
 
 /**
- * The app behind a recorder: every response it finishes is checked against the OpenAPI document.
+ * The app behind a recorder: every response it finishes is checked against the OpenAPI document of
+ * the route table it serves (app/routes.ts's ROUTES unless given).
  * An outer Express app mounts the real one unchanged (the recorder only copies what is written).
  */
-export function contractChecked(app: Express): Express {
+export function contractChecked(app: Express, routes: readonly RouteEntry[] = ROUTES): Express {
   const outer = express();
   outer.disable('x-powered-by');
-  outer.use(recordEachResponse);
+  outer.use(recordEachResponse(routes));
   outer.use(app);
   return outer;
 }

@@ -11,6 +11,9 @@ import { runSequelizeCli, type CliResult, type MigrationCommand } from '../../db
 /** The migrations directory sequelize-cli reads (.sequelizerc). */
 export const migrationsDirectory = (): string => path.join(projectRoot(), 'db', 'migrations');
 
+/** keel's own migrations (a checkout's generated resources add theirs beside them), sorted. */
+export const KEEL_MIGRATION_FILES: readonly string[] = ['20260101000000-foundation.js'];
+
 /** The migration files in the repository, sorted, as sequelize-cli names them in SequelizeMeta. */
 export function migrationFilesOnDisk(): string[] {
   return fs

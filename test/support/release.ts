@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../config/project';
-import { migrationFilesOnDisk, migrationsDirectory } from './migrations';
+import { KEEL_MIGRATION_FILES, migrationsDirectory } from './migrations';
 import { watchOutput } from './sentinels';
 
 /** The Procfile's release command, exactly as the platform runs it. */
@@ -62,11 +62,11 @@ export interface MigrationsDirectory {
   remove(): void;
 }
 
-/** A temporary migrations directory, optionally starting with a copy of keel's own migrations. */
+/** A temporary migrations directory, optionally starting with a copy of keel's own migrations (not a checkout's resources'). */
 export function temporaryMigrations(options: { withKeelMigrations: boolean }): MigrationsDirectory {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-migrations-'));
   if (options.withKeelMigrations) {
-    for (const file of migrationFilesOnDisk()) fs.copyFileSync(path.join(migrationsDirectory(), file), path.join(dir, file));
+    for (const file of KEEL_MIGRATION_FILES) fs.copyFileSync(path.join(migrationsDirectory(), file), path.join(dir, file));
   }
   return {
     path: dir,

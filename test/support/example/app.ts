@@ -9,11 +9,13 @@ import { createDatabase, type Database } from '../../../db';
 import { contractChecked, servingLifecycle, silentLogger, testConfig } from '../app';
 import { createScratchDatabase, type ScratchDatabase } from '../database';
 import { captureLog, type LogCapture } from '../log-capture';
-import { loadMigration, runCliOk } from '../migrations';
+import { loadMigration } from '../migrations';
 import { headerSettings } from './request-settings';
 import { EXAMPLE_MODELS, TEST_ROUTES } from './routes';
 
 const MIGRATION = path.join(projectRoot(), 'test', 'support', 'example', 'migrations', '20260201000000-create-widgets.js');
+/** uuidv7() on every server. The example is a service of its own: none of this checkout's resources' migrations. */
+const FOUNDATION = path.join(projectRoot(), 'db', 'migrations', '20260101000000-foundation.js');
 
 export interface ExampleApp {
   readonly app: Express;
@@ -25,19 +27,19 @@ export interface ExampleApp {
 }
 
 /**
- * The example service on a scratch database: keel's migrations and the example's, its models
+ * The example service on a scratch database: keel's foundation migration and the example's, its models
  * initialised as bin/www does (initModels), the route table with the widgets entry, and the
  * header-reading settings hook. Every response is checked against the document.
  */
 export async function startExampleApp(): Promise<ExampleApp> {
   const scratch = await createScratchDatabase();
-  await runCliOk('db:migrate', scratch.url);
   const config = testConfig({ DATABASE_URL: scratch.url });
   const sql: LogCapture = captureLog();
   const database = createDatabase(
     { ...config.database, url: scratch.url, logSqlText: true },
     createLogger({ env: 'production', logLevel: 'silly' }, sql.stream),
   );
+  await loadMigration(FOUNDATION).up(database.sequelize.getQueryInterface(), Sequelize);
   await loadMigration(MIGRATION).up(database.sequelize.getQueryInterface(), Sequelize);
   initModels(database.sequelize, EXAMPLE_MODELS);
   const app = contractChecked(
@@ -50,6 +52,7 @@ export async function startExampleApp(): Promise<ExampleApp> {
       routes: TEST_ROUTES,
       requestSettings: headerSettings,
     }),
+    TEST_ROUTES,
   );
   let seen = 0;
   return {

@@ -1,0 +1,138 @@
+// The controller (app/controllers/<plural>.ts): its operations, declared once, and their handlers.
+import type { ResourceSpec } from './spec';
+
+export function controllerSource(spec: ResourceSpec): string {
+  const { className: C, singular, plural, constant: K } = spec;
+  const Plural = `${C}s`;
+  // With row-level security every statement needs the tenant setting: reads run in a unit of work too.
+  // A row's tenant_id comes from the setting: a write without one is refused before any SQL.
+  const write = (work: string): string =>
+    spec.tenant ? `unitOfWork(req, ${work}, { requires: 'tenant_id' })` : `unitOfWork(req, ${work})`;
+  const read = (expression: string): string => (spec.tenant ? `unitOfWork(req, () => ${expression})` : expression);
+  const readComment = spec.tenant
+    ? '  // Row-level security filters every statement by the tenant setting: reads run in a unit of work too.'
+    : '  // Reads that need no settings: no transaction.';
+  return `import { Router } from 'express';
+import { Op } from 'sequelize';
+import { NotFoundError } from '../errors';
+import { ${C} } from '../models/${singular}';
+import { createdResponse, jsonResponse, noContentResponse, responseRef } from '../openapi';
+import { handle, operation } from '../operation';
+import type { RouteDeps } from '../routes';
+import {
+  ${K}_EXAMPLE,
+  ${K}_INPUT_EXAMPLE,
+  ${C}Changes,
+  ${C}Input,
+  ${C}List,
+  ${C}ListQuery,
+  ${C}Params,
+  ${C} as ${C}Schema,
+} from '../schemas/${singular}';
+import { ${singular}Body, ${singular}ListBody } from '../views/${singular}';
+
+const tags = ['${plural}'];
+const examples = { ${singular}: { summary: 'A ${singular}', value: ${K}_EXAMPLE } };
+const bodyExamples = { ${singular}: { summary: 'A ${singular}', value: ${K}_INPUT_EXAMPLE } };
+
+export const list${Plural} = operation({
+  method: 'get',
+  path: '/',
+  operationId: 'list${Plural}',
+  summary: 'List ${plural} in creation order, a page at a time',
+  tags,
+  query: ${C}ListQuery,
+  responses: {
+    200: jsonResponse('A page of ${plural}.', ${C}List, { lastPage: { summary: 'The last page', value: { items: [${K}_EXAMPLE], next: null } } }),
+  },
+});
+
+export const create${C} = operation({
+  method: 'post',
+  path: '/',
+  operationId: 'create${C}',
+  summary: 'Create a ${singular}',
+  tags,
+  body: ${C}Input,
+  bodyExamples,
+  responses: { 201: createdResponse('The ${singular}, created.', ${C}Schema, examples), 409: responseRef('Conflict') },
+});
+
+export const get${C} = operation({
+  method: 'get',
+  path: '/{id}',
+  operationId: 'get${C}',
+  summary: 'One ${singular}',
+  tags,
+  params: ${C}Params,
+  responses: { 200: jsonResponse('The ${singular}.', ${C}Schema, examples), 404: responseRef('NotFound') },
+});
+
+export const update${C} = operation({
+  method: 'patch',
+  path: '/{id}',
+  operationId: 'update${C}',
+  summary: 'Change a ${singular}',
+  tags,
+  params: ${C}Params,
+  body: ${C}Changes,
+  bodyExamples,
+  responses: { 200: jsonResponse('The ${singular}, changed.', ${C}Schema, examples), 404: responseRef('NotFound'), 409: responseRef('Conflict') },
+});
+
+export const delete${C} = operation({
+  method: 'delete',
+  path: '/{id}',
+  operationId: 'delete${C}',
+  summary: 'Delete a ${singular}',
+  tags,
+  params: ${C}Params,
+  responses: { 204: noContentResponse('The ${singular}, deleted.'), 404: responseRef('NotFound') },
+});
+
+export const ${spec.constant}_OPERATIONS = [list${Plural}, create${C}, get${C}, update${C}, delete${C}];
+
+export function ${controllerName(plural)}({ unitOfWork }: RouteDeps): Router {
+  const router = Router();
+
+${readComment}
+  handle(router, list${Plural}, async (req, res) => {
+    const { limit, after } = req.query;
+    // Keyset pagination: ids are UUIDv7, so their order is creation order; one row more tells whether a next page exists.
+    const rows = await ${read(`${C}.findAll({ where: after ? { id: { [Op.gt]: after } } : {}, order: [['id', 'ASC']], limit: limit + 1 })`)};
+    const page = rows.slice(0, limit);
+    res.json(${singular}ListBody(page, rows.length > limit ? (page.at(-1)?.id ?? null) : null));
+  });
+
+  handle(router, get${C}, async (req, res) => {
+    const ${singular} = await ${read(`${C}.findByPk(req.params.id)`)};
+    if (!${singular}) throw new NotFoundError();
+    res.json(${singular}Body(${singular}));
+  });
+
+  // Writes: one transaction carrying the request's settings (app/request-settings.ts). A unique value
+  // already taken is answered 409 by the error handler.
+  handle(router, create${C}, async (req, res) => {
+    const ${singular} = await ${write(`() => ${C}.create(req.body)`)};
+    res.status(201).location(\`\${req.baseUrl}/\${${singular}.id}\`).json(${singular}Body(${singular}));
+  });
+
+  handle(router, update${C}, async (req, res) => {
+    const ${singular} = await ${write(`async () => (await ${C}.findByPk(req.params.id))?.update(req.body)`)};
+    if (!${singular}) throw new NotFoundError();
+    res.json(${singular}Body(${singular}));
+  });
+
+  handle(router, delete${C}, async (req, res) => {
+    const deleted = await ${write(`() => ${C}.destroy({ where: { id: req.params.id } })`)};
+    if (deleted === 0) throw new NotFoundError();
+    res.status(204).end();
+  });
+
+  return router;
+}
+`;
+}
+
+/** widgets → widgetsController; stock_items → stockItemsController. */
+export const controllerName = (plural: string): string => `${plural.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase())}Controller`;

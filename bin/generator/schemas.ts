@@ -1,0 +1,70 @@
+// The schemas (app/schemas/<singular>.ts): one declaration gives the types, the validation and the OpenAPI document.
+import type { ResourceSpec } from './spec';
+import { typeOf } from './types';
+
+export function schemasSource(spec: ResourceSpec): string {
+  const { className, singular, plural } = spec;
+  const inputFields = spec.fields.map((field) => {
+    const schema = typeOf(field).input;
+    return `  ${field.name}: ${field.optional ? `${schema}.nullable().optional()` : schema},`;
+  });
+  const outputFields = [
+    '    id: z.uuid(),',
+    ...(spec.tenant ? ['    tenant_id: z.uuid(),'] : []),
+    ...spec.fields.map((field) => `    ${field.name}: ${typeOf(field).output}${field.optional ? '.nullable()' : ''},`),
+    '    created_at: z.iso.datetime(),',
+    '    updated_at: z.iso.datetime(),',
+  ];
+  const constant = spec.constant;
+  const inputExample = spec.fields.map((field) => `  ${field.name}: ${typeOf(field).example},`);
+  const outputExample = [
+    "  id: '0190a1c2-7b3d-7e4f-8a5b-6c7d8e9f0a1b',",
+    ...(spec.tenant ? ["  tenant_id: '6d1b3c5e-2f4a-4b8c-9d0e-1a2b3c4d5e6f',"] : []),
+    ...inputExample,
+    "  created_at: '2026-01-15T09:30:00.000Z',",
+    "  updated_at: '2026-01-15T09:30:00.000Z',",
+  ];
+  return `import { z } from 'zod';
+
+export const ${className}Params = z.strictObject({ id: z.uuid().meta({ description: 'The ${singular} id.' }) });
+
+export const ${className}ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'At most this many ${plural}.' }),
+  after: z.uuid().optional().meta({ description: 'The next page: the previous page\\'s next.' }),
+});
+
+const fields = {
+${inputFields.join('\n')}
+};
+
+export const ${className}Input = z.strictObject(fields).meta({ id: '${className}Input', description: 'A new ${singular}.' });
+
+export const ${className}Changes = z
+  .strictObject(fields)
+  .partial()
+  .refine((changes) => Object.keys(changes).length > 0, { path: [] })
+  .meta({ id: '${className}Changes', description: 'The fields to change: at least one.' });
+
+export const ${className} = z
+  .strictObject({
+${outputFields.join('\n')}
+  })
+  .meta({ id: '${className}', description: 'A ${singular}.' });
+
+export const ${className}List = z
+  .strictObject({
+    items: z.array(${className}),
+    next: z.uuid().nullable().meta({ description: 'Pass as after for the next page; null on the last page.' }),
+  })
+  .meta({ id: '${className}List', description: '${className}s in creation order.' });
+
+// The OpenAPI document's examples: fixed values (the suite checks each against its schema).
+export const ${constant}_INPUT_EXAMPLE: z.input<typeof ${className}Input> = {
+${inputExample.join('\n')}
+};
+
+export const ${constant}_EXAMPLE: z.output<typeof ${className}> = {
+${outputExample.join('\n')}
+};
+`;
+}

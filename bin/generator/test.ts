@@ -1,0 +1,250 @@
+// The integration tests (test/integration/<plural>.test.ts): every endpoint through the real app on a real PostgreSQL.
+import type { ResourceSpec } from './spec';
+import { typeOf } from './types';
+
+export function testSource(spec: ResourceSpec): string {
+  const { plural, singular } = spec;
+  const path = `/${plural}`;
+  const [first] = spec.fields;
+  if (!first) throw new Error('a resource has at least one field');
+  const unique = spec.fields.find((field) => field.unique);
+  const as = spec.tenant ? '.set(TENANT_A)' : '';
+  const samples = spec.fields.map((field) => `  ${field.name}: ${typeOf(field).sample},`).join('\n');
+  const invalid = spec.fields.map((field) => `${field.name}: ${typeOf(field).invalid}`).join(', ');
+  const pointers = spec.fields.map((field) => `'/body/${field.name}'`).join(', ');
+
+  const conflict = unique
+    ? `
+    it('answers 409 unique_violation for a ${unique.name} another ${singular} has', async () => {
+      const taken = await create();
+
+      const res = await request(service.app).post('${path}')${as}.send({ ...fields(next()), ${unique.name}: taken.${unique.name} });
+
+      expect(res.status).to.equal(409);
+      expect(res.headers['content-type']).to.equal('application/problem+json; charset=utf-8');
+      expect(res.body).to.include({ code: 'unique_violation', status: 409 });
+    });
+`
+    : '';
+
+  const tenantBlock = spec.tenant
+    ? `
+  describe('row-level security (one tenant never sees or changes another tenant’s ${plural})', () => {
+    it('lists, reads, changes and deletes only the rows of the request’s tenant', async () => {
+      const theirs = await create();
+
+      const list = await request(service.app).get('${path}?limit=100').set(TENANT_B);
+      const read = await request(service.app).get(\`${path}/\${theirs.id}\`).set(TENANT_B);
+      const change = await request(service.app).patch(\`${path}/\${theirs.id}\`).set(TENANT_B).send({ ${first.name}: fields(next()).${first.name} });
+      const remove = await request(service.app).delete(\`${path}/\${theirs.id}\`).set(TENANT_B);
+      const still = await request(service.app).get(\`${path}/\${theirs.id}\`).set(TENANT_A);
+
+      expect(list.body.items.map((item: { id: string }) => item.id)).not.to.include(theirs.id);
+      expect([read.status, change.status, remove.status]).to.deep.equal([404, 404, 404]);
+      expect(still.body).to.deep.equal(theirs);
+    });
+
+    it('writes the tenant of the request, and sees no rows without one', async () => {
+      const mine = await create();
+
+      const none = await request(service.app).get('${path}?limit=100');
+
+      expect(mine.tenant_id).to.equal(TENANT_A['X-Tenant-Id']);
+      expect(none.body.items).to.deep.equal([]);
+    });
+
+    it('answers a write without a tenant with a 500 problem, logging that the settings hook gave no tenant_id', async () => {
+      const res = await request(service.app).post('${path}').send(fields(next()));
+
+      expect(res.status).to.equal(500);
+      expect(res.headers['content-type']).to.equal('application/problem+json; charset=utf-8');
+      expect(res.body).to.include({ code: 'internal_error', status: 500 });
+      expect(await log.text()).to.include('MissingRequestSettingError').and.to.include('gave no tenant_id');
+    });
+${
+  unique
+    ? `
+    it('lets two tenants use the same ${unique.name}', async () => {
+      const taken = await create();
+
+      const res = await request(service.app).post('${path}').set(TENANT_B).send({ ...fields(next()), ${unique.name}: taken.${unique.name} });
+
+      expect(res.status).to.equal(201);
+    });
+`
+    : ''
+}  });
+`
+    : '';
+
+  return `import { expect } from 'chai';
+import request from 'supertest';
+${spec.tenant ? "import { createLogger } from '../../config/logger';\nimport { headerSettings } from '../support/example/request-settings';\nimport { captureLog } from '../support/log-capture';\n" : ''}import { startResourceApp, type ResourceApp } from '../support/resource-app';
+
+const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000';
+${
+  spec.tenant
+    ? `const TENANT_A = { 'X-Tenant-Id': '0190a000-0000-7000-8000-00000000000a' };
+const TENANT_B = { 'X-Tenant-Id': '0190b000-0000-7000-8000-00000000000b' };
+const log = captureLog();
+`
+    : ''
+}
+/** A valid ${singular}'s fields, made from n: distinct n give distinct values. */
+const fields = (n: number) => ({
+${samples}
+});
+
+/**
+ * ${path}, as npm run generate:resource wrote it: the app bin/www serves (the route table and
+ * MODELS) on a scratch database migrated with every migration${spec.tenant ? ', connected as an ordinary role (a superuser\n * would bypass row-level security), the tenant read from X-Tenant-Id' : ''}.
+ */
+describe('${path}', function () {
+  this.timeout(60_000);
+  let service: ResourceApp;
+  let count = 0;
+  const next = (): number => (count += 1);
+
+  before(async () => {
+    service = await startResourceApp(${spec.tenant ? "{ ordinaryRole: true, requestSettings: headerSettings, logger: createLogger({ env: 'production', logLevel: 'error' }, log.stream) }" : ''});
+  });
+
+  after(async () => {
+    await service?.close();
+  });
+
+  /** Creates a ${singular} and returns its JSON. */
+  async function create(): Promise<Record<string, unknown>> {
+    const res = await request(service.app).post('${path}')${as}.send(fields(next()));
+    expect(res.status, res.text).to.equal(201);
+    return res.body;
+  }
+
+  describe('POST ${path}', () => {
+    it('answers 201 with the ${singular} and its Location', async () => {
+      const body = fields(next());
+
+      const res = await request(service.app).post('${path}')${as}.send(body);
+
+      expect(res.status).to.equal(201);
+      expect(res.body).to.include(body);
+      expect(res.headers.location).to.equal(\`${path}/\${res.body.id}\`);
+    });
+
+    it('answers 400 invalid_request naming each invalid and unknown field', async () => {
+      const invalid = { ${invalid}, colour: 'red' };
+
+      const res = await request(service.app).post('${path}')${as}.send(invalid);
+
+      expect(res.status).to.equal(400);
+      expect(res.body.code).to.equal('invalid_request');
+      expect(res.body.errors.map((error: { pointer: string }) => error.pointer)).to.deep.equal([${pointers}, '/body/colour']);
+    });
+${conflict}  });
+
+  describe('GET ${path}/{id}', () => {
+    it('answers 200 with the ${singular}', async () => {
+      const created = await create();
+
+      const res = await request(service.app).get(\`${path}/\${created.id}\`)${as};
+
+      expect(res.status).to.equal(200);
+      expect(res.body).to.deep.equal(created);
+    });
+
+    it('answers 404 problem+json for an id no ${singular} has', async () => {
+      const res = await request(service.app).get(\`${path}/\${UNKNOWN_ID}\`)${as};
+
+      expect(res.status).to.equal(404);
+      expect(res.body).to.include({ code: 'not_found' });
+    });
+
+    it('answers 400 for a malformed id', async () => {
+      const res = await request(service.app).get('${path}/42')${as};
+
+      expect(res.status).to.equal(400);
+      expect(res.body.errors).to.deep.equal([{ pointer: '/params/id', detail: 'Must be a UUID.' }]);
+    });
+  });
+
+  describe('PATCH ${path}/{id}', () => {
+    it('answers 200 with the ${singular} changed', async () => {
+      const created = await create();
+      const change = { ${first.name}: fields(next()).${first.name} };
+
+      const res = await request(service.app).patch(\`${path}/\${created.id}\`)${as}.send(change);
+
+      expect(res.status).to.equal(200);
+      expect(res.body).to.include({ ...change, id: created.id });
+    });
+
+    it('answers 404 for an id no ${singular} has', async () => {
+      const res = await request(service.app).patch(\`${path}/\${UNKNOWN_ID}\`)${as}.send({ ${first.name}: fields(next()).${first.name} });
+
+      expect(res.status).to.equal(404);
+    });
+
+    it('answers 400 for a body that changes nothing', async () => {
+      const created = await create();
+
+      const res = await request(service.app).patch(\`${path}/\${created.id}\`)${as}.send({});
+
+      expect(res.status).to.equal(400);
+      expect(res.body.errors.map((error: { pointer: string }) => error.pointer)).to.deep.equal(['/body']);
+    });
+  });
+
+  describe('DELETE ${path}/{id}', () => {
+    it('answers 204, and the ${singular} is gone', async () => {
+      const created = await create();
+
+      const res = await request(service.app).delete(\`${path}/\${created.id}\`)${as};
+      const after = await request(service.app).get(\`${path}/\${created.id}\`)${as};
+
+      expect(res.status).to.equal(204);
+      expect(res.text).to.equal('');
+      expect(after.status).to.equal(404);
+    });
+
+    it('answers 404 for an id no ${singular} has', async () => {
+      const res = await request(service.app).delete(\`${path}/\${UNKNOWN_ID}\`)${as};
+
+      expect(res.status).to.equal(404);
+    });
+  });
+
+  describe('GET ${path}', () => {
+    it('walks every ${singular} in creation order, page by page, following next', async () => {
+      const created = [await create(), await create(), await create()];
+      const all = await request(service.app).get('${path}?limit=100')${as};
+
+      const walked: unknown[] = [];
+      let after: string | null = null;
+      do {
+        const res = await request(service.app)
+          .get('${path}')${as}
+          .query({ limit: 2, ...(after ? { after } : {}) });
+        expect(res.status).to.equal(200);
+        expect(res.body.items.length).to.be.at.most(2);
+        walked.push(...res.body.items);
+        after = res.body.next;
+      } while (after);
+
+      expect(walked).to.deep.equal(all.body.items);
+      expect(all.body.items.slice(-3)).to.deep.equal(created);
+      expect(all.body.next).to.equal(null);
+    });
+
+    it('answers 400 for a limit above 100 or below 1, and for an after that is not a uuid', async () => {
+      const above = await request(service.app).get('${path}?limit=101')${as};
+      const below = await request(service.app).get('${path}?limit=0')${as};
+      const after = await request(service.app).get('${path}?after=42')${as};
+
+      expect(above.body.errors).to.deep.equal([{ pointer: '/query/limit', detail: 'Must be at most 100.' }]);
+      expect(below.body.errors).to.deep.equal([{ pointer: '/query/limit', detail: 'Must be at least 1.' }]);
+      expect(after.body.errors).to.deep.equal([{ pointer: '/query/after', detail: 'Must be a UUID.' }]);
+    });
+  });
+${tenantBlock}});
+`;
+}

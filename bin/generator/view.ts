@@ -1,0 +1,32 @@
+// The view (app/views/<singular>.ts): a model to its JSON, pure.
+import type { ResourceSpec } from './spec';
+import { typeOf } from './types';
+
+export function viewSource(spec: ResourceSpec): string {
+  const { className, singular } = spec;
+  const value = (name: string, isoDate: boolean, optional: boolean): string => {
+    if (!isoDate) return `${singular}.${name}`;
+    return optional ? `${singular}.${name}?.toISOString() ?? null` : `${singular}.${name}.toISOString()`;
+  };
+  const properties = [
+    `id: ${singular}.id`,
+    ...(spec.tenant ? [`tenant_id: ${singular}.tenant_id`] : []),
+    ...spec.fields.map((field) => `${field.name}: ${value(field.name, typeOf(field).isoDate, field.optional)}`),
+    `created_at: ${singular}.created_at.toISOString()`,
+    `updated_at: ${singular}.updated_at.toISOString()`,
+  ];
+  return `import type { z } from 'zod';
+import type { ${className} } from '../models/${singular}';
+import type { ${className} as ${className}Schema, ${className}List } from '../schemas/${singular}';
+
+export function ${singular}Body(${singular}: ${className}): z.output<typeof ${className}Schema> {
+  return {
+${properties.map((property) => `    ${property},`).join('\n')}
+  };
+}
+
+export function ${singular}ListBody(${spec.plural}: readonly ${className}[], next: string | null): z.output<typeof ${className}List> {
+  return { items: ${spec.plural}.map(${singular}Body), next };
+}
+`;
+}

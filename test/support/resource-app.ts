@@ -1,0 +1,81 @@
+import crypto from 'node:crypto';
+import type { Express } from 'express';
+import type { Logger } from 'winston';
+import { createApp } from '../../app';
+import { initModels } from '../../app/models';
+import type { RequestSettingsHook } from '../../app/request-settings';
+import { ROUTES } from '../../app/routes';
+import { readPackageInfo } from '../../config/project';
+import { createDatabase, type Database } from '../../db';
+import { contractChecked, servingLifecycle, silentLogger, testConfig } from './app';
+import { adminQuery, createScratchDatabase, queryOnce, type ScratchDatabase } from './database';
+import { runCliOk } from './migrations';
+import { registerSentinel } from './sentinels';
+
+export interface ResourceApp {
+  readonly app: Express;
+  readonly database: Database;
+  readonly scratch: ScratchDatabase;
+  close(): Promise<void>;
+}
+
+export interface ResourceAppOptions {
+  /**
+   * Connect as an ordinary LOGIN role with read and write grants on the tables, not as the test
+   * server's superuser: superusers (and BYPASSRLS roles) are never subject to row-level security.
+   */
+  readonly ordinaryRole?: boolean;
+  readonly requestSettings?: RequestSettingsHook;
+  /** Where the app logs (silent unless given). */
+  readonly logger?: Logger;
+}
+
+/** A LOGIN role (cluster-wide: random name) that may read and write every table of the scratch database. */
+async function ordinaryRole(scratch: ScratchDatabase): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `keel_app_${crypto.randomBytes(6).toString('hex')}`;
+  const password = `App-Pw-${crypto.randomBytes(12).toString('hex')}`;
+  await adminQuery(`CREATE ROLE ${name} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD '${password}'`);
+  registerSentinel(password, 'the ordinary role’s password');
+  await queryOnce(scratch.url, `GRANT USAGE ON SCHEMA public TO ${name}`);
+  await queryOnce(scratch.url, `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${name}`);
+  const url = new URL(scratch.url);
+  url.username = name;
+  url.password = password;
+  return { url: url.toString(), drop: () => adminQuery(`DROP ROLE IF EXISTS ${name}`) };
+}
+
+/**
+ * The app as bin/www serves it (the route table of app/routes.ts, the models of MODELS) on a
+ * scratch database migrated with every migration; every response is checked against its document.
+ */
+export async function startResourceApp(options: ResourceAppOptions = {}): Promise<ResourceApp> {
+  const scratch = await createScratchDatabase();
+  await runCliOk('db:migrate', scratch.url);
+  const role = options.ordinaryRole ? await ordinaryRole(scratch) : undefined;
+  const url = role?.url ?? scratch.url;
+  const config = testConfig({ DATABASE_URL: url });
+  const database = createDatabase({ ...config.database, url }, silentLogger());
+  initModels(database.sequelize);
+  const app = contractChecked(
+    createApp({
+      config,
+      logger: options.logger ?? silentLogger(),
+      database,
+      lifecycle: servingLifecycle(),
+      version: readPackageInfo().version,
+      ...(options.requestSettings ? { requestSettings: options.requestSettings } : {}),
+    }),
+    ROUTES,
+  );
+  return {
+    app,
+    database,
+    scratch,
+    async close() {
+      await database.close();
+      // The role's grants live in the scratch database: dropped with it, the role has nothing left.
+      await scratch.drop();
+      await role?.drop();
+    },
+  };
+}
