@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { MethodNotAllowedError, NotFoundError, type FieldError } from './errors';
+import { MethodNotAllowedError, type FieldError } from './errors';
 import { MAX_URL_LENGTH, UriTooLongError } from './middleware/uri-length';
 import type { Examples, Operation, ResponseReference } from './operation';
 import type { RouteEntry } from './routes';
