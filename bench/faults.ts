@@ -2,7 +2,7 @@
 // of load.
 import net from 'node:net';
 import type { BenchDatabase } from './database';
-import { freePort } from './database';
+import { freePort } from '../test/support/database';
 import { get, startKeel } from './keel';
 import { runClosedLoop, runShutdownLoad } from './load';
 import type { DatabaseDownResult, ShutdownResult } from './report';

@@ -7,10 +7,9 @@ import path from 'node:path';
 import { startFaultProxy } from '../test/support/fault-proxy';
 import type { WireCounts } from '../test/support/pg-wire';
 import type { BenchDatabase } from './database';
-import { ROOT, send, startBaseline, startKeel } from './keel';
+import { ROOT, send, startBaseline, startKeel, type ServerProcess } from './keel';
 import type { RequestShape } from './load';
 import type { ResourceCopy } from './resource-copy';
-import type { ServerProcess } from './server-process';
 import { measureInTurns, Side, type Measured } from './throughput';
 
 export const BASELINE_RESOURCE = path.join(ROOT, 'dist', 'bench', 'baseline-resource-server.js');

@@ -33,7 +33,8 @@ import {
   targetsTable,
   TARGETS,
 } from './report';
-import { clockTicksPerSecond, killSpawnedServers } from './server-process';
+import { killSpawnedProcesses } from '../test/support/node-process';
+import { clockTicksPerSecond } from './process-cpu';
 import { runResource, WIRE_REQUESTS } from './resource';
 import { prepareResourceCopy } from './resource-copy';
 import { resourceChecks, resourceRatiosTable, resourceResultsTable } from './resource-report';
@@ -350,7 +351,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log(`${signal}: stopping the servers and the database`);
-      killSpawnedServers();
+      killSpawnedProcesses();
       void cleanUp().then(() => process.exit(130));
     });
   }
