@@ -71,9 +71,44 @@ export default tseslint.config(
     },
   },
   {
-    // The bench runs keel as a separate process (dist/bin/www.js): it never imports the app or bin.
+    // The bench runs keel as a separate process (dist/bin/www.js): it never imports the app or bin. It uses
+    // the suite's own helpers for processes, databases and the PostgreSQL wire rather than copies of them:
+    // only the test/support modules listed here, which the next block keeps free of app, bin and test hooks.
     files: ['bench/**'],
-    rules: boundary('bench may import config and db, never app or bin', ['**/app/**', '**/bin/**', '../app', '../bin']),
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/app/**', '**/bin/**', '../app', '../bin'], message: 'bench may import config and db, never app or bin' },
+            {
+              group: [
+                '../test/*',
+                '../test/**',
+                '!../test/support',
+                '!../test/support/node-process',
+                '!../test/support/database',
+                '!../test/support/fault-proxy',
+                '!../test/support/pg-wire',
+              ],
+              message: 'bench may import only the test/support modules shared with it (eslint.config.mjs)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The test/support modules the bench imports: they must not bring the app, bin or the suite's hooks with them.
+    files: ['test/support/node-process.ts', 'test/support/database.ts', 'test/support/fault-proxy.ts', 'test/support/pg-wire.ts'],
+    rules: boundary('shared with the bench: may import config, db and pg-wire only', [
+      '**/app/**',
+      '**/bin/**',
+      '../../app',
+      '../../bin',
+      './*',
+      '!./pg-wire',
+    ]),
   },
   {
     // Only bin and config read the environment or install process-wide handlers.

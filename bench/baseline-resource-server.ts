@@ -13,7 +13,9 @@ const INSERT = `INSERT INTO "widgets" (${COLUMNS}) VALUES (uuidv7(),$1,$2,$3,$4,
 // keel's findByPk sends the id inlined as a literal; a bound parameter is what a hand-written service sends.
 const SELECT = `SELECT "id", "name", "size", "note", "created_at", "updated_at" FROM "widgets" AS "Widget" WHERE "Widget"."id" = $1;`;
 
-const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.DB_POOL_MAX ?? 10) });
+const poolMax = Number(process.env.DB_POOL_MAX);
+if (!Number.isInteger(poolMax) || poolMax < 1) throw new Error("DB_POOL_MAX must be set to keel's pool size (bench/resource.ts sets it)");
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: poolMax });
 const app = express();
 app.use(express.json());
 

@@ -1,14 +1,8 @@
 // The PostgreSQL the bench runs against, a database of its own on it, and the server-side
 // counters that count the statements keel executed.
-import crypto from 'node:crypto';
-import fs from 'node:fs/promises';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { Client } from 'pg';
-import { createLogger } from '../config/logger';
-import { startEmbeddedDatabase, stopEmbeddedServersNow } from '../db/embedded';
+import type { ClientConfig } from 'pg';
 import { runSequelizeCli } from '../db/sequelize-cli';
+import { createDatabase, queryOnce, startTemporaryPostgres, type ScratchDatabase } from '../test/support/database';
 
 export interface BenchDatabase {
   /** Where it came from, for the report: "embedded PostgreSQL 18.x" or "BENCH_DATABASE_URL". */
@@ -33,32 +27,9 @@ export interface DatabaseStats {
   readonly backends: number;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-export function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${encodeURIComponent(database)}`;
-  return parsed.toString();
-}
-
-async function query<T>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000, application_name: 'keel-bench' });
-  await client.connect();
-  try {
-    return (await client.query(sql, values)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+const CLIENT: Omit<ClientConfig, 'connectionString'> = { connectionTimeoutMillis: 5_000, application_name: 'keel-bench' };
+const query = <T extends Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<T[]> =>
+  queryOnce<T>(url, sql, values, CLIENT);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,36 +46,23 @@ export async function openBenchDatabase(benchDatabaseUrl: string | undefined, mi
     adminUrl = benchDatabaseUrl;
     source = 'BENCH_DATABASE_URL';
   } else {
-    const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'keel-bench-pg-'));
-    // PostgreSQL runs as the unprivileged postgres user when we are root: it must reach the directory.
-    await fs.chmod(parent, 0o755);
-    process.once('exit', stopEmbeddedServersNow);
-    const embedded = await startEmbeddedDatabase({
-      dataDir: path.join(parent, 'postgres'),
-      port: await freePort(),
-      databaseName: 'postgres',
-      persistent: false,
-      logger: createLogger({ env: 'test', logLevel: 'silent' }),
-    });
+    const embedded = await startTemporaryPostgres('keel-bench-pg-');
     adminUrl = embedded.url;
     source = 'embedded PostgreSQL (temporary, autovacuum off)';
-    stopServer = async () => {
-      await embedded.stop();
-      await fs.rm(parent, { recursive: true, force: true });
-    };
+    stopServer = () => embedded.stop();
     // A throwaway server: keep autovacuum workers from adding transactions to the counts.
     await query(adminUrl, 'ALTER SYSTEM SET autovacuum = off');
     await query(adminUrl, 'SELECT pg_reload_conf()');
   }
 
-  const name = `keel_bench_${crypto.randomBytes(6).toString('hex')}`;
+  let database: ScratchDatabase;
   try {
-    await query(adminUrl, `CREATE DATABASE ${name}`);
+    database = await createDatabase(adminUrl, 'keel_bench');
   } catch (error) {
     await stopServer();
     throw error;
   }
-  const url = withDatabase(adminUrl, name);
+  const { name, url } = database;
   // As the release phase does before a deploy: the health endpoints may report migration state.
   const migration = await runSequelizeCli(
     'db:migrate',
@@ -117,7 +75,7 @@ export async function openBenchDatabase(benchDatabaseUrl: string | undefined, mi
     { cwd: migrationsOf },
   );
   if (migration.code !== 0) {
-    await query(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => undefined);
+    await database.drop().catch(() => undefined);
     await stopServer();
     throw new Error(`migrating the bench database failed:\n${migration.output}`);
   }
@@ -158,7 +116,7 @@ export async function openBenchDatabase(benchDatabaseUrl: string | undefined, mi
     },
     async close() {
       try {
-        await query(statsUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await database.drop();
       } finally {
         await stopServer();
       }

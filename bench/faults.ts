@@ -2,7 +2,7 @@
 // of load.
 import net from 'node:net';
 import type { BenchDatabase } from './database';
-import { freePort } from './database';
+import { freePort } from '../test/support/database';
 import { get, startKeel } from './keel';
 import { runClosedLoop, runShutdownLoad } from './load';
 import type { DatabaseDownResult, ShutdownResult } from './report';
@@ -11,7 +11,6 @@ export interface FaultOptions {
   readonly connections: number;
   readonly durationSeconds: number;
   readonly probeTimeoutMs: number;
-  readonly marginMs: number;
   readonly shutdownTimeoutMs: number;
   readonly log: (line: string) => void;
 }
@@ -81,7 +80,7 @@ async function databaseDown(
       scenario,
       db,
       health,
-      limitMs: options.probeTimeoutMs + options.marginMs,
+      probeTimeoutMs: options.probeTimeoutMs,
       ...(accepted ? { silentAccepted: accepted() } : {}),
     };
   } finally {

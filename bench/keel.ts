@@ -4,11 +4,31 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { projectRoot } from '../config/project';
-import { startServer, type ServerProcess } from './server-process';
+import { spawnNodeProcess, waitForListening, type NodeProcess } from '../test/support/node-process';
 
 export const ROOT = projectRoot();
 export const WWW = path.join(ROOT, 'dist', 'bin', 'www.js');
 export const BASELINE = path.join(ROOT, 'dist', 'bench', 'baseline-server.js');
+
+/** A server under load writes a lot: the bench keeps the last 64 KiB of its output. */
+const KEEP_OUTPUT_CHARS = 64 * 1024;
+const START_TIMEOUT_MS = 20_000;
+
+export interface ServerProcess extends NodeProcess {
+  /** "keel" or "baseline", for the report. */
+  readonly name: string;
+  readonly port: number;
+}
+
+/** Spawns a server script and waits for its "listening" line. */
+async function startServer(name: string, script: string, cwd: string, env: Record<string, string>): Promise<ServerProcess> {
+  const server = spawnNodeProcess(script, { cwd, env, keepOutputChars: KEEP_OUTPUT_CHARS });
+  try {
+    return Object.assign(server, { name, port: await waitForListening(server, START_TIMEOUT_MS) });
+  } catch (error) {
+    throw new Error(`${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
 
 /** Set by the bench itself for every keel server; never passed through from the environment. */
 const SET_BY_BENCH = new Set(['NODE_ENV', 'PORT', 'DATABASE_URL', 'SECRET_KEY', 'LOG_LEVEL', 'WEB_CONCURRENCY']);
@@ -31,28 +51,23 @@ export function passedThroughSettings(env: NodeJS.ProcessEnv = process.env): Rec
 
 /** A keel server in production mode on an OS-chosen port, pointed at databaseUrl; by default this checkout's build. */
 export function startKeel(databaseUrl: string, extraEnv: Record<string, string> = {}, root: string = ROOT): Promise<ServerProcess> {
-  return startServer({
-    name: 'keel',
-    script: path.join(root, 'dist', 'bin', 'www.js'),
-    cwd: root,
-    env: {
-      NODE_ENV: 'production',
-      PORT: '0',
-      DATABASE_URL: databaseUrl,
-      SECRET_KEY: crypto.randomBytes(32).toString('hex'),
-      LOG_LEVEL: 'info',
-      // The bench's PostgreSQL speaks plaintext, which production mode refuses unless told.
-      DATABASE_SSL: 'off',
-      // One process, like the baseline (builds with a cluster mode would otherwise follow the platform's value).
-      WEB_CONCURRENCY: '1',
-      ...passedThroughSettings(),
-      ...extraEnv,
-    },
+  return startServer('keel', path.join(root, 'dist', 'bin', 'www.js'), root, {
+    NODE_ENV: 'production',
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    SECRET_KEY: crypto.randomBytes(32).toString('hex'),
+    LOG_LEVEL: 'info',
+    // The bench's PostgreSQL speaks plaintext, which production mode refuses unless told.
+    DATABASE_SSL: 'off',
+    // One process, like the baseline (builds with a cluster mode would otherwise follow the platform's value).
+    WEB_CONCURRENCY: '1',
+    ...passedThroughSettings(),
+    ...extraEnv,
   });
 }
 
 export function startBaseline(script: string = BASELINE, env: Record<string, string> = {}): Promise<ServerProcess> {
-  return startServer({ name: 'baseline', script, cwd: ROOT, env: { PORT: '0', ...env } });
+  return startServer('baseline', script, ROOT, { PORT: '0', ...env });
 }
 
 export interface Answer {

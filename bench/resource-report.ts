@@ -2,15 +2,7 @@
 // and the targets.
 import type { ResourceEndpoint, WirePerRequest } from './resource';
 import { table, type TargetCheck } from './report';
-
-export const RESOURCE_TARGETS = {
-  /** GET by id: keel's throughput at least this share of the baseline's. */
-  getThroughput: 0.7,
-  /** GET by id: keel's p99 at most this multiple of the baseline's. */
-  getP99Ratio: 1.3,
-  /** Round trips a request may cost beyond its own statements (begin with the settings, commit). */
-  roundTripsBeyondStatements: 2,
-};
+import { meets, target } from './targets';
 
 const ratio = (value: number): string => `${value.toFixed(2)}×`;
 const whole = (value: number): string => Math.round(value).toLocaleString('en-US');
@@ -88,35 +80,38 @@ export function resourceRatiosTable(endpoints: readonly ResourceEndpoint[]): str
 }
 
 /**
- * The targets: GET by id against the baseline; and for every endpoint, keel's round trips per
+ * The resource mode's targets (bench/targets.ts): GET by id against the baseline; and for every endpoint, keel's round trips per
  * request beyond its own statements, which are the baseline's (the same SQL, one statement per
  * round trip, no transaction).
  */
-export function resourceChecks(endpoints: readonly ResourceEndpoint[], targets = RESOURCE_TARGETS): TargetCheck[] {
+export function resourceChecks(endpoints: readonly ResourceEndpoint[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const get = endpoints.find((endpoint) => endpoint.label.startsWith('GET'));
   if (get) {
     const { keel, baseline } = get;
+    const throughputTarget = target('resource GET throughput');
     const throughput = keel.load.requestsPerSecond / baseline.load.requestsPerSecond;
     checks.push({
-      target: `${get.label} throughput ≥ ${targets.getThroughput}× baseline`,
+      target: `${get.label} throughput ${throughputTarget.comparison} ${throughputTarget.bound}× baseline`,
       measured: `${ratio(throughput)} (${whole(keel.load.requestsPerSecond)} vs ${whole(baseline.load.requestsPerSecond)} req/s)`,
-      pass: throughput >= targets.getThroughput && keel.load.non2xx === 0 && keel.load.errors === 0,
+      pass: meets(throughputTarget, throughput) && keel.load.non2xx === 0 && keel.load.errors === 0,
     });
+    const p99Target = target('resource GET p99');
     const p99 = keel.load.latencyMs.p99 / baseline.load.latencyMs.p99;
     checks.push({
-      target: `${get.label} p99 ≤ ${targets.getP99Ratio}× baseline p99`,
+      target: `${get.label} p99 ${p99Target.comparison} ${p99Target.bound}× baseline p99`,
       measured: `${ratio(p99)} (${keel.load.latencyMs.p99.toFixed(2)} vs ${baseline.load.latencyMs.p99.toFixed(2)} ms)`,
-      pass: p99 <= targets.getP99Ratio,
+      pass: meets(p99Target, p99),
     });
   }
+  const roundTrips = target('resource round trips');
   for (const endpoint of endpoints) {
     const statements = endpoint.baselineWire.roundTrips;
     const beyond = endpoint.keelWire.roundTrips - statements;
     checks.push({
-      target: `${endpoint.label}: SQL round trips ≤ its statements + ${targets.roundTripsBeyondStatements}`,
+      target: `${endpoint.label}: SQL round trips ${roundTrips.comparison} its statements + ${roundTrips.bound}`,
       measured: `${endpoint.keelWire.roundTrips.toFixed(2)} for ${statements.toFixed(2)} statement(s): +${beyond.toFixed(2)}`,
-      pass: endpoint.keelWire.encrypted === 0 && endpoint.baselineWire.encrypted === 0 && beyond <= targets.roundTripsBeyondStatements,
+      pass: endpoint.keelWire.encrypted === 0 && endpoint.baselineWire.encrypted === 0 && meets(roundTrips, beyond),
     });
   }
   return checks;

@@ -7,10 +7,10 @@ import path from 'node:path';
 import { startFaultProxy } from '../test/support/fault-proxy';
 import type { WireCounts } from '../test/support/pg-wire';
 import type { BenchDatabase } from './database';
-import { ROOT, send, startBaseline, startKeel } from './keel';
+import { ROOT, send, startBaseline, startKeel, type ServerProcess } from './keel';
 import type { RequestShape } from './load';
 import type { ResourceCopy } from './resource-copy';
-import type { ServerProcess } from './server-process';
+import { keelSetting } from './settings';
 import { measureInTurns, Side, type Measured } from './throughput';
 
 export const BASELINE_RESOURCE = path.join(ROOT, 'dist', 'bench', 'baseline-resource-server.js');
@@ -58,6 +58,12 @@ interface Endpoint {
   readonly request: RequestShape;
 }
 
+/** The baseline's pool is the size of keel's: DB_POOL_MAX as passed through to keel, else keel's default. */
+const baselineEnv = (databaseUrl: string): Record<string, string> => ({
+  DATABASE_URL: databaseUrl,
+  DB_POOL_MAX: String(keelSetting('DB_POOL_MAX')),
+});
+
 const widgetBody = (name: string): string => JSON.stringify({ name, size: 3, note: 'bench' });
 
 const ENDPOINTS: readonly Endpoint[] = [
@@ -96,7 +102,7 @@ export async function runResource(database: BenchDatabase, copy: ResourceCopy, o
   let baseline: ServerProcess | undefined;
   try {
     keel = await startKeel(database.url, {}, copy.root);
-    baseline = await startBaseline(BASELINE_RESOURCE, { DATABASE_URL: database.url });
+    baseline = await startBaseline(BASELINE_RESOURCE, baselineEnv(database.url));
     const id = await createWidget(keel);
     for (const endpoint of ENDPOINTS) {
       for (const server of [keel, baseline]) {
@@ -108,8 +114,8 @@ export async function runResource(database: BenchDatabase, copy: ResourceCopy, o
       measured.set(
         endpoint.label,
         await measureInTurns(
-          new Side(baseline, url(baseline), { ...options, probeWindowMs: 1_000 }, endpoint.request),
-          new Side(keel, url(keel), { ...options, probeWindowMs: 1_000 }, endpoint.request),
+          new Side(baseline, url(baseline), { ...options, probeWindowMs: keelSetting('DB_PROBE_CACHE_MS') }, endpoint.request),
+          new Side(keel, url(keel), { ...options, probeWindowMs: keelSetting('DB_PROBE_CACHE_MS') }, endpoint.request),
           options.durationSeconds,
         ),
       );
@@ -146,7 +152,7 @@ async function countOnTheWire(
   let baseline: ServerProcess | undefined;
   try {
     keel = await startKeel(proxy.url, {}, copy.root);
-    baseline = await startBaseline(BASELINE_RESOURCE, { DATABASE_URL: proxy.url });
+    baseline = await startBaseline(BASELINE_RESOURCE, baselineEnv(proxy.url));
     const id = await createWidget(keel);
     options.log(`counting SQL round trips through a proxy: ${WIRE_REQUESTS} requests per endpoint and server`);
     for (const endpoint of ENDPOINTS) {

@@ -8,7 +8,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { envSpec } from '../config/env';
 import { openBenchDatabase, type BenchDatabase } from './database';
 import {
   DATABASE_DOWN_INTERVAL_MS,
@@ -31,12 +30,14 @@ import {
   shutdownTable,
   sqlSection,
   targetsTable,
-  TARGETS,
 } from './report';
-import { clockTicksPerSecond, killSpawnedServers } from './server-process';
+import { killSpawnedProcesses } from '../test/support/node-process';
+import { clockTicksPerSecond } from './process-cpu';
 import { runResource, WIRE_REQUESTS } from './resource';
 import { prepareResourceCopy } from './resource-copy';
 import { resourceChecks, resourceRatiosTable, resourceResultsTable } from './resource-report';
+import { isSet, keelSetting } from './settings';
+import { target } from './targets';
 import { runThroughput, SLICES } from './throughput';
 
 const USAGE = `usage: node dist/bench/run.js [--faults | --resource [--resource-ref REF] [--resource-merge REF]] [--duration S] [--connections N] [--warmup S]
@@ -49,13 +50,6 @@ const USAGE = `usage: node dist/bench/run.js [--faults | --resource [--resource-
   --resource-merge  a branch merged into that copy first (a generator not on the commit yet)
 environment: BENCH_DATABASE_URL (else an embedded PostgreSQL is started); keel settings such as
   DB_PROBE_CACHE_MS, DB_PROBE_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS are passed through to keel.`;
-
-/** keel's default for a setting the bench's environment does not set: the config schema's. */
-const keelDefault = (name: 'DB_PROBE_CACHE_MS' | 'DB_PROBE_TIMEOUT_MS' | 'SHUTDOWN_TIMEOUT_MS'): number => Number(envSpec[name].default);
-/** Allowed on top of the probe timeout for /health/db with the database down: HTTP, event loop, scheduling. */
-const PROBE_MARGIN_MS = 100;
-/** "/health stays fast" while the database is down. */
-const LIVENESS_P99_LIMIT_MS = 100;
 
 interface Options {
   readonly faults: boolean;
@@ -103,11 +97,6 @@ function parseOptions(argv: string[]): Options {
     warmupSeconds: positive('warmup', values.warmup, 2),
   };
 }
-
-const envMs = (name: string, fallback: number): number => {
-  const value = Number(process.env[name]);
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-};
 
 const log = (line: string): void => {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -159,8 +148,8 @@ async function cleanUp(): Promise<void> {
 }
 
 async function throughputMode(options: Options): Promise<void> {
-  const probeWindowMs = envMs('DB_PROBE_CACHE_MS', keelDefault('DB_PROBE_CACHE_MS'));
-  const shutdownGraceMs = envMs('SHUTDOWN_TIMEOUT_MS', keelDefault('SHUTDOWN_TIMEOUT_MS')) + 5_000;
+  const probeWindowMs = keelSetting('DB_PROBE_CACHE_MS');
+  const shutdownGraceMs = keelSetting('SHUTDOWN_TIMEOUT_MS') + 5_000;
   const database = await openBenchDatabase(process.env.BENCH_DATABASE_URL);
   cleanups.push(() => database.close());
   const started = performance.now();
@@ -198,7 +187,7 @@ async function throughputMode(options: Options): Promise<void> {
       `so SQL/req divides by all those requests. Each new pooled connection costs two: PostgreSQL's session startup and ` +
       `keel's session-setup statement; the process's first connection one more: Sequelize's type-OID lookup. ` +
       `"probe statements" is what remains, the boot ping included. Probe window: ${probeWindowMs} ms ` +
-      `(DB_PROBE_CACHE_MS${process.env.DB_PROBE_CACHE_MS ? '' : ', keel default'}).`,
+      `(DB_PROBE_CACHE_MS${isSet('DB_PROBE_CACHE_MS') ? '' : ', keel default'}).`,
   );
   print();
   const baseline = baselineOf(runs);
@@ -216,7 +205,7 @@ async function throughputMode(options: Options): Promise<void> {
   print();
   print('## Targets');
   print();
-  print(targetsTable(checkTargets(runs, TARGETS)));
+  print(targetsTable(checkTargets(runs)));
   print();
   print('## First answer of each server');
   print();
@@ -226,7 +215,7 @@ async function throughputMode(options: Options): Promise<void> {
 }
 
 async function resourceMode(options: Options): Promise<void> {
-  const shutdownGraceMs = envMs('SHUTDOWN_TIMEOUT_MS', keelDefault('SHUTDOWN_TIMEOUT_MS')) + 5_000;
+  const shutdownGraceMs = keelSetting('SHUTDOWN_TIMEOUT_MS') + 5_000;
   const started = performance.now();
   const copy = await prepareResourceCopy({ ref: options.resourceRef, mergeFrom: options.resourceMerge, log });
   cleanups.push(() => copy.remove());
@@ -283,13 +272,13 @@ async function resourceMode(options: Options): Promise<void> {
 }
 
 async function faultsMode(options: Options): Promise<void> {
-  const probeTimeoutMs = envMs('DB_PROBE_TIMEOUT_MS', keelDefault('DB_PROBE_TIMEOUT_MS'));
-  const shutdownTimeoutMs = envMs('SHUTDOWN_TIMEOUT_MS', keelDefault('SHUTDOWN_TIMEOUT_MS'));
+  const probeTimeoutMs = keelSetting('DB_PROBE_TIMEOUT_MS');
+  const shutdownTimeoutMs = keelSetting('SHUTDOWN_TIMEOUT_MS');
+  const liveness = target('liveness p99 with the database down');
   const faultOptions: FaultOptions = {
     connections: options.connections,
     durationSeconds: options.durationSeconds,
     probeTimeoutMs,
-    marginMs: PROBE_MARGIN_MS,
     shutdownTimeoutMs,
     log,
   };
@@ -314,13 +303,13 @@ async function faultsMode(options: Options): Promise<void> {
     }
   }
   print(
-    `Limit: the probe timeout ${probeTimeoutMs} ms (DB_PROBE_TIMEOUT_MS${process.env.DB_PROBE_TIMEOUT_MS ? '' : ', keel default'}) ` +
-      `+ ${PROBE_MARGIN_MS} ms margin for HTTP and scheduling on this 2-core machine. Load: ${options.connections} keep-alive ` +
+    `Limit: the probe timeout ${probeTimeoutMs} ms (DB_PROBE_TIMEOUT_MS${isSet('DB_PROBE_TIMEOUT_MS') ? '' : ', keel default'}) ` +
+      `+ ${target('database down p99').bound} ms margin for HTTP and scheduling on this 2-core machine. Load: ${options.connections} keep-alive ` +
       `clients on /health/db, each sending its next request once the last is answered and at most one per ` +
       `${DATABASE_DOWN_INTERVAL_MS} ms (up to ${Math.round((options.connections * 1000) / DATABASE_DOWN_INTERVAL_MS)} req/s: paced, so the ` +
       `server is not saturated), for ${options.durationSeconds} s; requests still in flight then are waited for and counted. ` +
       `/health is checked meanwhile by ${LIVENESS_CONNECTIONS} such clients, one request per ${LIVENESS_INTERVAL_MS} ms each; ` +
-      `"fast" means p99 ≤ ${LIVENESS_P99_LIMIT_MS} ms.`,
+      `"fast" means p99 ${liveness.comparison} ${liveness.bound} ms.`,
   );
   print();
   print('## SIGTERM in the middle of load');
@@ -336,7 +325,7 @@ async function faultsMode(options: Options): Promise<void> {
   print();
   print('## Targets');
   print();
-  print(targetsTable([...databaseDownChecks(down, LIVENESS_P99_LIMIT_MS), ...shutdownChecks(shutdown, shutdownTimeoutMs)]));
+  print(targetsTable([...databaseDownChecks(down), ...shutdownChecks(shutdown, shutdownTimeoutMs)]));
   print();
   print(`Bench wall time: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
 }
@@ -350,7 +339,7 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       log(`${signal}: stopping the servers and the database`);
-      killSpawnedServers();
+      killSpawnedProcesses();
       void cleanUp().then(() => process.exit(130));
     });
   }

@@ -3,10 +3,10 @@
 import crypto from 'node:crypto';
 import { createHistogram } from 'node:perf_hooks';
 import type { BenchDatabase } from './database';
-import { get, startBaseline, startKeel, type Answer } from './keel';
+import { get, startBaseline, startKeel, type Answer, type ServerProcess } from './keel';
 import { mergeLoads, runLoad, type LoadResult, type RequestShape } from './load';
 import type { EndpointRun } from './report';
-import { processCpuMicros, type ServerProcess } from './server-process';
+import { processCpuMicros } from './process-cpu';
 
 export interface ThroughputOptions {
   readonly connections: number;

@@ -3,16 +3,16 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Client } from 'pg';
+import { Client, type ClientConfig } from 'pg';
 import { createLogger } from '../../config/logger';
-import { startEmbeddedDatabase, stopEmbeddedServersNow, type EmbeddedDatabase } from '../../db/embedded';
+import { startEmbeddedDatabase, stopEmbeddedServersNow } from '../../db/embedded';
 
 /**
  * The PostgreSQL the suite talks to: TEST_DATABASE_URL when set, else an embedded PostgreSQL 18
  * started once for the run in a temporary directory (deleted when it stops).
  */
 let serverUrl: string | undefined;
-let embedded: EmbeddedDatabase | undefined;
+let embedded: TemporaryPostgres | undefined;
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -25,22 +25,43 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface TemporaryPostgres {
+  /** URL of its database databaseName, as the superuser. */
+  readonly url: string;
+  /** Stops the server and deletes its directory. */
+  stop(): Promise<void>;
+}
+
+/** An embedded PostgreSQL in a new temporary directory on a free port, deleted when it stops. */
+export async function startTemporaryPostgres(prefix: string, databaseName = 'postgres'): Promise<TemporaryPostgres> {
+  const parent = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  // PostgreSQL runs as the unprivileged postgres user when we are root: it must reach the directory.
+  await fs.chmod(parent, 0o755);
+  // mocha --exit, or a crash, ends the process: the server must not outlive it.
+  process.once('exit', stopEmbeddedServersNow);
+  const embedded = await startEmbeddedDatabase({
+    dataDir: path.join(parent, 'postgres'),
+    port: await freePort(),
+    databaseName,
+    persistent: false,
+    logger: createLogger({ env: 'test', logLevel: 'silent' }),
+  });
+  return {
+    url: embedded.url,
+    async stop() {
+      await embedded.stop();
+      await fs.rm(parent, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startTestDatabase(): Promise<void> {
   const fromEnv = process.env.TEST_DATABASE_URL;
   if (fromEnv) {
     serverUrl = fromEnv;
     return;
   }
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'keel-test-pg-'));
-  // mocha --exit, or a crash, ends the process: the server must not outlive the run.
-  process.once('exit', stopEmbeddedServersNow);
-  embedded = await startEmbeddedDatabase({
-    dataDir,
-    port: await freePort(),
-    databaseName: 'keel_test',
-    persistent: false,
-    logger: createLogger({ env: 'test', logLevel: 'silent' }),
-  });
+  embedded = await startTemporaryPostgres('keel-test-pg-', 'keel_test');
   serverUrl = embedded.url;
 }
 
@@ -69,29 +90,35 @@ export interface ScratchDatabase {
 
 /** Runs one statement on its own connection to the test server (for setup, not the code under test). */
 export async function adminQuery(sql: string): Promise<void> {
-  const client = new Client({ connectionString: testDatabaseUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
+  await queryOnce(testDatabaseUrl(), sql);
 }
 
-/** A new, empty database on the test server, for a test that needs its own state. */
-export async function createScratchDatabase(): Promise<ScratchDatabase> {
-  const name = `keel_scratch_${crypto.randomBytes(6).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
+/** A new, empty database named <prefix>_<random> on the server at onServer (a URL); drop() removes it. */
+export async function createDatabase(onServer: string, prefix: string): Promise<ScratchDatabase> {
+  const name = `${prefix}_${crypto.randomBytes(6).toString('hex')}`;
+  await queryOnce(onServer, `CREATE DATABASE ${name}`);
   return {
     name,
-    url: withDatabase(testDatabaseUrl(), name),
-    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    url: withDatabase(onServer, name),
+    drop: async () => {
+      await queryOnce(onServer, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
   };
 }
 
+/** A new, empty database on the test server, for a test that needs its own state. */
+export function createScratchDatabase(): Promise<ScratchDatabase> {
+  return createDatabase(testDatabaseUrl(), 'keel_scratch');
+}
+
 /** Runs one query on its own connection (not through the code under test). */
-export async function queryOnce<T extends Record<string, unknown>>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
+export async function queryOnce<T extends Record<string, unknown>>(
+  url: string,
+  sql: string,
+  values: unknown[] = [],
+  settings: Omit<ClientConfig, 'connectionString'> = {},
+): Promise<T[]> {
+  const client = new Client({ ...settings, connectionString: url });
   await client.connect();
   try {
     return (await client.query<T>(sql, values)).rows;

@@ -1,0 +1,84 @@
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../config/project';
+import { checkTargets, type EndpointRun } from '../../bench/report';
+import type { LoadResult } from '../../bench/load';
+import { boundOf, meets, TARGETS, type Target } from '../../bench/targets';
+
+const benchDir = path.join(projectRoot(), 'bench');
+
+const reportSources = (): string =>
+  fs
+    .readdirSync(benchDir)
+    .filter((file) => file.endsWith('.ts') && file !== 'targets.ts')
+    .map((file) => fs.readFileSync(path.join(benchDir, file), 'utf8'))
+    .join('\n');
+
+const withBound = (comparison: Target['comparison'], bound: number, relativeTo?: Target['relativeTo']): Target => ({
+  name: 'example',
+  mode: 'throughput',
+  metric: 'example',
+  comparison,
+  bound,
+  ...(relativeTo ? { relativeTo } : {}),
+});
+
+const load = (requestsPerSecond: number, p99: number): LoadResult =>
+  ({
+    requestsPerSecond,
+    latencyMs: { p50: 1, p97_5: p99, p99, max: p99 },
+    non2xx: 0,
+    errors: 0,
+    errorCodes: {},
+    statusCodes: { '200': 100 },
+    responses: 100,
+  }) as unknown as LoadResult;
+
+/** keel's /health/db, measured in turns with a baseline of the same speed, with this many probe statements in 4 windows. */
+function healthDbRuns(probeStatements: number): EndpointRun[] {
+  return [
+    {
+      label: 'keel /health/db',
+      role: 'keel',
+      path: '/health/db',
+      load: load(1000, 10),
+      sql: { transactions: 0, sessions: 1, requests: 1000, loadMs: 3000, probeStatements, windows: 4 },
+    },
+    { label: 'baseline', role: 'baseline', path: '/health', pairedWith: 'keel /health/db', load: load(1000, 10) },
+  ];
+}
+
+describe('bench/targets.ts', () => {
+  it('holds each target once, under a name the report code checks', () => {
+    const names = TARGETS.map((entry) => entry.name);
+    expect(new Set(names).size, 'target names are unique').to.equal(names.length);
+    const sources = reportSources();
+    for (const name of names) expect(sources, `bench/ checks the target "${name}"`).to.include(`target('${name}')`);
+  });
+
+  it('compares a measured value to the bound as its comparison says: ≥ and ≤ inclusive, < strict, = exact', () => {
+    expect([0.89, 0.9, 0.91].map((value) => meets(withBound('≥', 0.9), value))).to.deep.equal([false, true, true]);
+    expect([1.19, 1.2, 1.21].map((value) => meets(withBound('≤', 1.2), value))).to.deep.equal([true, true, false]);
+    expect([-1, 0, 1].map((value) => meets(withBound('<', 0), value))).to.deep.equal([true, false, false]);
+    expect([0, 1, 2].map((value) => meets(withBound('=', 1), value))).to.deep.equal([false, true, false]);
+  });
+
+  it('adds a bound relative to a keel setting to the value keel runs with, and will not judge without it', () => {
+    const margin = withBound('≤', 100, 'DB_PROBE_TIMEOUT_MS');
+    expect(boundOf(margin, 1000)).to.equal(1100);
+    expect(meets(margin, 1100, 1000)).to.equal(true);
+    expect(meets(margin, 1101, 1000)).to.equal(false);
+    expect(() => boundOf(margin)).to.throw('DB_PROBE_TIMEOUT_MS');
+  });
+});
+
+describe('bench/report.ts checkTargets', () => {
+  const probeCheck = (probeStatements: number) =>
+    checkTargets(healthDbRuns(probeStatements)).find((check) => check.target.includes('probe statement per probe window'));
+
+  it('passes /health/db at one probe statement per probe window and misses at one more', () => {
+    expect(probeCheck(4)).to.include({ target: '/health/db ≤ 1 probe statement per probe window', pass: true });
+    expect(probeCheck(5)).to.include({ measured: '5 in 4 windows', pass: false });
+  });
+});
