@@ -76,7 +76,7 @@ describe('the documentation links', () => {
     it('reports a missing file, a missing anchor and a path out of the project, and nothing that resolves', () => {
       const readme = [
         '[ok](guide/intro.md#getting-started-1) [ok](#top) [ok](guide/intro.md) [web](https://example.com/x.md)',
-        '[gone](guide/missing.md) [bad anchor](guide/intro.md#using-every-core) [outside](../shared/DESIGN.md)',
+        '[gone](guide/missing.md) [bad anchor](guide/intro.md#using-every-core) [outside](../elsewhere/notes.md)',
         '`[in code](nowhere.md)`',
         '```',
         '[in a block](nowhere.md)',
@@ -88,7 +88,7 @@ describe('the documentation links', () => {
       expect(pageLinkProblems(memory, 'README.md')).to.deep.equal([
         'README.md: guide/missing.md points to guide/missing.md, which does not exist',
         'README.md: guide/intro.md#using-every-core: guide/intro.md has no heading with the anchor #using-every-core',
-        'README.md: ../shared/DESIGN.md points outside the project',
+        'README.md: ../elsewhere/notes.md points outside the project',
       ]);
     });
 
