@@ -9,7 +9,8 @@ export type TransactionSettings = Readonly<Record<string, string>>;
 export interface UnitOfWorkOptions {
   /**
    * The request's signal: once it fires, the statement running in the transaction is cancelled on the
-   * server and the transaction rolls back instead of committing. Already fired: the work never starts.
+   * server, any later statement of the work is refused before it is sent, and the transaction rolls back
+   * instead of committing. Already fired: the work never starts.
    */
   readonly signal?: AbortSignal;
 }
@@ -48,6 +49,7 @@ export async function runUnitOfWork<T>(
     // It may have fired while the transaction waited for a connection.
     signal?.throwIfAborted();
     const cancelling = signal ? cancelStatementOnAbort(transaction, signal) : undefined;
+    if (signal) refuseStatementsAfterAbort(sequelize, transaction, signal);
     try {
       const result = await work(transaction);
       // Throwing here is what makes Sequelize roll back instead of committing.
@@ -102,6 +104,33 @@ function sendSettingsWithBegin(sequelize: Sequelize): void {
     settings.applied = true;
   };
   sendingSettings.add(queryInterface);
+}
+
+const signalsOf = new WeakMap<Transaction, AbortSignal>();
+const refusingStatements = new WeakSet<Sequelize>();
+
+/**
+ * A cancel that reaches the backend between two statements of the work is ignored by the server, and the
+ * work would go on sending statements until it ends. So once the signal has fired, every statement of the
+ * transaction (savepoints included) rejects with the signal's reason before it is sent; only the ROLLBACK
+ * that ends it still goes through. One beforeQuery hook per Sequelize instance, installed on first use.
+ */
+function refuseStatementsAfterAbort(sequelize: Sequelize, transaction: Transaction, signal: AbortSignal): void {
+  signalsOf.set(transaction, signal);
+  if (refusingStatements.has(sequelize)) return;
+  sequelize.addHook('beforeQuery', (options) => {
+    // completesTransaction marks Sequelize's own COMMIT and ROLLBACK (not in its typings).
+    if ((options as { completesTransaction?: boolean }).completesTransaction) return;
+    for (let scope = options.transaction ?? undefined; scope; scope = parentOf(scope)) {
+      signalsOf.get(scope)?.throwIfAborted();
+    }
+  });
+  refusingStatements.add(sequelize);
+}
+
+/** The transaction a savepoint belongs to (Sequelize keeps it on the transaction, not in its typings). */
+function parentOf(transaction: Transaction): Transaction | undefined {
+  return (transaction as unknown as { parent?: Transaction }).parent;
 }
 
 /**

@@ -293,7 +293,8 @@ interface WorkProbe {
 
 /**
  * requestId → requestDeadline → POST /notes → errorHandler. The route's unit of work, given the request's
- * signal, inserts a row then runs half-second statements (each below the statement timeout) for 5 s.
+ * signal, inserts a row then runs 0.7 s statements (each below the statement timeout) for 7 s: a 1 s
+ * deadline lands in the middle of the second one, hundreds of milliseconds from either end.
  */
 function notesApp(database: Database, deadlineMs: number, logger = silentLogger()): { app: Express; work: WorkProbe } {
   let markStarted: (pid: number) => void = () => undefined;
@@ -320,7 +321,7 @@ function notesApp(database: Database, deadlineMs: number, logger = silentLogger(
         markStarted(row?.pid ?? -1);
         for (let turn = 0; turn < 10; turn += 1) {
           try {
-            await database.sequelize.query('SELECT pg_sleep(0.5)');
+            await database.sequelize.query('SELECT pg_sleep(0.7)');
           } catch (error) {
             statementError = error;
             throw error;
@@ -373,7 +374,7 @@ describe('a unit of work given res.locals.signal, on a real PostgreSQL', () => {
 
     const res = await request(app).post('/notes');
     const pid = await work.started;
-    // Without the cancel, the backend would keep sleeping in its transaction for 4 s more, then commit.
+    // Without the cancel, the backend would keep sleeping in its transaction for 6 s more, then commit.
     const after = await waitForBackend(pid, (activity) => activity.state === 'idle', 'the transaction should have ended at the deadline');
     const { error } = await work.settled;
 

@@ -411,6 +411,41 @@ describe('database.unitOfWork(settings, work, { signal })', () => {
     expect(next.pid, 'the same pooled backend, back in the pool').to.equal(pid);
   });
 
+  it('refuses the statements sent after the signal fired between two of them (a cancel the server ignored), and rolls back', async () => {
+    const database = open();
+    const controller = new AbortController();
+    const reason = new Error('deadline');
+    const sent: string[] = [];
+    database.sequelize.addHook('afterQuery', (_options, query) => {
+      // Sequelize sets query.sql when it sends the statement; a refused one never gets it.
+      const { sql } = query as unknown as { sql?: string };
+      if (sql !== undefined) sent.push(sql);
+    });
+
+    const error = await rejectionOf(
+      database.unitOfWork(
+        {},
+        async () => {
+          await database.sequelize.query("INSERT INTO events (label) VALUES ('before')");
+          // The backend is idle in the transaction here: the cancel sent on abort finds nothing to cancel.
+          controller.abort(reason);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          await database.sequelize.query("INSERT INTO events (label) VALUES ('after')");
+        },
+        { signal: controller.signal },
+      ),
+    );
+    const next = await database.unitOfWork({ user_id: '7' }, () => readSession(database.sequelize));
+
+    expect(error, 'the signal reason').to.equal(reason);
+    expect(
+      sent.filter((sql) => sql.includes('INSERT')),
+      'statements that reached the server',
+    ).to.deep.equal(["INSERT INTO events (label) VALUES ('before')"]);
+    expect(await countRows(scratch.url, 'events'), 'rows committed').to.equal(0);
+    expect(next.userId, 'the connection serves the next unit of work').to.equal('7');
+  });
+
   it('commits as before when the signal never fires', async () => {
     const database = open();
 
