@@ -33,7 +33,8 @@ interface ReplicatedDatabase {
 
 async function createMarkedDatabase(replication: StreamingReplication): Promise<ReplicatedDatabase> {
   const name = `keel_replicated_${crypto.randomBytes(6).toString('hex')}`;
-  await queryOnce(replication.primaryUrl, `CREATE DATABASE ${name}`);
+  // FILE_COPY: the replica replays one record instead of the WAL of a whole copied template (the servers run with fsync off).
+  await queryOnce(replication.primaryUrl, `CREATE DATABASE ${name} STRATEGY FILE_COPY`);
   const primaryUrl = withDatabase(replication.primaryUrl, name);
   await queryOnce(
     primaryUrl,

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,6 +54,24 @@ export async function waitUntil(condition: () => Promise<boolean>, what: string,
   }
 }
 
+let initialised: Promise<string> | undefined;
+
+/**
+ * One initdb per test process (about a second): each replication starts from a copy of this data
+ * directory, never from the directory itself, so no test sees another's data.
+ */
+function initialisedDataDirectory(initdb: string, as: { uid?: number; gid?: number; env: NodeJS.ProcessEnv }): Promise<string> {
+  initialised ??= (async () => {
+    const base = await fs.mkdtemp(path.join(os.tmpdir(), 'keel-replication-initdb-'));
+    process.once('exit', () => rmSync(base, { recursive: true, force: true }));
+    if (as.uid !== undefined) await fs.chown(base, as.uid, as.gid ?? as.uid);
+    const dir = path.join(base, 'data');
+    await run(initdb, ['-D', dir, '-U', 'postgres', '--auth=trust', '--no-sync'], as);
+    return dir;
+  })();
+  return initialised;
+}
+
 export async function startStreamingReplication(): Promise<StreamingReplication> {
   const { initdb, pg_ctl } = await binaries();
   const user = await postgresUser();
@@ -80,20 +99,22 @@ export async function startStreamingReplication(): Promise<StreamingReplication>
   };
 
   try {
-    await run(initdb, ['-D', primaryDir, '-U', 'postgres', '--auth=trust', '--no-sync'], as);
+    await run('cp', ['-a', await initialisedDataDirectory(initdb, as), primaryDir], as);
     await fs.appendFile(path.join(primaryDir, 'postgresql.conf'), settings(primaryPort));
     // The copy is taken of a cleanly stopped primary: a consistent data directory, the same system identifier.
     await run('cp', ['-a', primaryDir, replicaDir], as);
     await fs.appendFile(
       path.join(replicaDir, 'postgresql.conf'),
-      settings(replicaPort) + `primary_conninfo = 'host=${HOST} port=${primaryPort} user=postgres application_name=keel_test_replica'\n`,
+      settings(replicaPort) +
+        `primary_conninfo = 'host=${HOST} port=${primaryPort} user=postgres application_name=keel_test_replica'\n` +
+        'wal_retrieve_retry_interval = 100ms\n',
     );
     await fs.writeFile(path.join(replicaDir, 'standby.signal'), '');
     if (user) await fs.chown(path.join(replicaDir, 'standby.signal'), user.uid, user.gid);
     running.add(primaryDir);
-    await start(primaryDir, 'primary');
     running.add(replicaDir);
-    await start(replicaDir, 'replica');
+    // Started together: the replica retries its connection to the primary every 100 ms until it is up.
+    await Promise.all([start(primaryDir, 'primary'), start(replicaDir, 'replica')]);
   } catch (error) {
     await stop();
     throw error;
