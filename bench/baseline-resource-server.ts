@@ -10,8 +10,8 @@ import { Pool } from 'pg';
 
 const COLUMNS = '"id","name","size","note","created_at","updated_at"';
 const INSERT = `INSERT INTO "widgets" (${COLUMNS}) VALUES (uuidv7(),$1,$2,$3,$4,$5) RETURNING ${COLUMNS};`;
-// keel's findByPk sends the id inlined as a literal; a bound parameter is what a hand-written service sends.
-const SELECT = `SELECT "id", "name", "size", "note", "created_at", "updated_at" FROM "widgets" AS "Widget" WHERE "Widget"."id" = $1;`;
+// The statement of the generated model's findRow, with the id bound as keel binds it.
+const SELECT = `SELECT "id", "name", "size", "note", "created_at", "updated_at" FROM "widgets" WHERE "id" = $1`;
 
 const poolMax = Number(process.env.DB_POOL_MAX);
 if (!Number.isInteger(poolMax) || poolMax < 1) throw new Error("DB_POOL_MAX must be set to keel's pool size (bench/resource.ts sets it)");

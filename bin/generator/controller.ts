@@ -13,7 +13,6 @@ export function controllerSource(spec: ResourceSpec): string {
     ? '  // Row-level security filters every statement by the tenant setting: reads run in a unit of work too.'
     : '  // Reads that need no settings: no transaction.';
   return `import { Router } from 'express';
-import { Op } from 'sequelize';
 import { NotFoundError } from '../errors';
 import { ${C} } from '../models/${singular}';
 import { createdResponse, jsonResponse, noContentResponse, responseRef } from '../openapi';
@@ -98,14 +97,14 @@ export function ${controllerName(plural)}({ unitOfWork }: RouteDeps): Router {
 ${readComment}
   handle(router, list${Plural}, async (req, res) => {
     const { limit, after } = req.query;
-    // Keyset pagination: ids are UUIDv7, so their order is creation order; one row more tells whether a next page exists.
-    const rows = await ${read(`${C}.findAll({ where: after ? { id: { [Op.gt]: after } } : {}, order: [['id', 'ASC']], limit: limit + 1 })`)};
+    // Keyset pagination on the id: one row more than the page tells whether a next page exists.
+    const rows = await ${read(`${C}.findPage(limit + 1, after)`)};
     const page = rows.slice(0, limit);
     res.json(${singular}ListBody(page, rows.length > limit ? (page.at(-1)?.id ?? null) : null));
   });
 
   handle(router, get${C}, async (req, res) => {
-    const ${singular} = await ${read(`${C}.findByPk(req.params.id)`)};
+    const ${singular} = await ${read(`${C}.findRow(req.params.id)`)};
     if (!${singular}) throw new NotFoundError();
     res.json(${singular}Body(${singular}));
   });

@@ -26,8 +26,17 @@ export function modelSource(spec: ResourceSpec): string {
     '        created_at: DataTypes.DATE,',
     '        updated_at: DataTypes.DATE,',
   ];
+  const columns = ['id', ...(spec.tenant ? ['tenant_id'] : []), ...spec.fields.map((field) => field.name), 'created_at', 'updated_at'];
+  const Row = `${className}Row`;
   return `import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
 import { uuidPrimaryKey } from './attributes';
+import { selectRows } from './rows';
+
+/** A ${spec.singular} as read: its columns as plain values. */
+export type ${Row} = InferAttributes<${className}>;
+
+// Reads are written out as SQL (app/models/rows.ts says why); writes go through the model.
+const COLUMNS = '${columns.map((column) => `"${column}"`).join(', ')}';
 
 /** A row of ${plural} (db/migrations/*-create-${plural}.js). */
 export class ${className} extends Model<InferAttributes<${className}>, InferCreationAttributes<${className}>> {
@@ -40,6 +49,19 @@ ${attributes.join('\n')}
       },
       { sequelize, tableName: '${plural}', createdAt: 'created_at', updatedAt: 'updated_at' },
     );
+  }
+
+  /** The ${spec.singular} with this id, if there is one. */
+  static async findRow(id: string): Promise<${Row} | undefined> {
+    const [row] = await selectRows<${Row}>(${className}, \`SELECT \${COLUMNS} FROM "${plural}" WHERE "id" = $1\`, [id]);
+    return row;
+  }
+
+  /** Up to limit ${plural} in id order, which is creation order (UUIDv7); those after the id after when it is given. */
+  static findPage(limit: number, after?: string): Promise<${Row}[]> {
+    return after === undefined
+      ? selectRows<${Row}>(${className}, \`SELECT \${COLUMNS} FROM "${plural}" ORDER BY "id" LIMIT $1\`, [limit])
+      : selectRows<${Row}>(${className}, \`SELECT \${COLUMNS} FROM "${plural}" WHERE "id" > $1 ORDER BY "id" LIMIT $2\`, [after, limit]);
   }
 }
 `;

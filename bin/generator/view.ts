@@ -1,4 +1,4 @@
-// The view (app/views/<singular>.ts): a model to its JSON, pure.
+// The view (app/views/<singular>.ts): a row (or a model instance) to its JSON, pure.
 import type { ResourceSpec } from './spec';
 import { typeOf } from './types';
 
@@ -16,16 +16,16 @@ export function viewSource(spec: ResourceSpec): string {
     `updated_at: ${singular}.updated_at.toISOString()`,
   ];
   return `import type { z } from 'zod';
-import type { ${className} } from '../models/${singular}';
+import type { ${className}Row } from '../models/${singular}';
 import type { ${className} as ${className}Schema, ${className}List } from '../schemas/${singular}';
 
-export function ${singular}Body(${singular}: ${className}): z.output<typeof ${className}Schema> {
+export function ${singular}Body(${singular}: ${className}Row): z.output<typeof ${className}Schema> {
   return {
 ${properties.map((property) => `    ${property},`).join('\n')}
   };
 }
 
-export function ${singular}ListBody(${spec.plural}: readonly ${className}[], next: string | null): z.output<typeof ${className}List> {
+export function ${singular}ListBody(${spec.plural}: readonly ${className}Row[], next: string | null): z.output<typeof ${className}List> {
   return { items: ${spec.plural}.map(${singular}Body), next };
 }
 `;
