@@ -25,7 +25,7 @@ export interface EmbeddedOptions {
   readonly dataDir: string;
   readonly port: number;
   readonly databaseName: string;
-  /** false: the data directory is deleted on stop (test runs). */
+  /** false: the data directory and its password file are deleted on stop (test runs). */
   readonly persistent: boolean;
   readonly logger: Logger;
 }
@@ -139,7 +139,9 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
   const stop = async (): Promise<void> => {
     await server.stop();
     running.delete(server);
-    if (!options.persistent) await fs.rm(dataDir, { recursive: true, force: true });
+    if (options.persistent) return;
+    await fs.rm(dataDir, { recursive: true, force: true });
+    await fs.rm(passwordFile, { force: true });
   };
   try {
     await createDatabaseIfMissing(url, options.databaseName);
