@@ -17,6 +17,11 @@ async function main(): Promise<number> {
     process.stderr.write(`usage: bin/db <${COMMANDS.join('|')}>\n`);
     return 2;
   }
+  // The platform stops a release with SIGTERM (SIGINT from a terminal): the sequelize-cli child is
+  // stopped with it, its migration rolled back with its connection, instead of running on alone
+  // after the migration lock has gone with this process.
+  const stopping = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stopping.abort());
   const { config } = loadConfigOrExit();
   const logger = createLogger({ env: config.env, logLevel: config.logLevel === 'silent' ? 'silent' : 'info' });
   const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: false });
@@ -28,6 +33,7 @@ async function main(): Promise<number> {
       { ...process.env, NODE_ENV: config.env, DATABASE_URL: url },
       {
         args: process.argv.slice(3),
+        stop: stopping.signal,
         onWait: () => process.stdout.write('keel: another run holds the migration lock; waiting for it to finish\n'),
       },
     );

@@ -15,6 +15,11 @@ export interface CliOptions extends MigrationLockOptions {
   readonly args?: readonly string[];
   /** The project whose .sequelizerc and migrations to use (default: this one). */
   readonly cwd?: string;
+  /**
+   * Fires when the run must stop (the release was sent SIGTERM): the CLI child is sent SIGTERM too,
+   * so no migration goes on running on its own, and the run ends once the child has exited.
+   */
+  readonly stop?: AbortSignal;
 }
 
 /** The sequelize-cli entry point installed with keel: never one fetched from the registry. */
@@ -22,18 +27,30 @@ export function sequelizeCliPath(): string {
   return require.resolve('sequelize-cli/lib/sequelize', { paths: [projectRoot()] });
 }
 
-function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, args: readonly string[], cwd: string): Promise<CliResult> {
+function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, options: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [sequelizeCliPath(), command, ...args], {
-      cwd,
+    // Stopped while it waited for the migration lock: nothing was started, nothing is.
+    if (options.stop?.aborted) {
+      resolve({ code: null, output: `keel: ${command} was stopped before it started\n` });
+      return;
+    }
+    const child = spawn(process.execPath, [sequelizeCliPath(), command, ...(options.args ?? [])], {
+      cwd: options.cwd ?? projectRoot(),
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const forwardStop = (): void => {
+      child.kill('SIGTERM');
+    };
+    options.stop?.addEventListener('abort', forwardStop, { once: true });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
+    child.on('close', (code, signal) => {
+      options.stop?.removeEventListener('abort', forwardStop);
+      resolve({ code, output: signal ? `${output}keel: ${command} was stopped (${signal}) before it finished\n` : output });
+    });
   });
 }
 
@@ -64,7 +81,7 @@ export async function runSequelizeCli(command: MigrationCommand, env: NodeJS.Pro
   let result: CliResult;
   try {
     settings = cliOptions(env);
-    result = await withMigrationLock(settings, options, () => spawnCli(command, env, options.args ?? [], options.cwd ?? projectRoot()));
+    result = await withMigrationLock(settings, options, () => spawnCli(command, env, options));
   } catch (error) {
     // Bad settings, or no connection for the lock: the command did not run. Messages name
     // variables and causes, never a value (config/database.js, pg's own errors).

@@ -1,7 +1,10 @@
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { projectRoot } from '../../config/project';
@@ -53,6 +56,36 @@ async function waitForLockWaiters(database: string, count: number, timeoutMs = 3
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/** Polls until a backend of database runs sql; fails after timeoutMs. */
+async function waitForStatement(database: string, sql: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const rows = await queryOnce(
+      testDatabaseUrl(),
+      "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query = $2 AND state = 'active'",
+      [database, sql],
+    );
+    if (rows.length > 0) return;
+    if (performance.now() > deadline) throw new Error(`no backend of ${database} ran ${sql} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The PIDs of a process's children (pgrep -P), none when it has none. */
+async function childrenOf(pid: number): Promise<number[]> {
+  const { stdout } = await promisify(execFile)('pgrep', ['-P', String(pid)]).catch(() => ({ stdout: '' }));
+  return stdout.split('\n').filter(Boolean).map(Number);
+}
+
+const isRunning = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 describe('the release phase (the Procfile release command)', function () {
   this.timeout(60_000);
@@ -148,6 +181,46 @@ describe('the release phase (the Procfile release command)', function () {
       expect(result.output).to.include('MIGRATE_STATEMENT_TIMEOUT_MS (200 ms)');
       expect(await appliedMigrations(scratch.url)).to.deep.equal([]);
     });
+  });
+
+  it('stops its sequelize-cli child when it is sent SIGTERM, and exits 1 saying so, instead of leaving the migration running alone', async () => {
+    migrations = temporaryMigrations({ withKeelMigrations: false });
+    migrations.add(
+      '20990101000000-slow.js',
+      `module.exports = {
+      up: (queryInterface) => queryInterface.sequelize.query('SELECT pg_sleep(600)'),
+      down: () => Promise.resolve(),
+    };`,
+    );
+    // The command the Procfile names, run directly: the platform signals every process of the dyno, the shell included.
+    const [node, script, ...commandArgs] = procfileReleaseCommand().split(' ');
+    expect(node).to.equal('node');
+    const release = spawn(process.execPath, [script ?? '', ...commandArgs, ...migrations.args], {
+      cwd: projectRoot(),
+      env: { PATH: process.env.PATH ?? '', ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATE_STATEMENT_TIMEOUT_MS: '600000' },
+    });
+    let output = '';
+    release.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    release.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = once(release, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+    let cli: number[] = [];
+    try {
+      await waitForStatement(scratch.name, 'SELECT pg_sleep(600)');
+      cli = await childrenOf(release.pid ?? -1);
+      expect(cli, 'the sequelize-cli child').to.have.lengthOf(1);
+
+      release.kill('SIGTERM');
+      const [code] = await exited;
+      const deadline = performance.now() + 5_000;
+      while (cli.some(isRunning) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+
+      expect(code, output).to.equal(1);
+      expect(output).to.include('keel: db:migrate was stopped (SIGTERM) before it finished');
+      expect(cli.filter(isRunning), 'sequelize-cli children still running').to.deep.equal([]);
+      expect(await appliedMigrations(scratch.url)).to.deep.equal([]);
+    } finally {
+      for (const pid of [...cli, release.pid ?? -1].filter(isRunning)) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('applies a migration once when two releases start at once: both exit 0, the second after waiting for the first', async () => {
