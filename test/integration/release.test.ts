@@ -87,6 +87,19 @@ const isRunning = (pid: number): boolean => {
   }
 };
 
+/** A migrations directory holding one migration that sleeps for ten minutes. */
+function slowMigration(): MigrationsDirectory {
+  const directory = temporaryMigrations({ withKeelMigrations: false });
+  directory.add(
+    '20990101000000-slow.js',
+    `module.exports = {
+    up: (queryInterface) => queryInterface.sequelize.query('SELECT pg_sleep(600)'),
+    down: () => Promise.resolve(),
+  };`,
+  );
+  return directory;
+}
+
 describe('the release phase (the Procfile release command)', function () {
   this.timeout(60_000);
 
@@ -165,14 +178,7 @@ describe('the release phase (the Procfile release command)', function () {
     });
 
     it('cancels a migration statement that runs longer than MIGRATE_STATEMENT_TIMEOUT_MS, saying so', async () => {
-      migrations = temporaryMigrations({ withKeelMigrations: false });
-      migrations.add(
-        '20990101000000-slow.js',
-        `module.exports = {
-        up: (queryInterface) => queryInterface.sequelize.query('SELECT pg_sleep(600)'),
-        down: () => Promise.resolve(),
-      };`,
-      );
+      migrations = slowMigration();
 
       const result = await runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATE_STATEMENT_TIMEOUT_MS: '200' }, migrations.args);
 
@@ -184,14 +190,7 @@ describe('the release phase (the Procfile release command)', function () {
   });
 
   it('stops its sequelize-cli child when it is sent SIGTERM, and exits 1 saying so, instead of leaving the migration running alone', async () => {
-    migrations = temporaryMigrations({ withKeelMigrations: false });
-    migrations.add(
-      '20990101000000-slow.js',
-      `module.exports = {
-      up: (queryInterface) => queryInterface.sequelize.query('SELECT pg_sleep(600)'),
-      down: () => Promise.resolve(),
-    };`,
-    );
+    migrations = slowMigration();
     // The command the Procfile names, run directly: the platform signals every process of the dyno, the shell included.
     const [node, script, ...commandArgs] = procfileReleaseCommand().split(' ');
     expect(node).to.equal('node');
