@@ -401,6 +401,12 @@ describe('a unit of work given res.locals.signal, on a real PostgreSQL', () => {
       socket.write('POST /notes HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n');
 
       const pid = await work.started;
+      // Gone while the sleep runs on the server: that statement is cancelled there (a later one would be refused unsent).
+      await waitForBackend(
+        pid,
+        (activity) => activity.state === 'active' && activity.query === 'SELECT pg_sleep(0.7)',
+        'the sleep should run',
+      );
       socket.destroy();
       await waitForBackend(pid, (activity) => activity.state === 'idle', 'the transaction should have ended when the client left');
       const { error } = await work.settled;
