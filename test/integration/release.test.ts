@@ -87,18 +87,21 @@ const isRunning = (pid: number): boolean => {
   }
 };
 
-/** A migrations directory holding one migration that sleeps for ten minutes. */
-function slowMigration(): MigrationsDirectory {
+/** A migrations directory holding one migration, named name, whose up() runs sql and whose down() does nothing. */
+function oneStatementMigration(name: string, sql: string): MigrationsDirectory {
   const directory = temporaryMigrations({ withKeelMigrations: false });
   directory.add(
-    '20990101000000-slow.js',
+    `20990101000000-${name}.js`,
     `module.exports = {
-    up: (queryInterface) => queryInterface.sequelize.query('SELECT pg_sleep(600)'),
+    up: (queryInterface) => queryInterface.sequelize.query(${JSON.stringify(sql)}),
     down: () => Promise.resolve(),
   };`,
   );
   return directory;
 }
+
+/** A migration that sleeps for ten minutes. */
+const slowMigration = (): MigrationsDirectory => oneStatementMigration('slow', 'SELECT pg_sleep(600)');
 
 describe('the release phase (the Procfile release command)', function () {
   this.timeout(60_000);
@@ -153,14 +156,7 @@ describe('the release phase (the Procfile release command)', function () {
   describe('its time bounds', () => {
     it('gives up with a message naming MIGRATE_LOCK_TIMEOUT_MS when a migration waits for a lock another session holds', async () => {
       await queryOnce(scratch.url, 'CREATE TABLE busy (id int)');
-      migrations = temporaryMigrations({ withKeelMigrations: false });
-      migrations.add(
-        '20990101000000-alter-busy.js',
-        `module.exports = {
-        up: (queryInterface) => queryInterface.sequelize.query('ALTER TABLE busy ADD COLUMN extra int'),
-        down: () => Promise.resolve(),
-      };`,
-      );
+      migrations = oneStatementMigration('alter-busy', 'ALTER TABLE busy ADD COLUMN extra int');
       // A long read in an open transaction: the ALTER needs an exclusive lock and queues behind it.
       const reader = await holdLock(scratch.url, 'SELECT * FROM busy');
       try {
