@@ -112,9 +112,9 @@ export async function startStreamingReplication(): Promise<StreamingReplication>
     await fs.writeFile(path.join(replicaDir, 'standby.signal'), '');
     if (user) await fs.chown(path.join(replicaDir, 'standby.signal'), user.uid, user.gid);
     running.add(primaryDir);
+    await start(primaryDir, 'primary');
     running.add(replicaDir);
-    // Started together: the replica retries its connection to the primary every 100 ms until it is up.
-    await Promise.all([start(primaryDir, 'primary'), start(replicaDir, 'replica')]);
+    await start(replicaDir, 'replica');
   } catch (error) {
     await stop();
     throw error;
