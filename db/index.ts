@@ -10,7 +10,8 @@ import { openConnectionsOutsideRequests, outsideAnyRequest } from './outside-req
 import { createMigrationMonitor, type MigrationMonitor } from './migration-state';
 import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type PoolStats } from './pool';
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
-import { routeReadsAwayFromFailingReplicas } from './replica-reads';
+import { enableDirectReads } from './reads';
+import { readOnThePrimary, routeReadsAwayFromFailingReplicas } from './replica-reads';
 import { replicaInspection } from './replication';
 import { runUnitOfWork, type TransactionSettings, type UnitOfWorkOptions } from './unit-of-work';
 
@@ -142,7 +143,10 @@ export function createDatabase(
   const replicaProbe =
     config.replicaUrls.length > 0 ? createProbe(poolAccess(sequelize, 'replica'), { ...config.probe, inspect }, logger) : undefined;
   guardReplicationPoolDestroy(sequelize);
-  if (replicaProbe) routeReadsAwayFromFailingReplicas(sequelize, replicaProbe, logger);
+  enableDirectReads(sequelize, {
+    routing: replicaProbe ? routeReadsAwayFromFailingReplicas(sequelize, replicaProbe, logger) : readOnThePrimary,
+    logQuery: (sql, durationMs) => logQuery(logger, config, sql, durationMs),
+  });
 
   let closing: Promise<void> | undefined;
 

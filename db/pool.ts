@@ -15,6 +15,8 @@ export interface PoolStats {
 /** A pg Client as the pool hands it out: the parts keel uses directly. */
 export interface RawConnection {
   query(text: string, values?: unknown[]): Promise<unknown>;
+  /** Sequelize's mark for a connection its pool must destroy instead of handing out again (not in its typings). */
+  _invalid?: boolean;
   readonly processID: number | null;
   readonly secretKey: number | null;
   readonly host: string;
@@ -43,9 +45,10 @@ interface SequelizePool {
 
 // Sequelize's typings do not expose its connection manager; this is the part keel relies on
 // (Sequelize 6: lib/dialects/abstract/connection-manager.js).
-interface ConnectionManager {
+export interface ConnectionManager {
   pool?: SequelizePool | { write: SequelizePool; read: SequelizePool };
-  getConnection(options?: AcquireOptions): Promise<RawConnection>;
+  /** Runs the beforePoolAcquire and afterPoolAcquire hooks around the pool's acquire. */
+  getConnection(options?: AcquireOptions & Record<string, unknown>): Promise<RawConnection>;
   releaseConnection(connection: RawConnection): void;
   destroyConnection(connection: RawConnection): Promise<void>;
 }
@@ -62,7 +65,7 @@ interface ReplicationPool {
   destroy(connection: TaggedConnection): unknown;
 }
 
-const connectionManager = (sequelize: Sequelize): ConnectionManager =>
+export const connectionManager = (sequelize: Sequelize): ConnectionManager =>
   (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
 
 const EMPTY: PoolStats = { size: 0, available: 0, using: 0, waiting: 0, max: 0, min: 0 };

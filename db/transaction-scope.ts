@@ -23,6 +23,11 @@ const namespace = {
   bind: (fn: (...args: unknown[]) => unknown) => AsyncResource.bind(fn),
 };
 
+/** The transaction Sequelize's CLS holds for the code running now, if any. */
+export function currentTransaction(): unknown {
+  return storage.getStore()?.get('transaction');
+}
+
 let installed = false;
 
 /** Installs the namespace once per process (Sequelize keeps it in a static field). */

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { Environment } from '../../config/env';
 import { createLogger } from '../../config/logger';
 import { createDatabase, type Database } from '../../db';
+import { selectRows } from '../../db/reads';
 import { testConfig } from '../support/app';
 import { captureLog } from '../support/log-capture';
 import { TEST_SECRET_KEY } from '../support/process';
@@ -12,6 +13,8 @@ const REPLACED_VALUE = `replaced-${crypto.randomBytes(6).toString('hex')}`;
 // Column aliases only the SQL text carries: finding one in the log means the text reached it.
 const BOUND_SQL = 'keel_bound_marker';
 const REPLACED_SQL = 'keel_replaced_marker';
+const DIRECT_SQL = 'keel_direct_marker';
+const DIRECT_VALUE = `direct-${crypto.randomBytes(6).toString('hex')}`;
 
 interface LogLine {
   readonly level: string;
@@ -37,8 +40,8 @@ function logLines(text: string): LogLine[] {
 type Speed = 'fast' | 'slow';
 
 /**
- * Runs a query with a bound parameter and one with a replacement through createDatabase, as the app
- * does, with a logger at silly in the given environment; returns what reached the log. SLOW_QUERY_MS
+ * Runs a query with a bound parameter, one with a replacement and a selectRows read through
+ * createDatabase, as the app does, with a logger at silly in the given environment; returns what reached the log. SLOW_QUERY_MS
  * at its maximum keeps every query below it (logged at silly), at its minimum puts every query that
  * sleeps above it (logged at warn).
  */
@@ -57,6 +60,8 @@ async function logOfQueries(env: Environment, speed: Speed): Promise<{ text: str
   try {
     await database.sequelize.query(`SELECT ${sleep}$1::text AS ${BOUND_SQL}`, { bind: [BOUND_VALUE] });
     await database.sequelize.query(`SELECT ${sleep}CAST(:value AS text) AS ${REPLACED_SQL}`, { replacements: { value: REPLACED_VALUE } });
+    // A read outside a transaction, which runs on its connection without sequelize.query (db/reads.ts).
+    await selectRows(database.sequelize, `SELECT ${sleep}$1::text AS ${DIRECT_SQL}`, [DIRECT_VALUE]);
   } finally {
     await database.close();
   }
@@ -76,8 +81,8 @@ describe('SQL in the log', () => {
       it(`logs ${how} in ${env} with neither the SQL text nor bound or replaced values`, async () => {
         const { text, lines } = await logOfQueries(env, speed);
 
-        expect(queryLines(lines, speed), `one line per query; log:\n${text}`).to.have.length(2);
-        for (const absent of [BOUND_SQL, REPLACED_SQL, 'SELECT', BOUND_VALUE, REPLACED_VALUE]) {
+        expect(queryLines(lines, speed), `one line per query; log:\n${text}`).to.have.length(3);
+        for (const absent of [BOUND_SQL, REPLACED_SQL, DIRECT_SQL, 'SELECT', BOUND_VALUE, REPLACED_VALUE, DIRECT_VALUE]) {
           expect(text, `the log in ${env}`).to.not.include(absent);
         }
       });
@@ -90,9 +95,11 @@ describe('SQL in the log', () => {
     it(`logs ${how} in development with its SQL text, but never a bound parameter's value`, async () => {
       const { text, lines } = await logOfQueries('development', speed);
 
-      expect(queryLines(lines, speed), `one line per query; log:\n${text}`).to.have.length(2);
+      expect(queryLines(lines, speed), `one line per query; log:\n${text}`).to.have.length(3);
       expect(text).to.include(`$1::text AS ${BOUND_SQL}`);
+      expect(text).to.include(`$1::text AS ${DIRECT_SQL}`);
       expect(text).to.not.include(BOUND_VALUE);
+      expect(text).to.not.include(DIRECT_VALUE);
     });
   }
 });

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { DataTypes, QueryTypes } from 'sequelize';
 import type { Database, ProbeReport } from '../../db';
+import { selectRows } from '../../db/reads';
 import { buildTestApp, testDatabase } from '../support/app';
 import { queryOnce, withDatabase } from '../support/database';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
@@ -54,6 +55,12 @@ async function createMarkedDatabase(replication: StreamingReplication): Promise<
 /** Where a plain read, outside any transaction unless CLS supplies one, was answered. */
 async function readMarker(database: Database): Promise<string | undefined> {
   const [row] = await database.sequelize.query<{ source: string }>('SELECT source FROM marker', { type: QueryTypes.SELECT });
+  return row?.source;
+}
+
+/** The same read through selectRows, which acquires its connection itself (db/reads.ts). */
+async function selectMarker(database: Database): Promise<string | undefined> {
+  const [row] = await selectRows<{ source: string }>(database.sequelize, 'SELECT source FROM marker', []);
   return row?.source;
 }
 
@@ -158,6 +165,15 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
       const rows = await Marker.findAll({ raw: true });
 
       expect(rows).to.deep.equal([{ source: 'replica' }]);
+    });
+
+    it('sends a selectRows read outside a transaction to the replica, and one inside a unit of work to the primary', async () => {
+      const database = open({ DATABASE_REPLICA_URLS: replica.url });
+
+      const outside = await selectMarker(database);
+      const inside = await database.unitOfWork({ user_id: '42' }, () => selectMarker(database));
+
+      expect({ outside, inside }).to.deep.equal({ outside: 'replica', inside: 'primary' });
     });
 
     it('sends an INSERT to the primary', async () => {
@@ -287,6 +303,13 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
 
       expect(report?.status, 'replica probe').to.equal('fail');
       expect(seen).to.deep.equal(['primary', 'primary', 'primary']);
+    });
+
+    it('sends selectRows reads to the primary once the replica probe has recorded the failure', async () => {
+      const database = open({ DATABASE_REPLICA_URLS: replicaUrl });
+      await database.replicaProbe?.check();
+
+      expect(await Promise.all([selectMarker(database), selectMarker(database)])).to.deep.equal(['primary', 'primary']);
     });
 
     it('still sends writes to the primary', async () => {

@@ -3,6 +3,7 @@ import type { Response } from 'supertest';
 import { QueryTypes } from 'sequelize';
 import type { Database } from '../../db';
 import request from 'supertest';
+import { selectRows } from '../../db/reads';
 import { buildTestApp, testDatabase } from '../support/app';
 import { queryOnce } from '../support/database';
 import { startStreamingReplication, waitUntil, type StreamingReplication } from '../support/replica';
@@ -19,26 +20,31 @@ const BUDGETS = {
   DB_PROBE_WARN_MS: '2500',
 };
 
-type Outcome = { readonly at: 'primary' | 'replica' } | { readonly failed: string };
+type Via = 'sequelize.query' | 'selectRows';
+type Outcome = { readonly via: Via } & ({ readonly at: 'primary' | 'replica' } | { readonly failed: string });
 
-/** Where one plain read (outside any transaction) was answered. */
-async function read(database: Database): Promise<Outcome> {
+const IN_RECOVERY = 'SELECT pg_is_in_recovery() AS replica';
+
+/** Where one plain read (outside any transaction) was answered, read through sequelize.query or selectRows (db/reads.ts). */
+async function read(database: Database, via: Via): Promise<Outcome> {
   try {
-    const [row] = await database.sequelize.query<{ replica: boolean }>('SELECT pg_is_in_recovery() AS replica', {
-      type: QueryTypes.SELECT,
-    });
-    return { at: row?.replica ? 'replica' : 'primary' };
+    const [row] =
+      via === 'selectRows'
+        ? await selectRows<{ replica: boolean }>(database.sequelize, IN_RECOVERY, [])
+        : await database.sequelize.query<{ replica: boolean }>(IN_RECOVERY, { type: QueryTypes.SELECT });
+    return { via, at: row?.replica ? 'replica' : 'primary' };
   } catch (error) {
-    return { failed: error instanceof Error ? error.message : String(error) };
+    return { via, failed: error instanceof Error ? error.message : String(error) };
   }
 }
 
-/** Concurrent readers, each reading again as soon as its read is answered, until stopped. */
+/** Concurrent readers, each reading again as soon as its read is answered, until stopped; half of them through selectRows. */
 function steadyReads(database: Database, readers: number): { outcomes: Outcome[]; stop(): Promise<void> } {
   const outcomes: Outcome[] = [];
   let running = true;
-  const loops = Array.from({ length: readers }, async () => {
-    while (running) outcomes.push(await read(database));
+  const loops = Array.from({ length: readers }, async (_, index) => {
+    const via: Via = index % 2 === 0 ? 'sequelize.query' : 'selectRows';
+    while (running) outcomes.push(await read(database, via));
   });
   return {
     outcomes,
@@ -66,20 +72,24 @@ describe('a real streaming replica (DATABASE_REPLICA_URLS)', function () {
   });
 
   describe('when the replica is stopped with pg_ctl stop -m immediate under a steady read load', () => {
-    it('fails no read: a read that fails on the replica is answered by the primary, and the following reads go there', async () => {
+    it('fails no read, through sequelize.query or selectRows: a read that fails on the replica is answered by the primary, and the following reads go there', async () => {
       database = testDatabase({ DATABASE_URL: replication.primaryUrl, DATABASE_REPLICA_URLS: replication.replicaUrl, ...BUDGETS });
       const load = steadyReads(database, 4);
-      await waitUntil(async () => load.outcomes.filter((o) => 'at' in o && o.at === 'replica').length >= 50, 'reads reach the replica');
+      const onReplica = (via: Via): number => load.outcomes.filter((o) => o.via === via && 'at' in o && o.at === 'replica').length;
+      await waitUntil(
+        async () => onReplica('sequelize.query') >= 25 && onReplica('selectRows') >= 25,
+        'reads of both kinds reach the replica',
+      );
 
       await replication.stopReplicaImmediately();
       const stoppedAt = load.outcomes.length;
       await waitUntil(async () => load.outcomes.length - stoppedAt >= 400, 'the load has gone on past the stop');
       await load.stop();
 
-      const failed = load.outcomes.filter((o): o is { failed: string } => 'failed' in o);
+      const failed = load.outcomes.filter((o): o is Outcome & { failed: string } => 'failed' in o);
       const after = load.outcomes.slice(stoppedAt + 4);
       expect(
-        failed.map((o) => o.failed),
+        failed.map((o) => `${o.via}: ${o.failed}`),
         'failed reads',
       ).to.deep.equal([]);
       expect(after.length).to.be.at.least(396);
