@@ -212,6 +212,33 @@ describe('requestDeadline', () => {
       }
     });
 
+    it('still answers the requests around one that was answered in time, each at its own deadline', async () => {
+      const { app } = harness();
+      const server = http.createServer(app);
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const timed = async (path: string, delayMs: number): Promise<{ status: number; elapsedMs: number }> => {
+          await sleep(delayMs);
+          const started = performance.now();
+          const res = await request(server).get(path);
+          return { status: res.status, elapsedMs: performance.now() - started };
+        };
+        // The answered one leaves the middle of the requests in flight; the two around it must still be swept.
+        const [first, middle, last] = await Promise.all([timed('/slow', 0), timed('/fast', 20), timed('/slow', 40)]);
+
+        expect([first?.status, middle?.status, last?.status]).to.deep.equal([503, 200, 503]);
+        for (const result of [first, last]) {
+          expect(result?.elapsedMs, 'not before its own deadline').to.be.at.least(DEADLINE_MS - 5);
+          expect(result?.elapsedMs, 'a hang guard').to.be.below(DEADLINE_MS + 1_500);
+        }
+      } finally {
+        server.closeAllConnections();
+        server.close();
+        await once(server, 'close');
+      }
+    });
+
     it('logs the timeout as a dependency problem (warn) with code request_timeout', async () => {
       const { app, log, lateAnswer } = harness();
 
