@@ -84,6 +84,30 @@ async function logEntry(
   }
 }
 
+/** Serves app on a real socket and sends GET path after delayMs for each request, all at once; status and time of each. */
+async function timedOnServer(
+  app: Express,
+  requests: readonly (readonly [string, number])[],
+): Promise<{ status: number; elapsedMs: number }[]> {
+  const server = http.createServer(app);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    return await Promise.all(
+      requests.map(async ([path, delayMs]) => {
+        await sleep(delayMs);
+        const started = performance.now();
+        const res = await request(server).get(path);
+        return { status: res.status, elapsedMs: performance.now() - started };
+      }),
+    );
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+  }
+}
+
 /** Sends one raw keep-alive request and collects every byte the server writes until waitMs passes. */
 async function rawExchange(port: number, path: string, waitMs: number): Promise<string> {
   const socket = net.connect(port, '127.0.0.1');
@@ -186,56 +210,31 @@ describe('requestDeadline', () => {
     });
 
     it('gives every request its own deadline, counted from its arrival, when several are in flight', async () => {
-      const { app } = harness();
-      const server = http.createServer(app);
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      try {
-        const timed = async (delayMs: number): Promise<{ status: number; elapsedMs: number }> => {
-          await sleep(delayMs);
-          const started = performance.now();
-          const res = await request(server).get('/slow');
-          return { status: res.status, elapsedMs: performance.now() - started };
-        };
-        // Arrivals spread over half a deadline: an early one is overdue while the later ones are not.
-        const results = await Promise.all([0, DEADLINE_MS / 4, DEADLINE_MS / 2].map(timed));
+      // Arrivals spread over half a deadline: an early one is overdue while the later ones are not.
+      const results = await timedOnServer(
+        harness().app,
+        [0, DEADLINE_MS / 4, DEADLINE_MS / 2].map((delayMs) => ['/slow', delayMs]),
+      );
 
-        for (const [index, result] of results.entries()) {
-          expect(result.status, `request ${index}`).to.equal(503);
-          expect(result.elapsedMs, `request ${index}: not before its own deadline`).to.be.at.least(DEADLINE_MS - 5);
-          expect(result.elapsedMs, `request ${index}: a hang guard`).to.be.below(DEADLINE_MS + 1_500);
-        }
-      } finally {
-        server.closeAllConnections();
-        server.close();
-        await once(server, 'close');
+      for (const [index, result] of results.entries()) {
+        expect(result.status, `request ${index}`).to.equal(503);
+        expect(result.elapsedMs, `request ${index}: not before its own deadline`).to.be.at.least(DEADLINE_MS - 5);
+        expect(result.elapsedMs, `request ${index}: a hang guard`).to.be.below(DEADLINE_MS + 1_500);
       }
     });
 
     it('still answers the requests around one that was answered in time, each at its own deadline', async () => {
-      const { app } = harness();
-      const server = http.createServer(app);
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      try {
-        const timed = async (path: string, delayMs: number): Promise<{ status: number; elapsedMs: number }> => {
-          await sleep(delayMs);
-          const started = performance.now();
-          const res = await request(server).get(path);
-          return { status: res.status, elapsedMs: performance.now() - started };
-        };
-        // The answered one leaves the middle of the requests in flight; the two around it must still be swept.
-        const [first, middle, last] = await Promise.all([timed('/slow', 0), timed('/fast', 20), timed('/slow', 40)]);
+      // The answered one leaves the middle of the requests in flight; the two around it must still be swept.
+      const [first, middle, last] = await timedOnServer(harness().app, [
+        ['/slow', 0],
+        ['/fast', 20],
+        ['/slow', 40],
+      ]);
 
-        expect([first?.status, middle?.status, last?.status]).to.deep.equal([503, 200, 503]);
-        for (const result of [first, last]) {
-          expect(result?.elapsedMs, 'not before its own deadline').to.be.at.least(DEADLINE_MS - 5);
-          expect(result?.elapsedMs, 'a hang guard').to.be.below(DEADLINE_MS + 1_500);
-        }
-      } finally {
-        server.closeAllConnections();
-        server.close();
-        await once(server, 'close');
+      expect([first?.status, middle?.status, last?.status]).to.deep.equal([503, 200, 503]);
+      for (const result of [first, last]) {
+        expect(result?.elapsedMs, 'not before its own deadline').to.be.at.least(DEADLINE_MS - 5);
+        expect(result?.elapsedMs, 'a hang guard').to.be.below(DEADLINE_MS + 1_500);
       }
     });
 

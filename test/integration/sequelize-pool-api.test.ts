@@ -7,12 +7,17 @@ import { testDatabaseUrl } from '../support/database';
 import { projectRoot } from '../../config/project';
 
 // db/pool.ts reads parts of Sequelize 6 that its typings do not expose: the connection manager's
-// pool (sequelize-pool's counters), getConnection/releaseConnection/destroyConnection, and with
-// replication a { read, write } pair routed by destroy(). package.json pins Sequelize to one minor;
+// pool (sequelize-pool's counters), getConnection/releaseConnection/destroyConnection, a connection's
+// _invalid mark (db/reads.ts), and with replication a { read, write } pair routed by destroy(). package.json pins Sequelize to one minor;
 // this test says what moved when an upgrade changes any of it.
 const WHERE = 'Sequelize changed the private pool API that db/pool.ts reads; adapt db/pool.ts before upgrading';
 
 type Bag = Record<string, unknown>;
+
+interface ConnectionCalls {
+  getConnection(options: Bag): Promise<Bag & { processID: number; _invalid?: boolean }>;
+  releaseConnection(connection: Bag): void;
+}
 
 function expectCounters(pool: unknown, label: string): void {
   for (const counter of ['size', 'available', 'using', 'waiting', 'maxSize', 'minSize']) {
@@ -54,6 +59,20 @@ describe("Sequelize's private pool API (db/pool.ts)", () => {
       expect(typeof connection.processID, `${WHERE}: a pooled connection has no processID`).to.equal('number');
       expect(typeof connection.secretKey, `${WHERE}: a pooled connection has no secretKey`).to.equal('number');
       (manager.releaseConnection as (connection: Bag) => void)(connection);
+    });
+
+    it('destroys a released connection marked _invalid instead of handing it out again', async () => {
+      const database = testDatabase({ DB_POOL_MAX: '1' });
+      opened.push(database);
+      const manager = connectionManager(database) as unknown as ConnectionCalls;
+
+      const first = await manager.getConnection({ type: 'write' });
+      first._invalid = true;
+      manager.releaseConnection(first);
+      const second = await manager.getConnection({ type: 'write' });
+      manager.releaseConnection(second);
+
+      expect(second.processID, `${WHERE}: a connection marked _invalid was pooled again`).not.to.equal(first.processID);
     });
   });
 
