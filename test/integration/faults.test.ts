@@ -169,7 +169,7 @@ describe('database faults under a request (real Database, real error middleware)
           expect(meanwhile.elapsedMs, 'within the acquire timeout').to.be.below(ACQUIRE_MS + 600);
           expect(healed.status, healed.text).to.equal(200);
           expect(healed.elapsedMs, 'healed at once').to.be.below(1_000);
-          // Sequelize marked the timed-out connection invalid: the pool destroyed it instead of handing it out.
+          // The timed-out connection was marked invalid (by Sequelize or db/reads.ts): the pool destroyed it, not reused it.
           expect(after, 'a new connection').not.to.equal(before);
           expect(database.poolStats()).to.include({ using: 0, waiting: 0 });
           // The abandoned backend leaves once the network lets its connection close; every other one is pooled.
