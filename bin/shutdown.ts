@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import net, { type Socket } from 'node:net';
 import type { Lifecycle } from '../app/lifecycle';
+import { onResponseClosed } from '../app/response-closed';
 import type { Logger } from '../config/logger';
 
 export interface ShutdownDeps {
@@ -41,7 +42,7 @@ function trackConnections(server: http.Server): Map<Socket, SocketState> {
     const state = sockets.get(req.socket);
     if (!state) return;
     state.responses.push(res);
-    res.on('close', () => {
+    onResponseClosed(res, () => {
       const at = state.responses.indexOf(res);
       if (at >= 0) state.responses.splice(at, 1);
       state.idleSince = Date.now();

@@ -4,6 +4,7 @@ import type { Logger } from '../../config/logger';
 import { HttpError, ServiceUnavailableError } from '../errors';
 import { PROBLEMS } from '../problems';
 import { outsideRequestScope } from '../request-scope';
+import { onResponseClosed } from '../response-closed';
 import { sendProblem } from './error-handler';
 
 declare global {
@@ -57,13 +58,21 @@ function sweepIntervalMs(deadlineMs: number): number {
   return Math.min(250, Math.max(10, Math.floor(deadlineMs / 50)));
 }
 
-interface InFlight {
-  readonly req: Request;
-  readonly res: Response;
-  readonly due: number;
-  readonly controller: AbortController;
-  previous?: InFlight;
-  next?: InFlight;
+/**
+ * A request in flight. A class, not an object literal: V8 may decide to allocate a literal's objects
+ * straight in the old generation (see app/response-closed.ts), and one that points at a request
+ * would keep every request alive through minor GCs; it never does so for instances of a class.
+ */
+class InFlight {
+  previous: InFlight | undefined = undefined;
+  next: InFlight | undefined = undefined;
+
+  constructor(
+    readonly req: Request,
+    readonly res: Response,
+    readonly due: number,
+    readonly controller: AbortController,
+  ) {}
 }
 
 /**
@@ -146,12 +155,11 @@ export function requestDeadline(deadlineMs: number, logger: Logger): RequestHand
     // Node creates the AbortSignal itself only when it is first read; together about 0.1 µs per request.
     const controller = new AbortController();
     res.locals.signal = controller.signal;
-    const entry: InFlight = { req, res, due: performance.now() + deadlineMs, controller };
+    const entry = new InFlight(req, res, performance.now() + deadlineMs, controller);
     inFlight.add(entry);
     // Unref'd: requests in flight keep the process alive through their sockets, not through this timer.
     sweeper ??= outsideRequestScope(() => setInterval(sweep, sweepIntervalMs(deadlineMs)).unref());
-    // 'close' follows 'finish' for a completed response and also fires for an aborted one.
-    res.on('close', () => {
+    onResponseClosed(res, () => {
       inFlight.remove(entry);
       if (!res.writableFinished) controller.abort(new ClientGoneError());
     });

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
+import { onResponseClosed } from '../response-closed';
 import { routeTemplate } from './route-template';
 
 /** Paths that load balancers and scrapers hit every few seconds: logged at debug so they cannot flood logs. */
@@ -15,8 +16,7 @@ export function requestLog(): RequestHandler {
     const started = performance.now();
     // Read now: routers rewrite req.path while they handle the request.
     const level = isPing(req.path) ? 'debug' : undefined;
-    // 'close' follows 'finish' for a completed response and also fires for an aborted one.
-    res.on('close', () => {
+    onResponseClosed(res, () => {
       const log = res.locals.log;
       const lineLevel = level ?? (res.statusCode >= 500 ? 'warn' : 'info');
       // Health pings log at debug, usually disabled: skip building and formatting the line.

@@ -1,12 +1,15 @@
 import type { RequestHandler } from 'express';
 import type { Metrics } from '../metrics';
+import { onResponseClosed } from '../response-closed';
 import { routeTemplate } from './route-template';
 
-/** Observes every request's duration by method, route template and status. */
+/** Observes the duration of every finished response by method, route template and status. */
 export function requestMetrics(metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
-    res.on('finish', () => {
+    onResponseClosed(res, () => {
+      // A response the client left before it was complete has no status to report.
+      if (!res.writableFinished) return;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.observeRequest({ method: req.method, route: routeTemplate(req, res), status: res.statusCode }, seconds);
     });
