@@ -17,6 +17,7 @@ import type { EmbeddedDatabase } from '../db/embedded';
 import { developmentDefaultsWarning, loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
 import { runPrimary } from './cluster';
 import { clusterScrape } from './cluster-metrics';
+import { disableAllocationSitePretenuring } from './heap-tuning';
 import { createShutdown } from './shutdown';
 
 function onError(error: NodeJS.ErrnoException, port: number, logger: Logger): void {
@@ -104,6 +105,7 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  disableAllocationSitePretenuring();
   const { config, fromDotEnv } = loadConfigOrExit();
   // Every line written while serving a request carries its request id, however deep the caller.
   const logger = createLogger(config, process.stdout, currentRequestFields);
