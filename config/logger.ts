@@ -153,10 +153,38 @@ function formatFor(env: Config['env'], fields: ContextFields | undefined, colour
 // Where a winston format leaves the finished line (triple-beam's MESSAGE).
 const MESSAGE = Symbol.for('message');
 
+// stdout's lines of this turn of the event loop, not written yet.
+let pendingStdout = '';
+let flushesAtExit = false;
+
+function flushStdout(): void {
+  if (pendingStdout === '') return;
+  const lines = pendingStdout;
+  pendingStdout = '';
+  process.stdout.write(lines);
+}
+
+/**
+ * Lines for the process's stdout are written together, once per turn of the event loop: under load
+ * a write(2) per line cost about as much as formatting it (docs/benchmarks.md). On process.exit
+ * (shutdown, a fatal error) the lines still waiting are written before the process ends, since
+ * stdout's writes to a file, a pipe or a terminal are synchronous on Linux. Only a process killed
+ * outright (SIGKILL, an abort) loses them: at most one turn's lines.
+ */
+function writeToStdout(line: string): void {
+  if (pendingStdout === '') setImmediate(flushStdout);
+  pendingStdout += line;
+  if (!flushesAtExit) {
+    process.on('exit', flushStdout);
+    flushesAtExit = true;
+  }
+}
+
 /**
  * winston's Stream transport, minus the setImmediate it schedules for every line to emit 'logged', an
  * event nothing here listens to. Under load that callback cost more than formatting the line
- * (docs/benchmarks.md). The line is written at once, as before.
+ * (docs/benchmarks.md). Lines for stdout are batched per turn (writeToStdout); lines for any other
+ * stream (a test's capture) are written at once.
  */
 class LineTransport extends winston.transports.Stream {
   constructor(private readonly stream: NodeJS.WritableStream) {
@@ -165,7 +193,9 @@ class LineTransport extends winston.transports.Stream {
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- winston-transport's own signature
   override log(info: any, next: () => void): void {
-    this.stream.write(`${(info as Record<symbol, string>)[MESSAGE]}\n`);
+    const line = `${(info as Record<symbol, string>)[MESSAGE]}\n`;
+    if (this.stream === process.stdout) writeToStdout(line);
+    else this.stream.write(line);
     next();
   }
 }

@@ -1,5 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { expect } from 'chai';
 import { UniqueConstraintError } from 'sequelize';
+import sinon from 'sinon';
 import { createLogger, redactText } from '../../config/logger';
 import { captureLog } from '../support/log-capture';
 
@@ -314,4 +317,46 @@ describe('redactText', () => {
 
     expect(redactText(text)).to.equal(text);
   });
+});
+
+describe('createLogger writing to stdout', () => {
+  afterEach(() => sinon.restore());
+
+  it("writes a turn's lines together with one write, once the turn is over", async () => {
+    const write = sinon.stub(process.stdout, 'write').returns(true);
+    const logger = createLogger({ env: 'production', logLevel: 'info' });
+
+    logger.info('first');
+    logger.info('second');
+    logger.warn('third');
+    const writesDuringTheTurn = write.callCount;
+    await new Promise((resolve) => setImmediate(resolve));
+    sinon.restore();
+
+    expect(writesDuringTheTurn).to.equal(0);
+    expect(write.callCount).to.equal(1);
+    const lines = String(write.firstCall.args[0]).trimEnd().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as { message: string }).message)).to.deep.equal(['first', 'second', 'third']);
+  });
+
+  for (const [how, ending] of [
+    ['the process exits on its own', ''],
+    ['process.exit() is called in the same turn', 'process.exit(3);'],
+  ] as const) {
+    it(`loses no line when ${how}`, () => {
+      const logger = path.join(__dirname, '..', '..', 'config', 'logger.js');
+      const script = `const { createLogger } = require(${JSON.stringify(logger)});
+        const log = createLogger({ env: 'production', logLevel: 'info' });
+        for (let i = 0; i < 1000; i++) log.info('line', { i });
+        ${ending}`;
+      const child = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
+
+      expect(child.status).to.equal(ending ? 3 : 0);
+      const numbers = child.stdout
+        .trimEnd()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { i: number }).i);
+      expect(numbers).to.deep.equal([...Array(1000).keys()]);
+    });
+  }
 });
