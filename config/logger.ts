@@ -172,12 +172,12 @@ function flushStdout(): void {
  * outright (SIGKILL, an abort) loses them: at most one turn's lines.
  */
 function writeToStdout(line: string): void {
-  if (pendingStdout === '') setImmediate(flushStdout);
-  pendingStdout += line;
-  if (!flushesAtExit) {
-    process.on('exit', flushStdout);
+  if (pendingStdout === '') {
+    setImmediate(flushStdout);
+    if (!flushesAtExit) process.on('exit', flushStdout);
     flushesAtExit = true;
   }
+  pendingStdout += line;
 }
 
 /**

@@ -1,12 +1,12 @@
 import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { createApp } from '../../app';
 import { createMetrics } from '../../app/metrics';
 import { createShutdown } from '../../bin/shutdown';
 import { readPackageInfo } from '../../config/project';
 import type { Database } from '../../db';
+import { listenOnLoopback } from '../support/http';
 import { servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
 
 // Why this matters (app/response-closed.ts): a second listener for one event puts a response's
@@ -41,9 +41,7 @@ describe('listeners on each response, with every middleware, the metrics and the
       exit: () => undefined,
     });
     server.on('request', (_req: http.IncomingMessage, res: http.ServerResponse) => responses.push(res));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as AddressInfo).port;
+    port = await listenOnLoopback(server);
   });
   after(async () => {
     server.closeAllConnections();

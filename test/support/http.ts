@@ -1,10 +1,19 @@
+import { once } from 'node:events';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { recordResponse } from './contract';
 
 export interface HttpResult {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
   readonly body: string;
+}
+
+/** Listens on a free port of 127.0.0.1 and gives the port once the server listens. */
+export async function listenOnLoopback(server: http.Server): Promise<number> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as AddressInfo).port;
 }
 
 /** One request on a fresh connection (no shared keep-alive agent between tests). */

@@ -1,8 +1,7 @@
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { onResponseClosed } from '../../app/response-closed';
+import { listenOnLoopback } from '../support/http';
 
 interface Closed {
   readonly hooks: string[];
@@ -25,9 +24,7 @@ async function startServer(): Promise<{ server: http.Server; port: number; close
     });
     if (req.url !== '/hang') res.end('ok');
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, port: (server.address() as AddressInfo).port, closed };
+  return { server, port: await listenOnLoopback(server), closed };
 }
 
 describe('onResponseClosed', () => {
