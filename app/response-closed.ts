@@ -23,13 +23,23 @@ export function onResponseClosed(res: ServerResponse, hook: () => void): void {
   const response = res as WithHooks;
   const earlier = response[HOOKS];
   if (earlier) {
-    response[HOOKS] = () => {
-      earlier();
-      hook();
-    };
+    response[HOOKS] = inOrder(earlier, hook);
     return;
   }
   response[HOOKS] = hook;
   // 'close' fires once per response; on(), as once() wraps the listener in a per-call object.
   res.on('close', runHooks);
+}
+
+/**
+ * The closure lives here, not in onResponseClosed: a closure there would make every call allocate
+ * a context for it, even the calls that make none. While Maglev runs onResponseClosed (the first
+ * seconds under load), those contexts kept the requests alive through minor GCs as the listener
+ * arrays did: twice the promotion, 5–8 ms scavenges instead of ~1.5 (docs/benchmarks.md).
+ */
+function inOrder(first: () => void, second: () => void): () => void {
+  return () => {
+    first();
+    second();
+  };
 }
