@@ -33,9 +33,10 @@ export function onResponseClosed(res: ServerResponse, hook: () => void): void {
 
 /**
  * The closure lives here, not in onResponseClosed: a closure there would make every call allocate
- * a context for it, even the calls that make none. While Maglev runs onResponseClosed (the first
+ * a context for it, even the calls that make none. While Maglev ran onResponseClosed (the first
  * seconds under load), those contexts kept the requests alive through minor GCs as the listener
- * arrays did: twice the promotion, 5–8 ms scavenges instead of ~1.5 (docs/benchmarks.md).
+ * arrays did: more than twice the promotion, scavenges of 6–8 ms instead of 1–2
+ * (docs/benchmarks.md#the-first-seconds-what-maglevs-code-keeps-alive).
  */
 function inOrder(first: () => void, second: () => void): () => void {
   return () => {
