@@ -27,6 +27,53 @@ describe('createLogger', () => {
       });
     }
 
+    it('stamps each line with the millisecond it was made, also when the clock steps back', async () => {
+      const start = Date.UTC(2026, 0, 1, 12, 0, 0);
+      const clock = sinon.useFakeTimers({ now: start, toFake: ['Date'] });
+      try {
+        const capture = captureLog();
+        const logger = createLogger({ env: 'production', logLevel: 'info' }, capture.stream);
+
+        logger.info('a');
+        logger.info('b');
+        clock.tick(1);
+        logger.info('c');
+        clock.setSystemTime(start - 60_000);
+        logger.info('d');
+
+        const stamps = (await capture.entries()).map((entry) => entry.timestamp);
+        const iso = (ms: number): string => new Date(ms).toISOString();
+        expect(stamps).to.deep.equal([iso(start), iso(start), iso(start + 1), iso(start - 60_000)]);
+      } finally {
+        clock.restore();
+      }
+    });
+
+    it('keeps a timestamp the caller passed', async () => {
+      const capture = captureLog();
+      const logger = createLogger({ env: 'production', logLevel: 'info' }, capture.stream);
+
+      logger.info('replayed', { timestamp: '2020-02-02T02:02:02.000Z' });
+
+      const [entry] = await capture.entries();
+      expect(entry?.timestamp).to.equal('2020-02-02T02:02:02.000Z');
+    });
+
+    for (const env of ['production', 'development'] as const) {
+      it(`writes a bigint as a string of all its digits and a Date as its ISO string in ${env}`, async () => {
+        const capture = captureLog();
+        const logger = createLogger({ env, logLevel: 'info' }, capture.stream);
+        const big = 2n ** 64n + 1n;
+        const at = new Date(Date.UTC(2026, 4, 6, 7, 8, 9, 10));
+
+        logger.info('values', { big, at, nested: { big, at } });
+
+        const text = await capture.text();
+        expect(text).to.include(`"big":"${big}"`).and.include(`"at":"${at.toISOString()}"`);
+        expect(text).to.include(`"nested":{"big":"${big}","at":"${at.toISOString()}"}`);
+      });
+    }
+
     it('writes readable lines that are not JSON in development', async () => {
       const capture = captureLog();
       const logger = createLogger({ env: 'development', logLevel: 'debug' }, capture.stream);
