@@ -1,6 +1,7 @@
 import { spawnServer, TEST_SECRET_KEY, type ServerProcess } from './process';
 
-const LISTENING = /"message":"listening"[^\n]*"pid":(\d+)[^\n]*"port":(\d+)/g;
+// A JSON line, its fields in any order.
+const LISTENING = /^(?=.*"message":"listening")(?=.*"pid":(\d+))(?=.*"port":(\d+))/gm;
 
 /** The workers that have logged "listening" so far (a production-mode, JSON-logging process). */
 export function listeningWorkers(output: string): { pid: number; port: number }[] {

@@ -3,8 +3,8 @@
 // nothing of ours. Only processes spawned here are ever signalled, by PID.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 
-/** The JSON log line bin/www (and the bench's baselines) write once the port is bound. */
-export const LISTENING = /"message":"listening"[^\n]*"port":(\d+)/;
+/** The JSON log line bin/www (and the bench's baselines) write once the port is bound, its fields in any order. */
+export const LISTENING = /^(?=.*"message":"listening").*"port":(\d+)/m;
 
 export interface Exit {
   readonly code: number | null;
