@@ -21,7 +21,10 @@ export function requestLog(): RequestHandler {
       const lineLevel = level ?? (res.statusCode >= 500 ? 'warn' : 'info');
       // Health pings log at debug, usually disabled: skip building and formatting the line.
       if (!log.isLevelEnabled(lineLevel)) return;
-      log.log(lineLevel, 'request', {
+      // One object, the line itself: winston's (level, message, fields) form would copy it into another.
+      log.log({
+        level: lineLevel,
+        message: 'request',
         requestId: res.locals.requestId,
         method: req.method,
         route: routeTemplate(req, res),
