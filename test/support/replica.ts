@@ -79,42 +79,61 @@ export async function startStreamingReplication(): Promise<StreamingReplication>
   if (user) await fs.chown(base, user.uid, user.gid);
   const primaryDir = path.join(base, 'primary');
   const replicaDir = path.join(base, 'replica');
-  const [primaryPort, replicaPort] = [await freePort(), await freePort()];
   const as = { ...(user ?? {}), env: { ...process.env, LC_ALL: 'C' } };
   const pgCtl = (args: string[]): Promise<unknown> => run(pg_ctl, args, as);
-  const start = (dir: string, name: string): Promise<unknown> =>
-    pgCtl(['start', '-w', '-t', '60', '-D', dir, '-l', path.join(base, `${name}.log`)]);
+  const start = async (dir: string, name: string): Promise<void> => {
+    const log = path.join(base, `${name}.log`);
+    try {
+      await pgCtl(['start', '-w', '-t', '60', '-D', dir, '-l', log]);
+    } catch (error) {
+      // The server's log says why it did not start; it is deleted with the directory.
+      const said = await fs.readFile(log, 'utf8').catch(() => '(no log)');
+      throw new Error(`${(error as Error).message}\n--- ${name}.log ---\n${said.slice(-2_000)}`, { cause: error });
+    }
+  };
   const running = new Set<string>();
   const stopServer = async (dir: string): Promise<void> => {
     if (!running.delete(dir)) return;
     await pgCtl(['stop', '-w', '-m', 'immediate', '-D', dir]);
   };
-  const settings = (port: number): string =>
-    `\nport = ${port}\nlisten_addresses = '${HOST}'\nunix_socket_directories = ''\n` +
-    `wal_level = replica\nhot_standby = on\nfsync = off\n`;
+  // A port freePort found free can be taken (say, as an outgoing connection's ephemeral port) before
+  // the server binds it: then it starts again on another. A later `port` line overrides an earlier one.
+  const startOnFreePort = async (dir: string, name: string): Promise<number> => {
+    for (let attempt = 1; ; attempt += 1) {
+      const port = await freePort();
+      await fs.appendFile(path.join(dir, 'postgresql.conf'), `\nport = ${port}\n`);
+      running.add(dir);
+      try {
+        await start(dir, name);
+        return port;
+      } catch (error) {
+        if (attempt === 3 || !(error as Error).message.includes('Address already in use')) throw error;
+      }
+    }
+  };
+  const settings = `\nlisten_addresses = '${HOST}'\nunix_socket_directories = ''\nwal_level = replica\nhot_standby = on\nfsync = off\n`;
 
   const stop = async (): Promise<void> => {
     await Promise.allSettled([stopServer(replicaDir), stopServer(primaryDir)]);
     await fs.rm(base, { recursive: true, force: true });
   };
 
+  let primaryPort: number;
+  let replicaPort: number;
   try {
     await run('cp', ['-a', await initialisedDataDirectory(initdb, as), primaryDir], as);
-    await fs.appendFile(path.join(primaryDir, 'postgresql.conf'), settings(primaryPort));
+    await fs.appendFile(path.join(primaryDir, 'postgresql.conf'), settings);
     // The copy is taken of a cleanly stopped primary: a consistent data directory, the same system identifier.
     await run('cp', ['-a', primaryDir, replicaDir], as);
-    await fs.appendFile(
-      path.join(replicaDir, 'postgresql.conf'),
-      settings(replicaPort) +
-        `primary_conninfo = 'host=${HOST} port=${primaryPort} user=postgres application_name=keel_test_replica'\n` +
-        'wal_retrieve_retry_interval = 100ms\n',
-    );
     await fs.writeFile(path.join(replicaDir, 'standby.signal'), '');
     if (user) await fs.chown(path.join(replicaDir, 'standby.signal'), user.uid, user.gid);
-    running.add(primaryDir);
-    await start(primaryDir, 'primary');
-    running.add(replicaDir);
-    await start(replicaDir, 'replica');
+    primaryPort = await startOnFreePort(primaryDir, 'primary');
+    await fs.appendFile(
+      path.join(replicaDir, 'postgresql.conf'),
+      `primary_conninfo = 'host=${HOST} port=${primaryPort} user=postgres application_name=keel_test_replica'\n` +
+        'wal_retrieve_retry_interval = 100ms\n',
+    );
+    replicaPort = await startOnFreePort(replicaDir, 'replica');
   } catch (error) {
     await stop();
     throw error;
