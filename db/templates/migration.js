@@ -1,28 +1,40 @@
 'use strict';
-// __NAME__: describe what this migration does and why.
+// __NAME__: describe what this migration changes and why.
 // Conventions (docs/data.md#migrations-and-seeders): CommonJS, no imports of keel's own code (a
-// migration is a snapshot: it must do tomorrow exactly what it did today), reversible, and
-// primary keys are time-ordered UUIDs from uuidv7() (built in from PostgreSQL 18, added by the
-// foundation migration before that). Every step runs in one transaction, so a step that fails
-// undoes the ones before it and the migration is not recorded: pass { transaction } to each.
+// migration is a snapshot: it must do tomorrow exactly what it did today), and reversible: DOWN
+// undoes UP, statement by statement in reverse order. Each list runs in one transaction, so a
+// statement that fails undoes the ones before it and the migration is not recorded.
+
+/** @type {string[]} */
+const UP = [
+  // e.g. 'ALTER TABLE widgets ADD COLUMN colour text',
+];
+
+/** @type {string[]} */
+const DOWN = [
+  // e.g. 'ALTER TABLE widgets DROP COLUMN colour',
+];
+
+/**
+ * @param {import('sequelize').QueryInterface} queryInterface
+ * @param {string[]} statements
+ * @param {'UP' | 'DOWN'} list
+ */
+async function run(queryInterface, statements, list) {
+  // Recorded as applied, an empty migration would never run the statements added to it later.
+  if (statements.length === 0) throw new Error(`migration __NAME__: its ${list} list has no statements yet`);
+  await queryInterface.sequelize.transaction(async (transaction) => {
+    for (const statement of statements) await queryInterface.sequelize.query(statement, { transaction });
+  });
+}
 
 /** @type {import('sequelize-cli').Migration} */
 module.exports = {
-  async up(queryInterface, Sequelize) {
-    const columns = {
-      id: { type: Sequelize.UUID, primaryKey: true, allowNull: false, defaultValue: Sequelize.literal('uuidv7()') },
-      created_at: { type: Sequelize.DATE, allowNull: false, defaultValue: Sequelize.literal('now()') },
-      updated_at: { type: Sequelize.DATE, allowNull: false, defaultValue: Sequelize.literal('now()') },
-    };
-    await queryInterface.sequelize.transaction(async (transaction) => {
-      await queryInterface.createTable('__TABLE__', columns, { transaction });
-      // Further steps here, each with { transaction }.
-    });
+  async up(queryInterface) {
+    await run(queryInterface, UP, 'UP');
   },
 
   async down(queryInterface) {
-    await queryInterface.sequelize.transaction(async (transaction) => {
-      await queryInterface.dropTable('__TABLE__', { transaction });
-    });
+    await run(queryInterface, DOWN, 'DOWN');
   },
 };

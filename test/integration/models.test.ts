@@ -43,8 +43,39 @@ describe('the migration generator (db/templates/new-migration.js)', () => {
     expect(result.stdout.trim()).to.equal(`created ${path.join('db', 'migrations', file)}`);
     const text = fs.readFileSync(path.join(sandbox.migrations, file), 'utf8');
     expect(text, 'placeholders left').not.to.match(/__[A-Z]+__/);
-    expect(text).to.include("createTable('widgets'").and.to.include("dropTable('widgets'").and.to.include('// create-widgets:');
+    expect(text).to.include('CREATE TABLE widgets (').and.to.include("'DROP TABLE widgets'").and.to.include('// create-widgets:');
     loadMigration(path.join(sandbox.migrations, file));
+  });
+
+  /** The one migration the sandbox holds, as text. */
+  const onlyMigration = (): string => {
+    const [file = ''] = fs.readdirSync(sandbox.migrations);
+    return fs.readFileSync(path.join(sandbox.migrations, file), 'utf8');
+  };
+
+  it('makes create-<words> a table named by the words joined with underscores', () => {
+    const result = sandbox.run('create-stock-items');
+
+    expect(result.status, result.stderr).to.equal(0);
+    expect(onlyMigration()).to.include('CREATE TABLE stock_items (').and.to.include("'DROP TABLE stock_items'");
+  });
+
+  it('gives any other name a migration that names no table: its statements are the author’s to write', () => {
+    const result = sandbox.run('add-colour-to-widgets');
+
+    expect(result.status, result.stderr).to.equal(0);
+    const text = onlyMigration();
+    expect(text).to.include('// add-colour-to-widgets:').and.to.include('const UP = [').and.to.include('const DOWN = [');
+    expect(text, 'no table guessed from the name').not.to.match(/CREATE TABLE|DROP TABLE|createTable|dropTable/);
+    expect(text, 'placeholders left').not.to.match(/__[A-Z]+__/);
+  });
+
+  it('refuses create-<table> when the table name would not start with a letter, writing nothing', () => {
+    const result = sandbox.run('create-2fa-codes');
+
+    expect(result.status).to.equal(2);
+    expect(result.stderr).to.include('"2fa_codes"').and.to.include('usage');
+    expect(fs.readdirSync(sandbox.migrations)).to.deep.equal([]);
   });
 
   for (const bad of ['', 'CreateWidgets', 'create_widgets', 'create widgets', '-widgets', '../widgets']) {

@@ -252,49 +252,107 @@ describe('the release phase (the Procfile release command)', function () {
     expect(await tableExists(scratch.url, 'applied_once')).to.equal(true);
   });
 
-  describe('a migration made from the template (db/templates/migration.js)', () => {
-    const FURTHER_STEPS = '// Further steps here, each with { transaction }.';
+  describe('migrations made by npm run db:migration:new (db/templates/)', () => {
+    const FURTHER_STATEMENTS = '// Further statements here (indexes, constraints, row-level security), in the order they run.';
 
-    /** A migration written by the generator (npm run db:migration:new -- create-widgets), with a step added. */
-    function generated(extraStep?: string): string {
+    /** The migration the generator writes for name, with text replaced in it when given. */
+    function generated(name: string, replace?: readonly [string, string]): string {
       const sandbox = generatorSandbox();
       try {
-        const run = sandbox.run('create-widgets');
+        const run = sandbox.run(name);
         expect(run.status, run.stderr).to.equal(0);
         const [file = ''] = fs.readdirSync(sandbox.migrations);
         const source = fs.readFileSync(path.join(sandbox.migrations, file), 'utf8');
-        expect(source, 'the template marks where further steps go').to.include(FURTHER_STEPS);
-        return extraStep ? source.replace(FURTHER_STEPS, extraStep) : source;
+        if (!replace) return source;
+        expect(source, `the template holds ${replace[0]}`).to.include(replace[0]);
+        return source.replace(replace[0], replace[1]);
       } finally {
         fs.rmSync(sandbox.root, { recursive: true, force: true });
       }
     }
 
-    it('applies and reverts as generated', async () => {
-      migrations = temporaryMigrations({ withKeelMigrations: true });
-      migrations.add('20990101000000-create-widgets.js', generated());
+    /** keel's migrations and this one, in a directory of the test's own. */
+    function withMigration(file: string, source: string): MigrationsDirectory {
+      const directory = temporaryMigrations({ withKeelMigrations: true });
+      directory.add(file, source);
+      migrations = directory;
+      return directory;
+    }
+    const migrate = (directory: MigrationsDirectory): ReturnType<typeof runRelease> =>
+      runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url }, directory.args);
+    const undo = (directory: MigrationsDirectory): ReturnType<typeof runSequelizeCli> =>
+      runSequelizeCli('db:migrate:undo', { ...TEST_ENV, DATABASE_URL: scratch.url }, { args: directory.args });
 
-      const migrated = await runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url }, migrations.args);
+    it('create-widgets applies and reverts as generated', async () => {
+      const directory = withMigration('20990101000000-create-widgets.js', generated('create-widgets'));
+
+      const migrated = await migrate(directory);
       expect(migrated.code, migrated.output).to.equal(0);
       expect(await tableExists(scratch.url, 'widgets'), 'after db:migrate').to.equal(true);
 
-      const undone = await runSequelizeCli('db:migrate:undo', { ...TEST_ENV, DATABASE_URL: scratch.url }, { args: migrations.args });
+      const undone = await undo(directory);
       expect(undone.code, undone.output).to.equal(0);
       expect(await tableExists(scratch.url, 'widgets'), 'after db:migrate:undo').to.equal(false);
     });
 
-    it('leaves no table from its first step and no SequelizeMeta row when its second step fails', async () => {
-      migrations = temporaryMigrations({ withKeelMigrations: true });
-      migrations.add(
+    it('create-widgets leaves no table from its first statement and no SequelizeMeta row when its second fails', async () => {
+      const directory = withMigration(
         '20990101000000-create-widgets.js',
-        generated("await queryInterface.sequelize.query('SELECT 1 / 0', { transaction });"),
+        generated('create-widgets', [FURTHER_STATEMENTS, "'SELECT 1 / 0',"]),
       );
 
-      const result = await runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url }, migrations.args);
+      const result = await migrate(directory);
 
       expect(result.code, result.output).to.equal(1);
       expect(result.output).to.include('division by zero');
-      expect(await tableExists(scratch.url, 'widgets'), 'the table from the first step').to.equal(false);
+      expect(await tableExists(scratch.url, 'widgets'), 'the table from the first statement').to.equal(false);
+      expect(await appliedMigrations(scratch.url)).to.deep.equal(KEEL_MIGRATION_FILES);
+    });
+
+    it('create-widgets fails on a widgets table already there, which keeps its rows: undo can never drop a table it did not make', async () => {
+      await queryOnce(scratch.url, 'CREATE TABLE widgets (name text)');
+      await queryOnce(scratch.url, "INSERT INTO widgets VALUES ('kept')");
+      const directory = withMigration('20990101000000-create-widgets.js', generated('create-widgets'));
+
+      const result = await migrate(directory);
+
+      expect(result.code, result.output).to.equal(1);
+      expect(result.output).to.include('relation "widgets" already exists');
+      expect(await appliedMigrations(scratch.url)).to.deep.equal(KEEL_MIGRATION_FILES);
+      expect(await queryOnce(scratch.url, 'SELECT name FROM widgets')).to.deep.equal([{ name: 'kept' }]);
+    });
+
+    it('any other name refuses to run until its statements are written, and is not recorded as applied', async () => {
+      const directory = withMigration('20990101000000-add-colour-to-widgets.js', generated('add-colour-to-widgets'));
+
+      const result = await migrate(directory);
+
+      expect(result.code, result.output).to.equal(1);
+      expect(result.output).to.include('migration add-colour-to-widgets: its UP list has no statements yet');
+      expect(await appliedMigrations(scratch.url)).to.deep.equal(KEEL_MIGRATION_FILES);
+    });
+
+    it('any other name, its statements written, applies UP and reverts with DOWN', async () => {
+      await queryOnce(scratch.url, 'CREATE TABLE widgets (name text)');
+      const written = generated('add-colour-to-widgets')
+        .replace("  // e.g. 'ALTER TABLE widgets ADD COLUMN colour text',", "  'ALTER TABLE widgets ADD COLUMN colour text',")
+        .replace("  // e.g. 'ALTER TABLE widgets DROP COLUMN colour',", "  'ALTER TABLE widgets DROP COLUMN colour',");
+      const directory = withMigration('20990101000000-add-colour-to-widgets.js', written);
+      const columns = async (): Promise<string[]> =>
+        (
+          await queryOnce<{ name: string }>(
+            scratch.url,
+            "SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'widgets' ORDER BY ordinal_position",
+          )
+        ).map((row) => row.name);
+
+      const migrated = await migrate(directory);
+      expect(migrated.code, migrated.output).to.equal(0);
+      expect(await columns(), 'after db:migrate').to.deep.equal(['name', 'colour']);
+
+      const undone = await undo(directory);
+      expect(undone.code, undone.output).to.equal(0);
+      expect(await columns(), 'after db:migrate:undo').to.deep.equal(['name']);
       expect(await appliedMigrations(scratch.url)).to.deep.equal(KEEL_MIGRATION_FILES);
     });
   });

@@ -156,7 +156,7 @@ describe('a table created from the migration template', function () {
 
   /** The template as the generator fills it in, loaded as a migration. */
   function templateMigration(table: string): ReturnType<typeof loadMigration> {
-    const template = fs.readFileSync(path.join(projectRoot(), 'db', 'templates', 'migration.js'), 'utf8');
+    const template = fs.readFileSync(path.join(projectRoot(), 'db', 'templates', 'create-table-migration.js'), 'utf8');
     const file = path.join(directory, `20990101000000-create-${table}.js`);
     fs.writeFileSync(file, template.replace(/__NAME__/g, `create-${table}`).replace(/__TABLE__/g, table));
     return loadMigration(file);
@@ -205,6 +205,31 @@ describe('a table created from the migration template', function () {
     expect(await defaultCallsPublicUuidv7('gadgets'), `default calls public.uuidv7() on server_version_num ${version}`).to.equal(
       version < POSTGRES_18,
     );
+  });
+
+  it('declares id, created_at and updated_at as the models read them: a uuid key, timestamps defaulting to now()', async () => {
+    await foundation();
+    await templateMigration('widgets').up(database.sequelize.getQueryInterface(), Sequelize);
+
+    const columns = await queryOnce<{ column_name: string; data_type: string; is_nullable: string; column_default: string }>(
+      scratch.url,
+      `SELECT column_name, data_type, is_nullable, column_default
+         FROM information_schema.columns WHERE table_name = 'widgets' ORDER BY ordinal_position`,
+    );
+    const primaryKey = await queryOnce<{ column: string }>(
+      scratch.url,
+      `SELECT a.attname AS column FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+        WHERE i.indrelid = 'widgets'::regclass AND i.indisprimary`,
+    );
+
+    expect(columns.map(({ column_name, data_type, is_nullable }) => [column_name, data_type, is_nullable])).to.deep.equal([
+      ['id', 'uuid', 'NO'],
+      ['created_at', 'timestamp with time zone', 'NO'],
+      ['updated_at', 'timestamp with time zone', 'NO'],
+    ]);
+    expect(columns[0]?.column_default, 'the default uuidPrimaryKey() declares').to.match(/^(public\.)?uuidv7\(\)$/);
+    expect(columns.slice(1).map((column) => column.column_default)).to.deep.equal(['now()', 'now()']);
+    expect(primaryKey.map((row) => row.column)).to.deep.equal(['id']);
   });
 
   it('down() drops the table', async () => {

@@ -1,13 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
 import sinon from 'sinon';
-import { DataTypes, Sequelize, type QueryInterface } from 'sequelize';
+import { DataTypes, Sequelize } from 'sequelize';
 import { uuidPrimaryKey } from '../../app/models/attributes';
-import { projectRoot } from '../../config/project';
 import { uuidv7 } from '../../db/uuid';
-import { loadMigration } from '../support/migrations';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const MAX_48_BITS = 2 ** 48 - 1;
@@ -78,62 +73,11 @@ describe('uuidv7() (app-side, db/uuid.ts)', () => {
   });
 });
 
-describe('the migration template (db/templates/migration.js)', () => {
-  let directory: string;
-
-  before(() => {
-    directory = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-template-'));
-  });
-
-  after(() => {
-    fs.rmSync(directory, { recursive: true, force: true });
-  });
-
-  /** Fills the template in as the generator does and records what up() asks createTable for. */
-  async function createTableCallOf(table: string): Promise<{ table: unknown; attributes: Record<string, unknown> }> {
-    const template = fs.readFileSync(path.join(projectRoot(), 'db', 'templates', 'migration.js'), 'utf8');
-    const file = path.join(directory, `${table}.js`);
-    fs.writeFileSync(file, template.replace(/__NAME__/g, `create-${table}`).replace(/__TABLE__/g, table));
-    const calls: { table: unknown; attributes: Record<string, unknown> }[] = [];
-    const transaction = { id: 'the migration transaction' };
-    const queryInterface = {
-      sequelize: { transaction: async (work: (t: unknown) => Promise<unknown>) => work(transaction) },
-      createTable: async (name: unknown, attributes: Record<string, unknown>, options?: { transaction?: unknown }) => {
-        expect(options?.transaction, 'createTable runs in the migration transaction').to.equal(transaction);
-        calls.push({ table: name, attributes });
-      },
-    } as unknown as QueryInterface;
-
-    await loadMigration(file).up(queryInterface, Sequelize);
-
-    expect(calls).to.have.length(1);
-    return calls[0] as { table: unknown; attributes: Record<string, unknown> };
-  }
-
-  it('creates the named table with an id column declared exactly as the models declare it (uuidPrimaryKey())', async () => {
-    const call = await createTableCallOf('widgets');
-
-    expect(call.table).to.equal('widgets');
-    expect(call.attributes.id).to.deep.equal(uuidPrimaryKey());
-  });
-
+describe('uuidPrimaryKey()', () => {
   it('defaults the id to uuidv7() in the database, so every insert gets a time-ordered key', () => {
     const column = uuidPrimaryKey();
 
-    expect(column).to.include({ primaryKey: true, allowNull: false });
+    expect(column).to.include({ primaryKey: true, allowNull: false, type: DataTypes.UUID });
     expect(column.defaultValue).to.deep.equal(Sequelize.literal('uuidv7()'));
-  });
-
-  it('adds created_at and updated_at defaulting to now(), the columns of an underscored model with timestamps', async () => {
-    const call = await createTableCallOf('parts');
-
-    expect(Object.keys(call.attributes)).to.deep.equal(['id', 'created_at', 'updated_at']);
-    for (const name of ['created_at', 'updated_at']) {
-      expect(call.attributes[name], name).to.deep.include({
-        type: DataTypes.DATE,
-        allowNull: false,
-        defaultValue: Sequelize.literal('now()'),
-      });
-    }
   });
 });
