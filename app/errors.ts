@@ -38,6 +38,13 @@ export class ServiceUnavailableError extends HttpError {
   }
 }
 
+export class UnsupportedMediaTypeError extends HttpError {
+  constructor() {
+    // Connection: close, because the body is never read: the socket cannot carry another request.
+    super(415, 'unsupported_media_type', PROBLEMS.unsupported_media_type.detail, { Connection: 'close' });
+  }
+}
+
 /** One invalid part of a request: where (a JSON Pointer such as /body/name) and a fixed text, never the value. */
 export interface FieldError {
   readonly pointer: string;

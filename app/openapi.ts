@@ -233,9 +233,10 @@ function sharedResponses() {
       }),
     },
     UnsupportedMediaType: {
-      description: 'The request body uses a Content-Encoding or charset keel does not read.',
+      description: 'The request body is not JSON, or uses a Content-Encoding or charset keel does not read.',
       headers: noStoreHeaders(),
       content: problemContent(415, {
+        unsupported_media_type: problemExample('A form-encoded body', 'unsupported_media_type'),
         unsupported_charset: problemExample('A JSON body in latin1', 'unsupported_charset'),
       }),
     },
@@ -318,7 +319,8 @@ const DESCRIPTION = `keel's health endpoints, its metrics, its error contract an
 - Every response carries **X-Request-Id**; every error is an RFC 9457 \`application/problem+json\` body with a stable \`code\`
   and the \`requestId\`. Health and error responses are \`Cache-Control: no-store\`.
 - An invalid request (params, query or body) is answered 400 \`invalid_request\` with \`errors\`: one entry per invalid field,
-  a JSON Pointer and a fixed text that never repeats the value. Unknown body fields are refused.
+  a JSON Pointer and a fixed text that never repeats the value. Unknown body fields are refused; a body that is not JSON
+  is answered 415 \`unsupported_media_type\`.
 - A path this document does not list is answered 404 (\`x-other-paths\`); a method a path does not list, 405 with Allow
   (\`x-other-methods\`). Whatever its path, a request may be answered 414 (a URL over ${MAX_URL_LENGTH} characters), or 400,
   413 or 415 (its body) before routing.

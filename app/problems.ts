@@ -25,6 +25,7 @@ export const PROBLEMS = {
   payload_too_large: { status: 413, detail: 'The request body is larger than this service accepts.' },
   too_many_parameters: { status: 413, detail: 'The request has too many parameters.' },
   uri_too_long: { status: 414, detail: 'The request URL is longer than {limit} characters.' },
+  unsupported_media_type: { status: 415, detail: 'The request body must be JSON (Content-Type: application/json).' },
   unsupported_content_encoding: { status: 415, detail: 'The request body uses an unsupported Content-Encoding.' },
   unsupported_charset: { status: 415, detail: 'The request body uses an unsupported charset.' },
   internal_error: { status: 500, detail: 'An unexpected error occurred.' },

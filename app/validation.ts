@@ -1,6 +1,6 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
-import { ValidationError, type FieldError } from './errors';
+import { UnsupportedMediaTypeError, ValidationError, type FieldError } from './errors';
 
 /** The parts of a request an operation may declare a schema for. */
 export type RequestPart = 'params' | 'query' | 'body';
@@ -56,9 +56,13 @@ function bound(issue: { origin?: string; inclusive?: boolean }, limit: string, l
   }
 }
 
+// zod's message for a refinement written without one: it says nothing the fallback below does not.
+const ZOD_DEFAULT_REFINE_MESSAGE = 'Invalid input';
+
 /**
  * A fixed text per zod issue code. zod's own messages may quote what was received, so none is used:
- * the texts name only what the schema expects.
+ * the texts name only what the schema expects. A refinement's message is the schema author's fixed
+ * text (`.refine(check, { message: 'Must end after it starts.' })`), shown as written.
  */
 function detail(issue: z.core.$ZodIssue, received: unknown): string {
   switch (issue.code) {
@@ -74,6 +78,8 @@ function detail(issue: z.core.$ZodIssue, received: unknown): string {
       return `Must be one of: ${issue.values.map((value) => JSON.stringify(value)).join(', ')}.`;
     case 'not_multiple_of':
       return `Must be a multiple of ${String(issue.divisor)}.`;
+    case 'custom':
+      return issue.message && issue.message !== ZOD_DEFAULT_REFINE_MESSAGE ? issue.message : 'Is not valid.';
     default:
       return 'Is not valid.';
   }
@@ -94,10 +100,18 @@ export function fieldErrors(part: RequestPart, issues: readonly z.core.$ZodIssue
   return errors;
 }
 
+/** A body arrived (or is arriving) that the JSON parser left unread, since its Content-Type is not JSON. */
+function hasBodyOtherThanJson(req: Request): boolean {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
+  return hasBody && !req.is('application/json');
+}
+
 /**
  * Checks req.params, req.query and req.body against an operation's schemas and replaces each with
  * what its schema parsed (e.g. a query string coerced to a number); anything invalid is one 400
- * listing every invalid field. Undefined when the operation declares no schema: nothing to run.
+ * listing every invalid field. An operation with a body schema takes JSON: a body of another type
+ * (a form, text, none named) is a 415, not a body whose every field is missing. Undefined when the
+ * operation declares no schema: nothing to run.
  */
 export function validateRequest(schemas: RequestSchemas): RequestHandler | undefined {
   const parts = (['params', 'query', 'body'] as const).flatMap((part) => {
@@ -105,7 +119,12 @@ export function validateRequest(schemas: RequestSchemas): RequestHandler | undef
     return schema ? [{ part, schema }] : [];
   });
   if (parts.length === 0) return undefined;
+  const takesBody = schemas.body !== undefined;
   return (req, _res, next) => {
+    if (takesBody && hasBodyOtherThanJson(req)) {
+      next(new UnsupportedMediaTypeError());
+      return;
+    }
     const errors: FieldError[] = [];
     for (const { part, schema } of parts) {
       const result = schema.safeParse(req[part]);

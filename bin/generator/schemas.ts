@@ -42,7 +42,7 @@ export const ${className}Input = z.strictObject(fields).meta({ id: '${className}
 export const ${className}Changes = z
   .strictObject(fields)
   .partial()
-  .refine((changes) => Object.keys(changes).length > 0, { path: [] })
+  .refine((changes) => Object.keys(changes).length > 0, { path: [], message: 'Must change at least one field.' })
   .meta({ id: '${className}Changes', description: 'The fields to change: at least one.' });
 
 export const ${className} = z

@@ -27,6 +27,22 @@ export function testSource(spec: ResourceSpec): string {
 `
     : '';
 
+  const patchConflict = unique
+    ? `
+    it('answers 409 unique_violation for a ${unique.name} another ${singular} has, and changes nothing', async () => {
+      const taken = await create();
+      const created = await create();
+
+      const res = await request(service.app).patch(\`${path}/\${created.id}\`)${as}.send({ ${unique.name}: taken.${unique.name} });
+      const read = await request(service.app).get(\`${path}/\${created.id}\`)${as};
+
+      expect(res.status).to.equal(409);
+      expect(res.body).to.include({ code: 'unique_violation', status: 409 });
+      expect(read.body).to.deep.equal(created);
+    });
+`
+    : '';
+
   const tenantBlock = spec.tenant
     ? `
   describe('row-level security (one tenant never sees or changes another tenant’s ${plural})', () => {
@@ -190,20 +206,31 @@ ${conflict}  });
       const res = await request(service.app).patch(\`${path}/\${created.id}\`)${as}.send({});
 
       expect(res.status).to.equal(400);
-      expect(res.body.errors.map((error: { pointer: string }) => error.pointer)).to.deep.equal(['/body']);
+      expect(res.body.errors).to.deep.equal([{ pointer: '/body', detail: 'Must change at least one field.' }]);
     });
-  });
+
+    it('answers 400 naming an invalid field, and changes nothing', async () => {
+      const created = await create();
+
+      const res = await request(service.app).patch(\`${path}/\${created.id}\`)${as}.send({ ${first.name}: ${typeOf(first).invalid} });
+      const read = await request(service.app).get(\`${path}/\${created.id}\`)${as};
+
+      expect(res.status).to.equal(400);
+      expect(res.body.errors.map((error: { pointer: string }) => error.pointer)).to.deep.equal(['/body/${first.name}']);
+      expect(read.body).to.deep.equal(created);
+    });
+${patchConflict}  });
 
   describe('DELETE ${path}/{id}', () => {
     it('answers 204, and the ${singular} is gone', async () => {
       const created = await create();
 
       const res = await request(service.app).delete(\`${path}/\${created.id}\`)${as};
-      const after = await request(service.app).get(\`${path}/\${created.id}\`)${as};
+      const gone = await request(service.app).get(\`${path}/\${created.id}\`)${as};
 
       expect(res.status).to.equal(204);
       expect(res.text).to.equal('');
-      expect(after.status).to.equal(404);
+      expect(gone.status).to.equal(404);
     });
 
     it('answers 404 for an id no ${singular} has', async () => {
@@ -219,16 +246,16 @@ ${conflict}  });
       const all = await request(service.app).get('${path}?limit=100')${as};
 
       const walked: unknown[] = [];
-      let after: string | null = null;
+      let next: string | null = null;
       do {
         const res = await request(service.app)
           .get('${path}')${as}
-          .query({ limit: 2, ...(after ? { after } : {}) });
+          .query({ limit: 2, ...(next ? { after: next } : {}) });
         expect(res.status).to.equal(200);
         expect(res.body.items.length).to.be.at.most(2);
         walked.push(...res.body.items);
-        after = res.body.next;
-      } while (after);
+        next = res.body.next;
+      } while (next);
 
       expect(walked).to.deep.equal(all.body.items);
       expect(all.body.items.slice(-3)).to.deep.equal(created);
@@ -238,11 +265,12 @@ ${conflict}  });
     it('answers 400 for a limit above 100 or below 1, and for an after that is not a uuid', async () => {
       const above = await request(service.app).get('${path}?limit=101')${as};
       const below = await request(service.app).get('${path}?limit=0')${as};
-      const after = await request(service.app).get('${path}?after=42')${as};
+      const notUuid = await request(service.app).get('${path}?after=42')${as};
 
+      expect([above.status, below.status, notUuid.status]).to.deep.equal([400, 400, 400]);
       expect(above.body.errors).to.deep.equal([{ pointer: '/query/limit', detail: 'Must be at most 100.' }]);
       expect(below.body.errors).to.deep.equal([{ pointer: '/query/limit', detail: 'Must be at least 1.' }]);
-      expect(after.body.errors).to.deep.equal([{ pointer: '/query/after', detail: 'Must be a UUID.' }]);
+      expect(notUuid.body.errors).to.deep.equal([{ pointer: '/query/after', detail: 'Must be a UUID.' }]);
     });
   });
 ${tenantBlock}});

@@ -1,3 +1,6 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
 import { keelContract, type ObservedResponse } from '../support/contract';
@@ -90,6 +93,57 @@ describe('a resource built on keel: /widgets (test/support/example)', function (
 
       expect(await example.takeStatements()).to.deep.equal([]);
     });
+
+    const NOT_JSON = [
+      ['a form', 'application/x-www-form-urlencoded', 'name=sprocket'],
+      ['text', 'text/plain', '{"name":"sprocket"}'],
+      ['JSON under a media type of its own', 'application/merge-patch+json', '{"name":"sprocket"}'],
+    ] as const;
+    for (const [what, contentType, body] of NOT_JSON) {
+      it(`answers 415 unsupported_media_type to ${what} (${contentType}), closing the connection and writing nothing`, async () => {
+        await example.takeStatements();
+
+        const res = await request(example.app).post('/widgets').set('Content-Type', contentType).send(body);
+
+        expect(res.status).to.equal(415);
+        expect(res.headers['content-type']).to.equal('application/problem+json; charset=utf-8');
+        expect(res.body.code).to.equal('unsupported_media_type');
+        expect(res.headers.connection, 'the unread body cannot be followed by another request').to.equal('close');
+        expect(await example.takeStatements()).to.deep.equal([]);
+      });
+    }
+
+    it('answers 415 to a body that names no Content-Type at all', async () => {
+      const server = http.createServer(example.app).listen(0, '127.0.0.1');
+      try {
+        await once(server, 'listening');
+        const { port } = server.address() as AddressInfo;
+        const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = http.request(
+            { host: '127.0.0.1', port, method: 'POST', path: '/widgets', headers: { 'Content-Length': '19' } },
+            (res) => {
+              let body = '';
+              res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+            },
+          );
+          req.on('error', reject);
+          req.end('{"name":"sprocket"}');
+        });
+
+        expect(answer.status).to.equal(415);
+        expect(JSON.parse(answer.body)).to.include({ code: 'unsupported_media_type' });
+      } finally {
+        server.close();
+      }
+    });
+
+    it('reads a JSON body whose Content-Type carries a charset', async () => {
+      const res = await request(example.app).post('/widgets').set('Content-Type', 'application/json; charset=utf-8').send('{"name":"cam"}');
+
+      expect(res.status).to.equal(201);
+      expect(res.body.name).to.equal('cam');
+    });
   });
 
   describe('GET /widgets/{id}', () => {
@@ -159,6 +213,20 @@ describe('a resource built on keel: /widgets (test/support/example)', function (
       const res = await request(example.app).patch(`/widgets/${UNKNOWN_ID}`).send({ name: 'ghost' });
 
       expect(res.status).to.equal(404);
+    });
+
+    it('answers 415 to a merge-patch body, changing nothing: the operation takes application/json', async () => {
+      const created = await create('pinion');
+
+      const res = await request(example.app)
+        .patch(`/widgets/${created.body.id}`)
+        .set('Content-Type', 'application/merge-patch+json')
+        .send('{"name":"rack"}');
+
+      expect(res.status).to.equal(415);
+      expect(res.body.code).to.equal('unsupported_media_type');
+      const read = await request(example.app).get(`/widgets/${created.body.id}`);
+      expect(read.body.name).to.equal('pinion');
     });
   });
 

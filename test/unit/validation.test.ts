@@ -1,0 +1,34 @@
+import { expect } from 'chai';
+import { z } from 'zod';
+import { fieldErrors } from '../../app/validation';
+
+/** The field errors a schema gives for a body. */
+function errorsFor(schema: z.ZodType, body: unknown): ReturnType<typeof fieldErrors> {
+  const result = schema.safeParse(body);
+  if (result.success) throw new Error('the body was valid');
+  return fieldErrors('body', result.error.issues, body);
+}
+
+describe('fieldErrors: what a refinement says', () => {
+  const changes = z.strictObject({ name: z.string(), size: z.int() }).partial();
+
+  it("shows a refinement's own message, the schema author's fixed text", () => {
+    const schema = changes.refine((body) => Object.keys(body).length > 0, { path: [], message: 'Must change at least one field.' });
+
+    expect(errorsFor(schema, {})).to.deep.equal([{ pointer: '/body', detail: 'Must change at least one field.' }]);
+  });
+
+  it('says "Is not valid." for a refinement written without a message, never zod\'s own words', () => {
+    const schema = changes.refine((body) => Object.keys(body).length > 0, { path: [] });
+
+    expect(errorsFor(schema, {})).to.deep.equal([{ pointer: '/body', detail: 'Is not valid.' }]);
+  });
+
+  it('points a refinement with a path at that field', () => {
+    const schema = z
+      .strictObject({ from: z.int(), to: z.int() })
+      .refine((body) => body.to > body.from, { path: ['to'], message: 'Must be greater than from.' });
+
+    expect(errorsFor(schema, { from: 5, to: 2 })).to.deep.equal([{ pointer: '/body/to', detail: 'Must be greater than from.' }]);
+  });
+});
