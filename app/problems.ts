@@ -10,7 +10,7 @@ export { DATABASE_FAULT_CODES } from '../db/faults';
  */
 export const PROBLEMS = {
   invalid_request: { status: 400, detail: 'The request has invalid fields; see errors.' },
-  malformed_json: { status: 400, detail: 'The request body is not valid JSON.' },
+  malformed_json: { status: 400, detail: 'The request body is not valid JSON, or not an object or array.' },
   request_aborted: { status: 400, detail: 'The request body was not received completely.' },
   invalid_content_length: { status: 400, detail: 'The request body does not match its Content-Length.' },
   bad_request: { status: 400, detail: 'The request could not be processed.' },

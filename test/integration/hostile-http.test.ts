@@ -135,6 +135,7 @@ describe('hostile HTTP input to the app (supertest)', () => {
       'single quotes': `{'${MARKER}':1}`,
       'an unterminated string': `{"${MARKER}`,
       'a top-level string (strict mode)': `"${MARKER}"`,
+      'a top-level null (strict mode)': 'null',
       NaN: `{"${MARKER}":NaN}`,
       'a byte-order mark and control bytes': `\u0000\u0001{"${MARKER}":1}`,
       'unbalanced deep nesting': `${'['.repeat(50_000)}"${MARKER}"`,
