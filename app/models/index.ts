@@ -13,7 +13,7 @@ export type ModelRegistry = Readonly<Record<string, ModelStatic<Model>>>;
 
 /**
  * The product's models, initialised once by bin/www (initModels). keel ships none: add yours here
- * (see docs/data.md#adding-a-resource, and test/support/example/models/ for the pattern).
+ * (npm run generate:resource writes one; docs/data.md#adding-a-resource).
  */
 export const MODELS: readonly ModelDefinition[] = [
   // generate:resource adds models above this line
