@@ -94,7 +94,10 @@ export function fieldErrors(part: RequestPart, issues: readonly z.core.$ZodIssue
       for (const key of named) errors.push({ pointer: pointer(part, [...issue.path, key]), detail: 'Is not a known field.' });
       if (named.length < issue.keys.length) errors.push({ pointer: pointer(part, issue.path), detail: 'Has fields that are not known.' });
     } else {
-      errors.push({ pointer: pointer(part, issue.path), detail: detail(issue, valueAt(input, issue.path)) });
+      const received = valueAt(input, issue.path);
+      // ?limit=5&limit=6 arrives as an array: saying it must be a number would mislead.
+      const repeated = part === 'query' && Array.isArray(received) && issue.code === 'invalid_type' && issue.expected !== 'array';
+      errors.push({ pointer: pointer(part, issue.path), detail: repeated ? 'Must be given once.' : detail(issue, received) });
     }
   }
   return errors;

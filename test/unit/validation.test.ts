@@ -32,3 +32,23 @@ describe('fieldErrors: what a refinement says', () => {
     expect(errorsFor(schema, { from: 5, to: 2 })).to.deep.equal([{ pointer: '/body/to', detail: 'Must be greater than from.' }]);
   });
 });
+
+describe('fieldErrors: a query parameter given twice', () => {
+  const query = z.object({ limit: z.coerce.number().int().min(1), after: z.uuid().optional() });
+
+  it('says it must be given once, not that it must be a number', () => {
+    const input = { limit: ['5', '6'] };
+    const result = query.safeParse(input);
+    if (result.success) throw new Error('the query was valid');
+
+    expect(fieldErrors('query', result.error.issues, input)).to.deep.equal([{ pointer: '/query/limit', detail: 'Must be given once.' }]);
+  });
+
+  it('still says what a single wrong value must be', () => {
+    const input = { limit: 'many' };
+    const result = query.safeParse(input);
+    if (result.success) throw new Error('the query was valid');
+
+    expect(fieldErrors('query', result.error.issues, input)).to.deep.equal([{ pointer: '/query/limit', detail: 'Must be a number.' }]);
+  });
+});
