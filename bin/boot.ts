@@ -1,5 +1,4 @@
 // Boot steps shared by the server (bin/www.ts) and the database scripts (bin/db.ts).
-import os from 'node:os';
 import path from 'node:path';
 import { loadDotEnv } from '../config/dotenv';
 import { EMBEDDED_DATABASE_NAME } from '../config/embedded-database';
@@ -53,30 +52,19 @@ export function developmentDefaultsWarning(config: Config, nodeEnv: string | und
 export async function startEmbedded(config: Config, logger: Logger, options: { migrate: boolean }): Promise<EmbeddedDatabase> {
   // A process that exits without stopping it (a fatal error, process.exit) still stops its PostgreSQL.
   process.once('exit', stopEmbeddedServersNow);
-  // PostgreSQL runs in a process group of its own, out of reach of a terminal's Ctrl-C
-  // (db/embedded-server.ts). Until the caller installs its graceful shutdown, right after this
-  // returns, a stop signal ends the process through process.exit, and so through the line above.
-  const exitOnSignal = (signal: NodeJS.Signals): void => process.exit(128 + os.constants.signals[signal]);
-  process.on('SIGINT', exitOnSignal);
-  process.on('SIGTERM', exitOnSignal);
-  try {
-    const embedded = await startEmbeddedDatabase({
-      dataDir: config.embeddedDatabase.dataDir,
-      port: config.embeddedDatabase.port,
-      databaseName: EMBEDDED_DATABASE_NAME,
-      persistent: true,
-      logger,
-    });
-    if (!options.migrate) return embedded;
-    const migration = await runSequelizeCli('db:migrate', { ...process.env, NODE_ENV: config.env, DATABASE_URL: embedded.url });
-    if (migration.code !== 0) {
-      await embedded.stop();
-      throw new Error(`migrating the embedded database failed:\n${migration.output}`);
-    }
-    logger.info('embedded database migrated', { output: migration.output.trim().split('\n').slice(-1)[0] });
-    return embedded;
-  } finally {
-    process.off('SIGINT', exitOnSignal);
-    process.off('SIGTERM', exitOnSignal);
+  const embedded = await startEmbeddedDatabase({
+    dataDir: config.embeddedDatabase.dataDir,
+    port: config.embeddedDatabase.port,
+    databaseName: EMBEDDED_DATABASE_NAME,
+    persistent: true,
+    logger,
+  });
+  if (!options.migrate) return embedded;
+  const migration = await runSequelizeCli('db:migrate', { ...process.env, NODE_ENV: config.env, DATABASE_URL: embedded.url });
+  if (migration.code !== 0) {
+    await embedded.stop();
+    throw new Error(`migrating the embedded database failed:\n${migration.output}`);
   }
+  logger.info('embedded database migrated', { output: migration.output.trim().split('\n').slice(-1)[0] });
+  return embedded;
 }

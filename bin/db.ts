@@ -21,8 +21,7 @@ async function main(): Promise<number> {
   // stopped with it, its migration rolled back with its connection, instead of running on alone
   // after the migration lock has gone with this process.
   const stopping = new AbortController();
-  // Kept for every signal (not once): a second Ctrl-C must not kill this process before it stops the embedded PostgreSQL.
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stopping.abort());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stopping.abort());
   const { config } = loadConfigOrExit();
   const logger = createLogger({ env: config.env, logLevel: config.logLevel === 'silent' ? 'silent' : 'info' });
   const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: false });

@@ -22,18 +22,8 @@ export class RecentOutput {
   }
 }
 
-function spawnAs(
-  file: string,
-  args: readonly string[],
-  user: PostgresUser | undefined,
-  output: RecentOutput,
-  options: { readonly ownProcessGroup?: boolean } = {},
-): ChildProcess {
-  const child = spawn(file, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: options.ownProcessGroup === true,
-    ...(user ? { uid: user.uid, gid: user.gid } : {}),
-  });
+function spawnAs(file: string, args: readonly string[], user: PostgresUser | undefined, output: RecentOutput): ChildProcess {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(user ? { uid: user.uid, gid: user.gid } : {}) });
   child.stdout?.on('data', (chunk: Buffer) => output.add(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.add(chunk.toString()));
   return child;
@@ -116,10 +106,7 @@ export function startServer(options: {
     'lc_messages=C',
   ];
   return new Promise((resolve, reject) => {
-    // In a process group of its own: a terminal's Ctrl-C, sent to the whole foreground group, would
-    // otherwise stop PostgreSQL while the server still holds connections (each then logged as lost).
-    // The server stops it itself, after closing its pool (stop, stopNow).
-    const child = spawnAs(binaries.postgres, args, user, output, { ownProcessGroup: true });
+    const child = spawnAs(binaries.postgres, args, user, output);
     let ready = false;
     let stopping = false;
     const exited = new Promise<void>((done) => child.once('close', () => done()));

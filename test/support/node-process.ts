@@ -36,8 +36,6 @@ export interface NodeProcessOptions {
   readonly env: Record<string, string>;
   /** Keep only the last this many characters of output (a process under long load writes a lot). */
   readonly keepOutputChars?: number;
-  /** Leads a process group of its own, as a program started from a terminal does: signal it all with process.kill(-pid). */
-  readonly ownProcessGroup?: boolean;
 }
 
 /** The processes spawned here that have not exited yet. */
@@ -49,11 +47,7 @@ export function killSpawnedProcesses(): void {
 }
 
 export function spawnNodeProcess(script: string, options: NodeProcessOptions): NodeProcess {
-  const child = spawn(process.execPath, [script], {
-    cwd: options.cwd,
-    env: { PATH: process.env.PATH ?? '', ...options.env },
-    detached: options.ownProcessGroup === true,
-  });
+  const child = spawn(process.execPath, [script], { cwd: options.cwd, env: { PATH: process.env.PATH ?? '', ...options.env } });
   if (child.pid === undefined) throw new Error(`${script}: spawn failed`);
   const pid = child.pid;
   live.add(child);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../config/project';
-import { spawnNodeProcess, waitForListening, type NodeProcess, type NodeProcessOptions } from './node-process';
+import { spawnNodeProcess, waitForListening, type NodeProcess } from './node-process';
 import { registerSentinel, watchOutput } from './sentinels';
 
 export const WWW = path.join(projectRoot(), 'dist', 'bin', 'www.js');
@@ -13,16 +13,8 @@ export type ServerProcess = NodeProcess;
  * environment (plus PATH, and DATABASE_SSL=off unless given: the suite's PostgreSQL speaks plaintext,
  * which production mode refuses by default).
  */
-export function spawnServer(
-  env: Record<string, string>,
-  www: string = WWW,
-  options: Pick<NodeProcessOptions, 'ownProcessGroup'> = {},
-): ServerProcess {
-  const server = spawnNodeProcess(www, {
-    cwd: path.dirname(path.dirname(path.dirname(www))),
-    env: { DATABASE_SSL: 'off', ...env },
-    ownProcessGroup: options.ownProcessGroup,
-  });
+export function spawnServer(env: Record<string, string>, www: string = WWW): ServerProcess {
+  const server = spawnNodeProcess(www, { cwd: path.dirname(path.dirname(path.dirname(www))), env: { DATABASE_SSL: 'off', ...env } });
   // Scanned for secrets by the root hooks, for as long as the process runs (test/support/sentinels.ts).
   let closed = false;
   server.child.on('close', () => (closed = true));

@@ -11,7 +11,7 @@ import { spawnServer, type ServerProcess } from '../support/process';
 const ESCAPE = '\u001b[';
 
 /** A development server on the embedded PostgreSQL, with its data in dataDir. */
-function startDevelopment(dataDir: string, databasePort: number, script?: string, ownProcessGroup = false): ServerProcess {
+function startDevelopment(dataDir: string, databasePort: number, script?: string): ServerProcess {
   const env = {
     NODE_ENV: 'development',
     PORT: '0',
@@ -19,7 +19,7 @@ function startDevelopment(dataDir: string, databasePort: number, script?: string
     EMBEDDED_DATABASE_DIR: dataDir,
     EMBEDDED_DATABASE_PORT: String(databasePort),
   };
-  return spawnServer(env, script, { ownProcessGroup });
+  return spawnServer(env, script);
 }
 
 /** Exit code 1 and exactly one "failed to start" message, never an uncaught exception. */
@@ -60,19 +60,6 @@ async function projectWithBrokenBinaries(root: string): Promise<string> {
   await fs.mkdir(path.join(fake, 'native', 'bin', 'initdb'), { recursive: true });
   await fs.mkdir(path.join(fake, 'native', 'bin', 'postgres'), { recursive: true });
   return path.join(root, 'dist', 'bin', 'www.js');
-}
-
-/** Polls until PostgreSQL has removed its postmaster.pid from dataDir (it has stopped), for up to 10 s. */
-async function postmasterGone(dataDir: string): Promise<boolean> {
-  for (let waited = 0; waited < 10_000; waited += 100) {
-    const present = await fs.access(path.join(dataDir, 'postmaster.pid')).then(
-      () => true,
-      () => false,
-    );
-    if (!present) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
 }
 
 describe('bin/www with the embedded PostgreSQL', function () {
@@ -129,42 +116,6 @@ describe('bin/www with the embedded PostgreSQL', function () {
       const server = startDevelopment(dataDir, await freePort());
       started.push(server);
       await expectOneClearFailure(server, 'initdb failed', 'exists but is not empty');
-    });
-  });
-
-  describe("when a terminal's Ctrl-C signals its whole process group", () => {
-    it('closes its pool, then stops PostgreSQL itself: exit 0, no connection lost on the way', async () => {
-      const dataDir = path.join(parent, 'postgres');
-      const server = startDevelopment(dataDir, await freePort(), undefined, true);
-      started.push(server);
-      const [, port] = await server.waitForOutput(/listening \{[^\n]*"port":(\d+)/, 45_000);
-      // Connections in the pool, as a server that has served requests has.
-      for (let i = 0; i < 3; i += 1) expect((await fetch(`http://127.0.0.1:${port}/health/db`)).status).to.equal(200);
-
-      // What a terminal does: SIGINT to every process of the foreground process group.
-      process.kill(-server.pid, 'SIGINT');
-
-      const { code } = await server.exited;
-      const output = server.output();
-      expect(code, output).to.equal(0);
-      expect(output, 'PostgreSQL ended the connections before the pool closed them').not.to.match(/connection lost|57P01/);
-      expect(await postmasterGone(dataDir), 'the embedded PostgreSQL stopped').to.equal(true);
-    });
-  });
-
-  describe("when a terminal's Ctrl-C arrives while it is still starting (PostgreSQL up, migrations running)", () => {
-    it('exits 130 and stops PostgreSQL on its way out, though PostgreSQL is out of reach of the signal', async () => {
-      const dataDir = path.join(parent, 'postgres');
-      const server = startDevelopment(dataDir, await freePort(), undefined, true);
-      started.push(server);
-      await server.waitForOutput(/embedded PostgreSQL started \{/, 45_000);
-
-      process.kill(-server.pid, 'SIGINT');
-
-      const { code } = await server.exited;
-      expect(code, server.output()).to.equal(130);
-      expect(server.output()).not.to.include('listening');
-      expect(await postmasterGone(dataDir), 'the embedded PostgreSQL stopped within 10 s').to.equal(true);
     });
   });
 
