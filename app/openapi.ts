@@ -233,7 +233,8 @@ function sharedResponses() {
       }),
     },
     UnsupportedMediaType: {
-      description: 'The request body is not JSON, or uses a Content-Encoding or charset keel does not read.',
+      description:
+        'The request body is not JSON (then the connection is closed: the body is never read), or uses a Content-Encoding or charset keel does not read.',
       headers: noStoreHeaders(),
       content: problemContent(415, {
         unsupported_media_type: problemExample('A form-encoded body', 'unsupported_media_type'),

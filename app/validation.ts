@@ -95,8 +95,9 @@ export function fieldErrors(part: RequestPart, issues: readonly z.core.$ZodIssue
       if (named.length < issue.keys.length) errors.push({ pointer: pointer(part, issue.path), detail: 'Has fields that are not known.' });
     } else {
       const received = valueAt(input, issue.path);
-      // ?limit=5&limit=6 arrives as an array: saying it must be a number would mislead.
-      const repeated = part === 'query' && Array.isArray(received) && issue.code === 'invalid_type' && issue.expected !== 'array';
+      // ?limit=5&limit=6 arrives as an array: saying it must be a number (or one of …) would mislead.
+      const expectsArray = issue.code === 'invalid_type' && issue.expected === 'array';
+      const repeated = part === 'query' && Array.isArray(received) && !expectsArray;
       errors.push({ pointer: pointer(part, issue.path), detail: repeated ? 'Must be given once.' : detail(issue, received) });
     }
   }

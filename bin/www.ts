@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The composition root: the only place that reads process.env, wires the parts together,
+// The composition root: reads process.env (as only bin and config may), wires the parts together,
 // listens and handles signals. Shaped after express-generator's bin/www.
 import cluster from 'node:cluster';
 import http from 'node:http';

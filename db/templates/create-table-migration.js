@@ -10,13 +10,15 @@
 
 const STATEMENTS = [
   `
-    CREATE TABLE __TABLE__ (
+    CREATE TABLE "__TABLE__" (
       id uuid PRIMARY KEY DEFAULT uuidv7(),
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now()
     )
   `,
   // Further statements here (indexes, constraints, row-level security), in the order they run.
+  // down() drops the table, and with it what the table owns (its indexes, constraints, policies);
+  // a type or function made here needs its own DROP there.
 ];
 
 /** @type {import('sequelize-cli').Migration} */
@@ -29,7 +31,7 @@ module.exports = {
 
   async down(queryInterface) {
     await queryInterface.sequelize.transaction(async (transaction) => {
-      await queryInterface.sequelize.query('DROP TABLE __TABLE__', { transaction });
+      await queryInterface.sequelize.query('DROP TABLE "__TABLE__"', { transaction });
     });
   },
 };

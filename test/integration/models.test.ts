@@ -43,7 +43,7 @@ describe('the migration generator (db/templates/new-migration.js)', () => {
     expect(result.stdout.trim()).to.equal(`created ${path.join('db', 'migrations', file)}`);
     const text = fs.readFileSync(path.join(sandbox.migrations, file), 'utf8');
     expect(text, 'placeholders left').not.to.match(/__[A-Z]+__/);
-    expect(text).to.include('CREATE TABLE widgets (').and.to.include("'DROP TABLE widgets'").and.to.include('// create-widgets:');
+    expect(text).to.include('CREATE TABLE "widgets" (').and.to.include(`'DROP TABLE "widgets"'`).and.to.include('// create-widgets:');
     loadMigration(path.join(sandbox.migrations, file));
   });
 
@@ -57,7 +57,7 @@ describe('the migration generator (db/templates/new-migration.js)', () => {
     const result = sandbox.run('create-stock-items');
 
     expect(result.status, result.stderr).to.equal(0);
-    expect(onlyMigration()).to.include('CREATE TABLE stock_items (').and.to.include("'DROP TABLE stock_items'");
+    expect(onlyMigration()).to.include('CREATE TABLE "stock_items" (').and.to.include(`'DROP TABLE "stock_items"'`);
   });
 
   it('gives any other name a migration that names no table: its statements are the author’s to write', () => {

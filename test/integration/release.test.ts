@@ -334,9 +334,11 @@ describe('the release phase (the Procfile release command)', function () {
 
     it('any other name, its statements written, applies UP and reverts with DOWN', async () => {
       await queryOnce(scratch.url, 'CREATE TABLE widgets (name text)');
-      const written = generated('add-colour-to-widgets')
-        .replace("  // e.g. 'ALTER TABLE widgets ADD COLUMN colour text',", "  'ALTER TABLE widgets ADD COLUMN colour text',")
-        .replace("  // e.g. 'ALTER TABLE widgets DROP COLUMN colour',", "  'ALTER TABLE widgets DROP COLUMN colour',");
+      const ADD = "'ALTER TABLE widgets ADD COLUMN colour text',";
+      const DROP = "'ALTER TABLE widgets DROP COLUMN colour',";
+      const template = generated('add-colour-to-widgets');
+      expect(template, 'the template shows both statements as examples').to.include(`// e.g. ${ADD}`).and.to.include(`// e.g. ${DROP}`);
+      const written = template.replace(`// e.g. ${ADD}`, ADD).replace(`// e.g. ${DROP}`, DROP);
       const directory = withMigration('20990101000000-add-colour-to-widgets.js', written);
       const columns = async (): Promise<string[]> =>
         (

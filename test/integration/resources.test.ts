@@ -134,7 +134,7 @@ describe('a resource built on keel: /widgets (test/support/example)', function (
         expect(answer.status).to.equal(415);
         expect(JSON.parse(answer.body)).to.include({ code: 'unsupported_media_type' });
       } finally {
-        server.close();
+        await new Promise((resolve) => server.close(resolve));
       }
     });
 

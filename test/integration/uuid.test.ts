@@ -232,6 +232,19 @@ describe('a table created from the migration template', function () {
     expect(primaryKey.map((row) => row.column)).to.deep.equal(['id']);
   });
 
+  it('creates and drops a table named by a reserved word (create-user: the table user)', async () => {
+    await foundation();
+    const migration = templateMigration('user');
+
+    await migration.up(database.sequelize.getQueryInterface(), Sequelize);
+    const [created] = await queryOnce<{ t: string | null }>(scratch.url, `SELECT to_regclass('public."user"')::text AS t`);
+    await migration.down(database.sequelize.getQueryInterface(), Sequelize);
+    const [dropped] = await queryOnce<{ t: string | null }>(scratch.url, `SELECT to_regclass('public."user"')::text AS t`);
+
+    expect(created?.t).to.equal('"user"');
+    expect(dropped?.t).to.equal(null);
+  });
+
   it('down() drops the table', async () => {
     await foundation();
     const migration = templateMigration('gizmos');

@@ -44,6 +44,15 @@ describe('fieldErrors: a query parameter given twice', () => {
     expect(fieldErrors('query', result.error.issues, input)).to.deep.equal([{ pointer: '/query/limit', detail: 'Must be given once.' }]);
   });
 
+  it('says the same of a parameter with a fixed set of values', () => {
+    const sorted = z.object({ sort: z.enum(['name', 'size']) });
+    const input = { sort: ['name', 'size'] };
+    const result = sorted.safeParse(input);
+    if (result.success) throw new Error('the query was valid');
+
+    expect(fieldErrors('query', result.error.issues, input)).to.deep.equal([{ pointer: '/query/sort', detail: 'Must be given once.' }]);
+  });
+
   it('still says what a single wrong value must be', () => {
     const input = { limit: 'many' };
     const result = query.safeParse(input);
