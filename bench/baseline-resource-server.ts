@@ -11,7 +11,7 @@ import { Pool } from 'pg';
 const COLUMNS = '"id","name","size","note","created_at","updated_at"';
 const INSERT = `INSERT INTO "widgets" (${COLUMNS}) VALUES (uuidv7(),$1,$2,$3,$4,$5) RETURNING ${COLUMNS};`;
 // The statement of the generated model's findRow, with the id bound as keel binds it.
-const SELECT = `SELECT "id", "name", "size", "note", "created_at", "updated_at" FROM "widgets" WHERE "id" = $1`;
+const SELECT = `SELECT "id", "name", "size", "note", "created_at" AS "createdAt", "updated_at" AS "updatedAt" FROM "widgets" WHERE "id" = $1`;
 
 const poolMax = Number(process.env.DB_POOL_MAX);
 if (!Number.isInteger(poolMax) || poolMax < 1) throw new Error("DB_POOL_MAX must be set to keel's pool size (bench/resource.ts sets it)");
@@ -19,23 +19,28 @@ const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: poolMax
 const app = express();
 app.use(express.json());
 
+/** A row as SELECT names it; INSERT … RETURNING names the columns as they are, as keel's does. */
 interface WidgetRow {
   readonly id: string;
   readonly name: string;
   readonly size: number;
   readonly note: string | null;
-  readonly created_at: Date;
-  readonly updated_at: Date;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
 }
+type InsertedRow = Omit<WidgetRow, 'createdAt' | 'updatedAt'> & { readonly created_at: Date; readonly updated_at: Date };
 
-const body = (row: WidgetRow): object => ({ ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() });
+const body = (row: WidgetRow): object => ({ ...row, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() });
 
 app.post('/widgets', (req, res, next) => {
   const { name, size, note } = req.body as { name: string; size: number; note?: string };
   const now = new Date();
-  pool.query<WidgetRow>(INSERT, [name, size, note ?? null, now, now]).then((result) => {
-    const row = result.rows[0] as WidgetRow;
-    res.status(201).location(`/widgets/${row.id}`).json(body(row));
+  pool.query<InsertedRow>(INSERT, [name, size, note ?? null, now, now]).then((result) => {
+    const { created_at: createdAt, updated_at: updatedAt, ...row } = result.rows[0] as InsertedRow;
+    res
+      .status(201)
+      .location(`/widgets/${row.id}`)
+      .json(body({ ...row, createdAt, updatedAt }));
   }, next);
 });
 

@@ -1,6 +1,13 @@
-// The model (app/models/<singular>.ts): attributes named as the columns, snake_case like the JSON.
+// The model (app/models/<singular>.ts): camelCase attributes, as the JSON names them, each on its
+// snake_case column.
 import type { ResourceSpec } from './spec';
 import { typeOf } from './types';
+
+/** A column and the attribute it is read into: "unit_price" AS "unitPrice"; the name alone when both are one. */
+const selected = (column: string, property: string): string => (column === property ? `"${column}"` : `"${column}" AS "${property}"`);
+
+/** An attribute whose column has another name says so. */
+const mapped = (column: string, property: string): string => (column === property ? '' : `, field: '${column}'`);
 
 export function modelSource(spec: ResourceSpec): string {
   const { className, plural } = spec;
@@ -9,34 +16,42 @@ export function modelSource(spec: ResourceSpec): string {
     ...(spec.tenant
       ? [
           "  /** Set by the database from the transaction's app.tenant_id (app/request-settings.ts). */",
-          '  declare tenant_id: CreationOptional<string>;',
+          '  declare tenantId: CreationOptional<string>;',
         ]
       : []),
-    ...spec.fields.map((field) => `  declare ${field.name}: ${typeOf(field).tsType}${field.optional ? ' | null' : ''};`),
-    '  declare created_at: CreationOptional<Date>;',
-    '  declare updated_at: CreationOptional<Date>;',
+    ...spec.fields.map((field) => `  declare ${field.property}: ${typeOf(field).tsType}${field.optional ? ' | null' : ''};`),
+    '  declare createdAt: CreationOptional<Date>;',
+    '  declare updatedAt: CreationOptional<Date>;',
   ];
   const attributes = [
     '        id: uuidPrimaryKey(),',
     // The database fills and checks it (NOT NULL, row-level security): nothing to validate here.
-    ...(spec.tenant ? ['        tenant_id: DataTypes.UUID,'] : []),
+    ...(spec.tenant ? ["        tenantId: { type: DataTypes.UUID, field: 'tenant_id' },"] : []),
     ...spec.fields.map(
-      (field) => `        ${field.name}: { type: DataTypes.${typeOf(field).dataType}, allowNull: ${String(field.optional)} },`,
+      (field) =>
+        `        ${field.property}: { type: DataTypes.${typeOf(field).dataType}, allowNull: ${String(field.optional)}${mapped(field.name, field.property)} },`,
     ),
-    '        created_at: DataTypes.DATE,',
-    '        updated_at: DataTypes.DATE,',
+    "        createdAt: { type: DataTypes.DATE, field: 'created_at' },",
+    "        updatedAt: { type: DataTypes.DATE, field: 'updated_at' },",
   ];
-  const columns = ['id', ...(spec.tenant ? ['tenant_id'] : []), ...spec.fields.map((field) => field.name), 'created_at', 'updated_at'];
+  const columns: [column: string, property: string][] = [
+    ['id', 'id'],
+    ...(spec.tenant ? [['tenant_id', 'tenantId'] as [string, string]] : []),
+    ...spec.fields.map((field): [string, string] => [field.name, field.property]),
+    ['created_at', 'createdAt'],
+    ['updated_at', 'updatedAt'],
+  ];
   const Row = `${className}Row`;
   return `import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
 import { uuidPrimaryKey } from './attributes';
 import { selectRows } from './rows';
 
-/** A ${spec.singular} as read: its columns as plain values. */
+/** A ${spec.singular} as read: its columns as plain values, named as the attributes. */
 export type ${Row} = InferAttributes<${className}>;
 
-// Reads are written out as SQL (app/models/rows.ts says why); writes go through the model.
-const COLUMNS = '${columns.map((column) => `"${column}"`).join(', ')}';
+// Reads are written out as SQL (app/models/rows.ts says why), each column named as its attribute;
+// writes go through the model.
+const COLUMNS = '${columns.map(([column, property]) => selected(column, property)).join(', ')}';
 
 /** A row of ${plural} (db/migrations/*-create-${plural}.js). */
 export class ${className} extends Model<InferAttributes<${className}>, InferCreationAttributes<${className}>> {
@@ -47,7 +62,7 @@ ${declarations.join('\n')}
       {
 ${attributes.join('\n')}
       },
-      { sequelize, tableName: '${plural}', createdAt: 'created_at', updatedAt: 'updated_at' },
+      { sequelize, tableName: '${plural}' },
     );
   }
 

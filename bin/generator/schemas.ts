@@ -6,23 +6,23 @@ export function schemasSource(spec: ResourceSpec): string {
   const { className, singular, plural } = spec;
   const inputFields = spec.fields.map((field) => {
     const schema = typeOf(field).input;
-    return `  ${field.name}: ${field.optional ? `${schema}.nullable().optional()` : schema},`;
+    return `  ${field.property}: ${field.optional ? `${schema}.nullable().optional()` : schema},`;
   });
   const outputFields = [
     '    id: z.uuid(),',
-    ...(spec.tenant ? ['    tenant_id: z.uuid(),'] : []),
-    ...spec.fields.map((field) => `    ${field.name}: ${typeOf(field).output}${field.optional ? '.nullable()' : ''},`),
-    '    created_at: z.iso.datetime(),',
-    '    updated_at: z.iso.datetime(),',
+    ...(spec.tenant ? ['    tenantId: z.uuid(),'] : []),
+    ...spec.fields.map((field) => `    ${field.property}: ${typeOf(field).output}${field.optional ? '.nullable()' : ''},`),
+    '    createdAt: z.iso.datetime(),',
+    '    updatedAt: z.iso.datetime(),',
   ];
   const constant = spec.constant;
-  const inputExample = spec.fields.map((field) => `  ${field.name}: ${typeOf(field).example},`);
+  const inputExample = spec.fields.map((field) => `  ${field.property}: ${typeOf(field).example},`);
   const outputExample = [
     "  id: '0190a1c2-7b3d-7e4f-8a5b-6c7d8e9f0a1b',",
-    ...(spec.tenant ? ["  tenant_id: '6d1b3c5e-2f4a-4b8c-9d0e-1a2b3c4d5e6f',"] : []),
+    ...(spec.tenant ? ["  tenantId: '6d1b3c5e-2f4a-4b8c-9d0e-1a2b3c4d5e6f',"] : []),
     ...inputExample,
-    "  created_at: '2026-01-15T09:30:00.000Z',",
-    "  updated_at: '2026-01-15T09:30:00.000Z',",
+    "  createdAt: '2026-01-15T09:30:00.000Z',",
+    "  updatedAt: '2026-01-15T09:30:00.000Z',",
   ];
   return `import { z } from 'zod';
 

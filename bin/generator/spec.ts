@@ -4,7 +4,10 @@ export const FIELD_TYPES = ['string', 'text', 'integer', 'bigint', 'decimal', 'b
 export type FieldType = (typeof FIELD_TYPES)[number];
 
 export interface Field {
+  /** snake_case: the column (unit_price). */
   readonly name: string;
+  /** camelCase: the model's attribute and the JSON name (unitPrice), as in keel's own bodies. */
+  readonly property: string;
   readonly type: FieldType;
   readonly unique: boolean;
   readonly optional: boolean;
@@ -27,12 +30,14 @@ export interface ResourceSpec {
 export class UsageError extends Error {}
 
 const NAME = /^[a-z][a-z0-9_]*[a-z0-9]s$/;
-const FIELD_NAME = /^[a-z][a-z0-9_]*$/;
+// Lower-case words joined by single underscores: each name has one camelCase form and back.
+const FIELD_NAME = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 // keel's own paths and words that would shadow them or SQL/JS names.
 const RESERVED_NAMES = new Set(['health', 'metrics', 'openapis', 'openapi_jsons', 'sequelizes', 'models', 'routes', 'errors', 'tests']);
 const RESERVED_FIELDS = new Set(['id', 'created_at', 'updated_at', 'tenant_id']);
 
-const pascal = (snake: string): string => snake.replace(/(^|_)([a-z0-9])/g, (_match, _sep: string, letter: string) => letter.toUpperCase());
+const camel = (snake: string): string => snake.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
+const pascal = (snake: string): string => camel(snake).replace(/^[a-z]/, (letter) => letter.toUpperCase());
 
 function singularOf(plural: string): string {
   if (/[^aeiou]ies$/.test(plural)) return `${plural.slice(0, -3)}y`;
@@ -43,7 +48,7 @@ function singularOf(plural: string): string {
 function parseField(text: string): Field {
   const [name = '', type = '', ...flags] = text.split(':');
   if (!FIELD_NAME.test(name) || name.length > 63)
-    throw new UsageError(`field "${text}": the name must match ${FIELD_NAME.source} (snake_case)`);
+    throw new UsageError(`field "${text}": the name must match ${FIELD_NAME.source} (snake_case, e.g. unit_price)`);
   if (RESERVED_FIELDS.has(name)) throw new UsageError(`field "${name}": every resource has it already`);
   if (!(FIELD_TYPES as readonly string[]).includes(type)) {
     throw new UsageError(`field "${name}": the type must be one of ${FIELD_TYPES.join(', ')}`);
@@ -54,7 +59,7 @@ function parseField(text: string): Field {
   }
   // A unique boolean column holds at most two rows.
   if (type === 'boolean' && flags.includes('unique')) throw new UsageError(`field "${name}": a boolean cannot be unique`);
-  return { name, type: type as FieldType, unique: flags.includes('unique'), optional: flags.includes('optional') };
+  return { name, property: camel(name), type: type as FieldType, unique: flags.includes('unique'), optional: flags.includes('optional') };
 }
 
 /** The resource from the command line's arguments (after `--`). */
@@ -71,6 +76,8 @@ export function parseArguments(args: readonly string[]): ResourceSpec {
   const fields = fieldArgs.map(parseField);
   const duplicate = fields.find((field, index) => fields.findIndex((other) => other.name === field.name) !== index);
   if (duplicate) throw new UsageError(`field "${duplicate.name}" is given twice`);
+  const sameProperty = fields.find((field, index) => fields.findIndex((other) => other.property === field.property) !== index);
+  if (sameProperty) throw new UsageError(`two fields would both be ${sameProperty.property} in JSON: rename one`);
   const singular = singularOf(plural);
   return { plural, singular, className: pascal(singular), constant: singular.toUpperCase(), fields, tenant };
 }
@@ -86,7 +93,8 @@ Writes a resource with list (keyset pagination), get, create, change (PATCH) and
   test/integration/<name>.test.ts          its tests, against the real PostgreSQL
 
   <plural-name>  plural snake_case: widgets, stock_items
-  <field>        name:type[:unique][:optional], the name snake_case (also its JSON name)
+  <field>        name:type[:unique][:optional], the name snake_case: the column (unit_price); in
+                 TypeScript and JSON it is camelCase (unitPrice), as keel's own bodies are
                  types: string (varchar(255)), text, integer, bigint (JSON string), decimal (numeric(12,2),
                  JSON string), boolean, uuid, date (YYYY-MM-DD), timestamp (ISO 8601, with time zone)
   --tenant       a tenant_id column and row-level security on current_setting('app.tenant_id'):

@@ -9,16 +9,16 @@ export function testSource(spec: ResourceSpec): string {
   if (!first) throw new Error('a resource has at least one field');
   const unique = spec.fields.find((field) => field.unique);
   const as = spec.tenant ? '.set(TENANT_A)' : '';
-  const samples = spec.fields.map((field) => `  ${field.name}: ${typeOf(field).sample},`).join('\n');
-  const invalid = spec.fields.map((field) => `${field.name}: ${typeOf(field).invalid}`).join(', ');
-  const pointers = spec.fields.map((field) => `'/body/${field.name}'`).join(', ');
+  const samples = spec.fields.map((field) => `  ${field.property}: ${typeOf(field).sample},`).join('\n');
+  const invalid = spec.fields.map((field) => `${field.property}: ${typeOf(field).invalid}`).join(', ');
+  const pointers = spec.fields.map((field) => `'/body/${field.property}'`).join(', ');
 
   const conflict = unique
     ? `
-    it('answers 409 unique_violation for a ${unique.name} another ${singular} has', async () => {
+    it('answers 409 unique_violation for a ${unique.property} another ${singular} has', async () => {
       const taken = await create();
 
-      const res = await request(service.app).post('${path}')${as}.send({ ...fields(next()), ${unique.name}: taken.${unique.name} });
+      const res = await request(service.app).post('${path}')${as}.send({ ...fields(next()), ${unique.property}: taken.${unique.property} });
 
       expect(res.status).to.equal(409);
       expect(res.headers['content-type']).to.equal('application/problem+json; charset=utf-8');
@@ -29,11 +29,11 @@ export function testSource(spec: ResourceSpec): string {
 
   const patchConflict = unique
     ? `
-    it('answers 409 unique_violation for a ${unique.name} another ${singular} has, and changes nothing', async () => {
+    it('answers 409 unique_violation for a ${unique.property} another ${singular} has, and changes nothing', async () => {
       const taken = await create();
       const created = await create();
 
-      const res = await request(service.app).patch(\`${path}/\${created.id}\`)${as}.send({ ${unique.name}: taken.${unique.name} });
+      const res = await request(service.app).patch(\`${path}/\${created.id}\`)${as}.send({ ${unique.property}: taken.${unique.property} });
       const read = await request(service.app).get(\`${path}/\${created.id}\`)${as};
 
       expect(res.status).to.equal(409);
@@ -51,7 +51,7 @@ export function testSource(spec: ResourceSpec): string {
 
       const list = await request(service.app).get('${path}?limit=100').set(TENANT_B);
       const read = await request(service.app).get(\`${path}/\${theirs.id}\`).set(TENANT_B);
-      const change = await request(service.app).patch(\`${path}/\${theirs.id}\`).set(TENANT_B).send({ ${first.name}: fields(next()).${first.name} });
+      const change = await request(service.app).patch(\`${path}/\${theirs.id}\`).set(TENANT_B).send({ ${first.property}: fields(next()).${first.property} });
       const remove = await request(service.app).delete(\`${path}/\${theirs.id}\`).set(TENANT_B);
       const still = await request(service.app).get(\`${path}/\${theirs.id}\`).set(TENANT_A);
 
@@ -65,7 +65,7 @@ export function testSource(spec: ResourceSpec): string {
 
       const none = await request(service.app).get('${path}?limit=100');
 
-      expect(mine.tenant_id).to.equal(TENANT_A['X-Tenant-Id']);
+      expect(mine.tenantId).to.equal(TENANT_A['X-Tenant-Id']);
       expect(none.body.items).to.deep.equal([]);
     });
 
@@ -80,10 +80,10 @@ export function testSource(spec: ResourceSpec): string {
 ${
   unique
     ? `
-    it('lets two tenants use the same ${unique.name}', async () => {
+    it('lets two tenants use the same ${unique.property}', async () => {
       const taken = await create();
 
-      const res = await request(service.app).post('${path}').set(TENANT_B).send({ ...fields(next()), ${unique.name}: taken.${unique.name} });
+      const res = await request(service.app).post('${path}').set(TENANT_B).send({ ...fields(next()), ${unique.property}: taken.${unique.property} });
 
       expect(res.status).to.equal(201);
     });
@@ -186,7 +186,7 @@ ${conflict}  });
   describe('PATCH ${path}/{id}', () => {
     it('answers 200 with the ${singular} changed', async () => {
       const created = await create();
-      const change = { ${first.name}: fields(next()).${first.name} };
+      const change = { ${first.property}: fields(next()).${first.property} };
 
       const res = await request(service.app).patch(\`${path}/\${created.id}\`)${as}.send(change);
 
@@ -195,7 +195,7 @@ ${conflict}  });
     });
 
     it('answers 404 for an id no ${singular} has', async () => {
-      const res = await request(service.app).patch(\`${path}/\${UNKNOWN_ID}\`)${as}.send({ ${first.name}: fields(next()).${first.name} });
+      const res = await request(service.app).patch(\`${path}/\${UNKNOWN_ID}\`)${as}.send({ ${first.property}: fields(next()).${first.property} });
 
       expect(res.status).to.equal(404);
     });
@@ -212,11 +212,11 @@ ${conflict}  });
     it('answers 400 naming an invalid field, and changes nothing', async () => {
       const created = await create();
 
-      const res = await request(service.app).patch(\`${path}/\${created.id}\`)${as}.send({ ${first.name}: ${typeOf(first).invalid} });
+      const res = await request(service.app).patch(\`${path}/\${created.id}\`)${as}.send({ ${first.property}: ${typeOf(first).invalid} });
       const read = await request(service.app).get(\`${path}/\${created.id}\`)${as};
 
       expect(res.status).to.equal(400);
-      expect(res.body.errors.map((error: { pointer: string }) => error.pointer)).to.deep.equal(['/body/${first.name}']);
+      expect(res.body.errors.map((error: { pointer: string }) => error.pointer)).to.deep.equal(['/body/${first.property}']);
       expect(read.body).to.deep.equal(created);
     });
 ${patchConflict}  });

@@ -10,10 +10,10 @@ export function viewSource(spec: ResourceSpec): string {
   };
   const properties = [
     `id: ${singular}.id`,
-    ...(spec.tenant ? [`tenant_id: ${singular}.tenant_id`] : []),
-    ...spec.fields.map((field) => `${field.name}: ${value(field.name, typeOf(field).isoDate, field.optional)}`),
-    `created_at: ${singular}.created_at.toISOString()`,
-    `updated_at: ${singular}.updated_at.toISOString()`,
+    ...(spec.tenant ? [`tenantId: ${singular}.tenantId`] : []),
+    ...spec.fields.map((field) => `${field.property}: ${value(field.property, typeOf(field).isoDate, field.optional)}`),
+    `createdAt: ${singular}.createdAt.toISOString()`,
+    `updatedAt: ${singular}.updatedAt.toISOString()`,
   ];
   return `import type { z } from 'zod';
 import type { ${className}Row } from '../models/${singular}';

@@ -1,0 +1,40 @@
+import { expect } from 'chai';
+import { parseArguments, UsageError } from '../../bin/generator/spec';
+
+describe('npm run generate:resource: its arguments', () => {
+  it('names each field twice: snake_case for the column, camelCase for the model and the JSON', () => {
+    const spec = parseArguments(['stock_items', 'unit_price:decimal', 'address_line_2:string:optional', 'size:integer:unique']);
+
+    expect(spec).to.include({ plural: 'stock_items', singular: 'stock_item', className: 'StockItem', constant: 'STOCK_ITEM' });
+    expect(spec.fields.map(({ name, property }) => [name, property])).to.deep.equal([
+      ['unit_price', 'unitPrice'],
+      ['address_line_2', 'addressLine2'],
+      ['size', 'size'],
+    ]);
+    expect(spec.fields.map(({ unique, optional }) => [unique, optional])).to.deep.equal([
+      [false, false],
+      [false, true],
+      [true, false],
+    ]);
+  });
+
+  const refused: ReadonlyArray<readonly [string, readonly string[], string]> = [
+    ['a doubled underscore', ['widgets', 'unit__price:decimal'], 'snake_case'],
+    ['a trailing underscore', ['widgets', 'price_:decimal'], 'snake_case'],
+    ['an upper-case letter', ['widgets', 'unitPrice:decimal'], 'snake_case'],
+    ['two fields with one JSON name', ['widgets', 'line_2:string', 'line2:string'], 'both be line2 in JSON'],
+    ['a column every resource has', ['widgets', 'created_at:timestamp'], 'has it already'],
+    ['the same field twice', ['widgets', 'name:string', 'name:text'], 'given twice'],
+    ['an unknown type', ['widgets', 'name:varchar'], 'must be one of'],
+    ['a singular name', ['widget', 'name:string'], 'plural snake_case'],
+    ['no field', ['widgets'], 'at least one field'],
+  ];
+  for (const [what, args, says] of refused) {
+    it(`refuses ${what}, saying why`, () => {
+      expect(() => parseArguments(args))
+        .to.throw(UsageError)
+        .with.property('message')
+        .that.includes(says);
+    });
+  }
+});
