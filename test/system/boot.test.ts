@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort, queryOnce, testDatabaseUrl } from '../support/database';
 import { httpRequest } from '../support/http';
-import { spawnServer, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { logEntries, spawnServer, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
 
 const SENTINEL_PASSWORD = 'Sentinel-Pw-9f27c1';
 
@@ -39,6 +39,23 @@ describe('bin/www', function () {
       const lines = server.output().trim().split('\n');
       for (const line of lines) expect(() => JSON.parse(line), line).not.to.throw();
       expect(server.output()).not.to.include(TEST_SECRET_KEY);
+    });
+
+    it("writes a library's console.warn as a JSON line of its own, with nothing on stderr", async () => {
+      const preload = path.join(__dirname, '..', 'support', 'console-warning-preload.js');
+      const server = await startProductionServer({
+        DATABASE_URL: testDatabaseUrl(),
+        SECRET_KEY: TEST_SECRET_KEY,
+        NODE_OPTIONS: `--require ${preload}`,
+      });
+      started.push(server);
+
+      await server.waitForOutput(/a library warns.*\n/);
+
+      // stdout and stderr together: a plain line anywhere would fail to parse.
+      for (const line of server.output().trim().split('\n')) expect(() => JSON.parse(line), line).not.to.throw();
+      const warning = logEntries(server).find((entry) => entry.source === 'console');
+      expect(warning).to.include({ level: 'warn', message: 'a library warns: careful' });
     });
 
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {

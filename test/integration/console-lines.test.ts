@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import sinon from 'sinon';
+import { QueryTypes } from 'sequelize';
+import { runInRequestScope, currentRequestFields } from '../../app/request-scope';
+import { sendConsoleToLogger } from '../../config/console';
+import { createLogger } from '../../config/logger';
+import type { Database } from '../../db';
+import { testDatabase } from '../support/app';
+import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
+import { captureLog } from '../support/log-capture';
+
+/**
+ * Deployed, bin/www sends console.* through the logger (config/console.ts). The case it is for, on
+ * a real PostgreSQL: a COMMIT that fails (a deferred unique constraint, checked only then), which
+ * Sequelize reports with console.warn before it kills the connection.
+ */
+describe('console.* of libraries, deployed (sendConsoleToLogger)', function () {
+  this.timeout(30_000);
+  let scratch: ScratchDatabase;
+  let database: Database | undefined;
+  let restoreConsole: (() => void) | undefined;
+
+  beforeEach(async () => {
+    scratch = await createScratchDatabase();
+    await queryOnce(
+      scratch.url,
+      'CREATE TABLE codes (code text NOT NULL, CONSTRAINT codes_code_key UNIQUE (code) DEFERRABLE INITIALLY DEFERRED)',
+    );
+  });
+
+  afterEach(async () => {
+    restoreConsole?.();
+    restoreConsole = undefined;
+    sinon.restore();
+    await database?.close();
+    database = undefined;
+    await scratch.drop();
+  });
+
+  it("turns Sequelize's warning about a failed COMMIT into a JSON log line with the request id, and writes nothing to stderr", async () => {
+    const log = captureLog();
+    const logger = createLogger({ env: 'production', logLevel: 'info' }, log.stream, currentRequestFields);
+    const stderr = sinon.spy(process.stderr, 'write');
+    database = testDatabase({ DATABASE_URL: scratch.url });
+    restoreConsole = sendConsoleToLogger(logger);
+
+    const outcome = await runInRequestScope({ requestId: 'req-commit-fails' }, () =>
+      database!.unitOfWork({}, async (transaction) => {
+        await database!.sequelize.query("INSERT INTO codes (code) VALUES ('a'), ('a')", { type: QueryTypes.INSERT, transaction });
+      }),
+    ).then(
+      () => 'committed',
+      (error: Error) => error.name,
+    );
+
+    expect(outcome, 'the unit of work').to.equal('SequelizeUniqueConstraintError');
+    const line = await log.waitForEntry((entry) => entry.source === 'console', 'from console.warn');
+    expect(line).to.include({ level: 'warn', source: 'console', requestId: 'req-commit-fails' });
+    expect(line.message).to.match(/^Committing transaction \S+ failed with error "Validation error"\. We are killing its connection/);
+    expect(stderr.args.map(([chunk]) => String(chunk)).join('')).not.to.include('Committing transaction');
+  });
+
+  it('formats console arguments as console does, at the level of the method, and puts console back when asked', async () => {
+    const log = captureLog();
+    const originalWarn = console.warn;
+    restoreConsole = sendConsoleToLogger(createLogger({ env: 'production', logLevel: 'debug' }, log.stream));
+
+    console.error('failed %d times: %s', 3, 'gave up');
+    console.warn('careful');
+    console.log('an object', { a: 1 });
+    console.info('noted');
+    console.debug('detail');
+    restoreConsole();
+    restoreConsole = undefined;
+
+    const lines = (await log.entries()).map(({ level, message, source }) => ({ level, message, source }));
+    expect(lines).to.deep.equal([
+      { level: 'error', message: 'failed 3 times: gave up', source: 'console' },
+      { level: 'warn', message: 'careful', source: 'console' },
+      { level: 'info', message: 'an object { a: 1 }', source: 'console' },
+      { level: 'info', message: 'noted', source: 'console' },
+      { level: 'debug', message: 'detail', source: 'console' },
+    ]);
+    expect(console.warn, 'console.warn once put back').to.equal(originalWarn);
+  });
+});
