@@ -28,7 +28,8 @@ export function schemasSource(spec: ResourceSpec): string {
 
 export const ${className}Params = z.strictObject({ id: z.uuid().meta({ description: 'The ${singular} id.' }) });
 
-export const ${className}ListQuery = z.object({
+// Strict, as the body is: a misspelt parameter (?afer=) is a 400, not the first page again.
+export const ${className}ListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'At most this many ${plural}.' }),
   after: z.uuid().optional().meta({ description: 'The next page: the previous page\\'s next.' }),
 });

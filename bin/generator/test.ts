@@ -262,15 +262,17 @@ ${patchConflict}  });
       expect(all.body.next).to.equal(null);
     });
 
-    it('answers 400 for a limit above 100 or below 1, and for an after that is not a uuid', async () => {
+    it('answers 400 for a limit above 100 or below 1, an after that is not a uuid, and a parameter it does not know', async () => {
       const above = await request(service.app).get('${path}?limit=101')${as};
       const below = await request(service.app).get('${path}?limit=0')${as};
       const notUuid = await request(service.app).get('${path}?after=42')${as};
+      const misspelt = await request(service.app).get(\`${path}?afer=\${UNKNOWN_ID}\`)${as};
 
-      expect([above.status, below.status, notUuid.status]).to.deep.equal([400, 400, 400]);
+      expect([above.status, below.status, notUuid.status, misspelt.status]).to.deep.equal([400, 400, 400, 400]);
       expect(above.body.errors).to.deep.equal([{ pointer: '/query/limit', detail: 'Must be at most 100.' }]);
       expect(below.body.errors).to.deep.equal([{ pointer: '/query/limit', detail: 'Must be at least 1.' }]);
       expect(notUuid.body.errors).to.deep.equal([{ pointer: '/query/after', detail: 'Must be a UUID.' }]);
+      expect(misspelt.body.errors).to.deep.equal([{ pointer: '/query/afer', detail: 'Is not a known field.' }]);
     });
   });
 ${tenantBlock}});
