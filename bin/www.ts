@@ -57,10 +57,12 @@ function metricsFor(database: Database): Metrics {
 async function runServer(config: Config, logger: Logger): Promise<void> {
   const { version } = readPackageInfo();
   const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: true });
-  const database = createDatabase({ ...config.database, url: config.database.url ?? (embedded as EmbeddedDatabase).url }, logger);
+  const lifecycle = createLifecycle();
+  const database = createDatabase({ ...config.database, url: config.database.url ?? (embedded as EmbeddedDatabase).url }, logger, {
+    shuttingDown: () => lifecycle.phase === 'draining',
+  });
   // Every model of app/models/index.ts, defined once on this pool, then associated.
   initModels(database.sequelize);
-  const lifecycle = createLifecycle();
   const metrics = config.metrics.enabled ? metricsFor(database) : undefined;
   const app = createApp({ config, logger, database, lifecycle, version, ...(metrics ? { metrics } : {}) });
 

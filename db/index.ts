@@ -77,11 +77,18 @@ export type ResolvedDatabaseConfig = DatabaseConfig & { readonly url: string };
  * Builds the Sequelize instance and its pool. Nothing connects here: the first query opens the
  * first connection, so the service can boot while the database is down.
  */
-export function createDatabase(
-  config: ResolvedDatabaseConfig,
-  logger: Logger,
-  probeOverrides: Pick<ProbeSettings, 'statement'> = {},
-): Database {
+/** What createDatabase takes beside the configuration. */
+export interface DatabaseOptions extends Pick<ProbeSettings, 'statement'> {
+  /**
+   * True once the process is shutting down: a connection lost then is expected, not a fault (Ctrl-C
+   * in development reaches the embedded PostgreSQL too, which ends its sessions before keel closes
+   * its pool), and is logged at debug.
+   */
+  readonly shuttingDown?: () => boolean;
+}
+
+export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, databaseOptions: DatabaseOptions = {}): Database {
+  const { shuttingDown = () => false, ...probeOverrides } = databaseOptions;
   installTransactionScope();
   // query_timeout: the client-side backstop (see CLIENT_QUERY_TIMEOUT_MARGIN_MS). On 'Query read timeout'
   // Sequelize marks the connection invalid, so the pool destroys it instead of handing it out again.
@@ -125,7 +132,8 @@ export function createDatabase(
     // connection lost while idle (the server restarted, pg_terminate_backend, a proxy reset) is worth a warning.
     const backendPid = client.processID;
     client.on('error', (error) => {
-      logger.warn('database connection lost; it is dropped from the pool', { backendPid, code: error.code, reason: error.message });
+      const level = shuttingDown() ? 'debug' : 'warn';
+      logger.log(level, 'database connection lost; it is dropped from the pool', { backendPid, code: error.code, reason: error.message });
     });
   });
   sequelize.addHook('afterDisconnect', async (connection: unknown) => {

@@ -87,6 +87,31 @@ describe('logging while serving a request', () => {
     expect(closed).to.not.have.property('requestId');
   });
 
+  it('logs a lost connection at warn, and at debug once the process is shutting down (an expected end, not a fault)', async () => {
+    const capture = captureLog();
+    const logger = capturingLogger(capture);
+    let shuttingDown = false;
+    const config = testConfig();
+    database = createDatabase({ ...config.database, url: config.database.url as string }, logger, { shuttingDown: () => shuttingDown });
+    const open = database;
+    const lose = async (): Promise<Record<string, unknown>> => {
+      await open.ping();
+      const opened = (await capture.entries()).filter((entry) => entry.message === 'database connection opened').at(-1);
+      await queryOnce(testDatabaseUrl(), 'SELECT pg_terminate_backend($1)', [opened?.backendPid]);
+      return capture.waitForEntry(
+        (entry) => entry.message === 'database connection lost; it is dropped from the pool' && entry.backendPid === opened?.backendPid,
+        `for backend ${String(opened?.backendPid)}`,
+      );
+    };
+
+    const whileServing = await lose();
+    shuttingDown = true;
+    const whileShuttingDown = await lose();
+
+    expect(whileServing).to.include({ level: 'warn', code: '57P01' });
+    expect(whileShuttingDown).to.include({ level: 'debug', code: '57P01' });
+  });
+
   it('tags no line with the id of the request that last used a connection when the pool closes it for idling', async () => {
     const capture = captureLog();
     const logger = capturingLogger(capture);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { testDatabaseUrl } from '../support/database';
+import { queryOnce, testDatabaseUrl } from '../support/database';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { httpRequest } from '../support/http';
 import { logEntries, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
@@ -172,6 +172,29 @@ describe('bin/www shutdown', function () {
       expect(countLines(server, 'shutting down')).to.equal(1);
       expect(countLines(server, 'shutdown already in progress; signal ignored')).to.equal(1);
       expect(countLines(server, 'shutdown complete')).to.equal(1);
+    });
+  });
+
+  describe('when the database ends its sessions while the process drains (Ctrl-C reaches an embedded PostgreSQL too)', () => {
+    it('logs each lost connection at debug, not as a warning, and exits 0', async () => {
+      const server = await start({ DATABASE_URL: testDatabaseUrl(), SHUTDOWN_DRAIN_DELAY_MS: '1500', LOG_LEVEL: 'debug' });
+      await server.waitForOutput(/"message":"database reachable"/);
+      const backends = logEntries(server)
+        .filter((entry) => entry.message === 'database connection opened')
+        .map((entry) => entry.backendPid);
+
+      server.child.kill('SIGTERM');
+      await server.waitForOutput(/"message":"shutting down"/);
+      await queryOnce(testDatabaseUrl(), 'SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [backends]);
+      const { code } = await server.exited;
+
+      const lost = logEntries(server).filter((entry) => entry.message === 'database connection lost; it is dropped from the pool');
+      expect(backends, 'connections the warm-up opened').to.have.length.at.least(1);
+      expect(lost.map((entry) => [entry.backendPid, entry.level, entry.code])).to.have.deep.members(
+        backends.map((pid) => [pid, 'debug', '57P01']),
+      );
+      expect(logEntries(server).filter((entry) => entry.level === 'warn' || entry.level === 'error')).to.deep.equal([]);
+      expect(code).to.equal(0);
     });
   });
 
