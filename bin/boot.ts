@@ -49,7 +49,11 @@ export function developmentDefaultsWarning(config: Config, nodeEnv: string | und
 }
 
 /** Development convenience: a real PostgreSQL (migrated for the server), when DATABASE_URL is unset. */
-export async function startEmbedded(config: Config, logger: Logger, options: { migrate: boolean }): Promise<EmbeddedDatabase> {
+export async function startEmbedded(
+  config: Config,
+  logger: Logger,
+  options: { migrate: boolean; stopExpected?: () => boolean },
+): Promise<EmbeddedDatabase> {
   // A process that exits without stopping it (a fatal error, process.exit) still stops its PostgreSQL.
   process.once('exit', stopEmbeddedServersNow);
   const embedded = await startEmbeddedDatabase({
@@ -58,6 +62,7 @@ export async function startEmbedded(config: Config, logger: Logger, options: { m
     databaseName: EMBEDDED_DATABASE_NAME,
     persistent: true,
     logger,
+    ...(options.stopExpected ? { stopExpected: options.stopExpected } : {}),
   });
   if (!options.migrate) return embedded;
   const migration = await runSequelizeCli('db:migrate', { ...process.env, NODE_ENV: config.env, DATABASE_URL: embedded.url });

@@ -23,9 +23,11 @@ export const CRASH_WINDOW_MS = 60_000;
  */
 export async function runPrimary(config: Config, logger: Logger): Promise<void> {
   // One embedded database for all workers, migrated once, before any worker starts.
-  const embedded: EmbeddedDatabase | undefined = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: true });
-  const workerEnv = embedded ? { DATABASE_URL: embedded.url } : {};
   let shuttingDown = false;
+  const embedded: EmbeddedDatabase | undefined = config.database.url
+    ? undefined
+    : await startEmbedded(config, logger, { migrate: true, stopExpected: () => shuttingDown });
+  const workerEnv = embedded ? { DATABASE_URL: embedded.url } : {};
   let consecutiveCrashes = 0;
   let gaveUp = false;
   const crashes = new CrashWindow(CRASH_LIMIT, CRASH_WINDOW_MS);

@@ -56,10 +56,13 @@ function metricsFor(database: Database): Metrics {
 /** One server process: the whole service when WEB_CONCURRENCY=1, else one cluster worker. */
 async function runServer(config: Config, logger: Logger): Promise<void> {
   const { version } = readPackageInfo();
-  const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: true });
   const lifecycle = createLifecycle();
+  // Ctrl-C reaches the embedded PostgreSQL too: shutting down, its stop and the sessions it ends are expected.
+  // An external database ending sessions while keel drains is a fault.
+  const shuttingDown = (): boolean => lifecycle.phase === 'draining';
+  const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: true, stopExpected: shuttingDown });
   const database = createDatabase({ ...config.database, url: config.database.url ?? (embedded as EmbeddedDatabase).url }, logger, {
-    shuttingDown: () => lifecycle.phase === 'draining',
+    disconnectsExpected: () => embedded !== undefined && shuttingDown(),
   });
   // Every model of app/models/index.ts, defined once on this pool, then associated.
   initModels(database.sequelize);

@@ -28,6 +28,11 @@ export interface EmbeddedOptions {
   /** false: the data directory and its password file are deleted on stop (test runs). */
   readonly persistent: boolean;
   readonly logger: Logger;
+  /**
+   * True once a stop that keel did not ask for is expected: bin/www shutting down, since Ctrl-C
+   * reaches PostgreSQL too. Then it is logged at info; otherwise it is an error.
+   */
+  readonly stopExpected?: () => boolean;
 }
 
 /** Servers this process started and has not stopped: stopNow() is for a process that is exiting. */
@@ -125,7 +130,10 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
       port: options.port,
       host: HOST,
       user: placement.user,
-      onUnexpectedExit: (description, output) => options.logger.error('the embedded PostgreSQL stopped by itself', { description, output }),
+      onUnexpectedExit: (description, output) => {
+        if (options.stopExpected?.()) options.logger.info('the embedded PostgreSQL stopped (the same Ctrl-C reached it)', { description });
+        else options.logger.error('the embedded PostgreSQL stopped by itself', { description, output });
+      },
     });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

@@ -73,22 +73,22 @@ const SESSION_SETUP_SQL = `SELECT set_config('application_name', $1, false),
 
 export type ResolvedDatabaseConfig = DatabaseConfig & { readonly url: string };
 
+/** What createDatabase takes beside the configuration. */
+export interface DatabaseOptions extends Pick<ProbeSettings, 'statement'> {
+  /**
+   * True while the database is expected to end its sessions, so that a connection lost then is
+   * logged at debug, not as a fault. bin/www: while it shuts down with the embedded PostgreSQL it
+   * runs, which Ctrl-C reaches too and which ends its sessions before keel closes its pool.
+   */
+  readonly disconnectsExpected?: () => boolean;
+}
+
 /**
  * Builds the Sequelize instance and its pool. Nothing connects here: the first query opens the
  * first connection, so the service can boot while the database is down.
  */
-/** What createDatabase takes beside the configuration. */
-export interface DatabaseOptions extends Pick<ProbeSettings, 'statement'> {
-  /**
-   * True once the process is shutting down: a connection lost then is expected, not a fault (Ctrl-C
-   * in development reaches the embedded PostgreSQL too, which ends its sessions before keel closes
-   * its pool), and is logged at debug.
-   */
-  readonly shuttingDown?: () => boolean;
-}
-
 export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, databaseOptions: DatabaseOptions = {}): Database {
-  const { shuttingDown = () => false, ...probeOverrides } = databaseOptions;
+  const { disconnectsExpected = () => false, ...probeOverrides } = databaseOptions;
   installTransactionScope();
   // query_timeout: the client-side backstop (see CLIENT_QUERY_TIMEOUT_MARGIN_MS). On 'Query read timeout'
   // Sequelize marks the connection invalid, so the pool destroys it instead of handing it out again.
@@ -132,7 +132,7 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, d
     // connection lost while idle (the server restarted, pg_terminate_backend, a proxy reset) is worth a warning.
     const backendPid = client.processID;
     client.on('error', (error) => {
-      const level = shuttingDown() ? 'debug' : 'warn';
+      const level = disconnectsExpected() ? 'debug' : 'warn';
       logger.log(level, 'database connection lost; it is dropped from the pool', { backendPid, code: error.code, reason: error.message });
     });
   });

@@ -2,8 +2,9 @@
 import type { ResourceSpec } from './spec';
 
 export function controllerSource(spec: ResourceSpec): string {
-  const { className: C, singular, plural, constant: K } = spec;
-  const Plural = `${C}s`;
+  const { className: C, singular, plural, variable: v, noun, nouns, constant: K } = spec;
+  // listStockItems, listBoxes
+  const Plural = spec.pluralVariable.replace(/^[a-z]/, (letter) => letter.toUpperCase());
   // With row-level security every statement needs the tenant setting: reads run in a unit of work too.
   // A row's tenant_id comes from the setting: a write without one is refused before any SQL.
   const write = (work: string): string =>
@@ -28,21 +29,21 @@ import {
   ${C}Params,
   ${C} as ${C}Schema,
 } from '../schemas/${singular}';
-import { ${singular}Body, ${singular}ListBody } from '../views/${singular}';
+import { ${v}Body, ${v}ListBody } from '../views/${singular}';
 
 const tags = ['${plural}'];
-const examples = { ${singular}: { summary: 'A ${singular}', value: ${K}_EXAMPLE } };
-const bodyExamples = { ${singular}: { summary: 'A ${singular}', value: ${K}_INPUT_EXAMPLE } };
+const examples = { ${v}: { summary: 'A ${noun}', value: ${K}_EXAMPLE } };
+const bodyExamples = { ${v}: { summary: 'A ${noun}', value: ${K}_INPUT_EXAMPLE } };
 
 export const list${Plural} = operation({
   method: 'get',
   path: '/',
   operationId: 'list${Plural}',
-  summary: 'List ${plural} in creation order, a page at a time',
+  summary: 'List ${nouns} in creation order, a page at a time',
   tags,
   query: ${C}ListQuery,
   responses: {
-    200: jsonResponse('A page of ${plural}.', ${C}List, { lastPage: { summary: 'The last page', value: { items: [${K}_EXAMPLE], next: null } } }),
+    200: jsonResponse('A page of ${nouns}.', ${C}List, { lastPage: { summary: 'The last page', value: { items: [${K}_EXAMPLE], next: null } } }),
   },
 });
 
@@ -50,43 +51,43 @@ export const create${C} = operation({
   method: 'post',
   path: '/',
   operationId: 'create${C}',
-  summary: 'Create a ${singular}',
+  summary: 'Create a ${noun}',
   tags,
   body: ${C}Input,
   bodyExamples,
-  responses: { 201: createdResponse('The ${singular}, created.', ${C}Schema, examples), 409: responseRef('Conflict') },
+  responses: { 201: createdResponse('The ${noun}, created.', ${C}Schema, examples), 409: responseRef('Conflict') },
 });
 
 export const get${C} = operation({
   method: 'get',
   path: '/{id}',
   operationId: 'get${C}',
-  summary: 'One ${singular}',
+  summary: 'One ${noun}',
   tags,
   params: ${C}Params,
-  responses: { 200: jsonResponse('The ${singular}.', ${C}Schema, examples), 404: responseRef('NotFound') },
+  responses: { 200: jsonResponse('The ${noun}.', ${C}Schema, examples), 404: responseRef('NotFound') },
 });
 
 export const update${C} = operation({
   method: 'patch',
   path: '/{id}',
   operationId: 'update${C}',
-  summary: 'Change a ${singular}',
+  summary: 'Change a ${noun}',
   tags,
   params: ${C}Params,
   body: ${C}Changes,
   bodyExamples,
-  responses: { 200: jsonResponse('The ${singular}, changed.', ${C}Schema, examples), 404: responseRef('NotFound'), 409: responseRef('Conflict') },
+  responses: { 200: jsonResponse('The ${noun}, changed.', ${C}Schema, examples), 404: responseRef('NotFound'), 409: responseRef('Conflict') },
 });
 
 export const delete${C} = operation({
   method: 'delete',
   path: '/{id}',
   operationId: 'delete${C}',
-  summary: 'Delete a ${singular}',
+  summary: 'Delete a ${noun}',
   tags,
   params: ${C}Params,
-  responses: { 204: noContentResponse('The ${singular}, deleted.'), 404: responseRef('NotFound') },
+  responses: { 204: noContentResponse('The ${noun}, deleted.'), 404: responseRef('NotFound') },
 });
 
 export const ${spec.constant}_OPERATIONS = [list${Plural}, create${C}, get${C}, update${C}, delete${C}];
@@ -100,26 +101,26 @@ ${readComment}
     // Keyset pagination on the id: one row more than the page tells whether a next page exists.
     const rows = await ${read(`${C}.findPage(limit + 1, after)`)};
     const page = rows.slice(0, limit);
-    res.json(${singular}ListBody(page, rows.length > limit ? (page.at(-1)?.id ?? null) : null));
+    res.json(${v}ListBody(page, rows.length > limit ? (page.at(-1)?.id ?? null) : null));
   });
 
   handle(router, get${C}, async (req, res) => {
-    const ${singular} = await ${read(`${C}.findRow(req.params.id)`)};
-    if (!${singular}) throw new NotFoundError();
-    res.json(${singular}Body(${singular}));
+    const ${v} = await ${read(`${C}.findRow(req.params.id)`)};
+    if (!${v}) throw new NotFoundError();
+    res.json(${v}Body(${v}));
   });
 
   // Writes: one transaction carrying the request's settings (app/request-settings.ts). A unique value
   // already taken is answered 409 by the error handler.
   handle(router, create${C}, async (req, res) => {
-    const ${singular} = await ${write(`() => ${C}.create(req.body)`)};
-    res.status(201).location(\`\${req.baseUrl}/\${${singular}.id}\`).json(${singular}Body(${singular}));
+    const ${v} = await ${write(`() => ${C}.create(req.body)`)};
+    res.status(201).location(\`\${req.baseUrl}/\${${v}.id}\`).json(${v}Body(${v}));
   });
 
   handle(router, update${C}, async (req, res) => {
-    const ${singular} = await ${write(`async () => (await ${C}.findByPk(req.params.id))?.update(req.body)`)};
-    if (!${singular}) throw new NotFoundError();
-    res.json(${singular}Body(${singular}));
+    const ${v} = await ${write(`async () => (await ${C}.findByPk(req.params.id))?.update(req.body)`)};
+    if (!${v}) throw new NotFoundError();
+    res.json(${v}Body(${v}));
   });
 
   handle(router, delete${C}, async (req, res) => {

@@ -6,7 +6,10 @@ import { typeOf } from './types';
 /** A column and the attribute it is read into: "unit_price" AS "unitPrice"; the name alone when both are one. */
 const selected = (column: string, property: string): string => (column === property ? `"${column}"` : `"${column}" AS "${property}"`);
 
-/** An attribute whose column has another name says so. */
+/**
+ * An attribute whose column has another name says so, rather than Sequelize's `underscored: true`,
+ * which would look for addressLine2 in a column address_line2, not address_line_2.
+ */
 const mapped = (column: string, property: string): string => (column === property ? '' : `, field: '${column}'`);
 
 export function modelSource(spec: ResourceSpec): string {
@@ -46,14 +49,14 @@ export function modelSource(spec: ResourceSpec): string {
 import { uuidPrimaryKey } from './attributes';
 import { selectRows } from './rows';
 
-/** A ${spec.singular} as read: its columns as plain values, named as the attributes. */
+/** A ${spec.noun} as read: its columns as plain values, named as the attributes. */
 export type ${Row} = InferAttributes<${className}>;
 
 // Reads are written out as SQL (app/models/rows.ts says why), each column named as its attribute;
 // writes go through the model.
 const COLUMNS = '${columns.map(([column, property]) => selected(column, property)).join(', ')}';
 
-/** A row of ${plural} (db/migrations/*-create-${plural}.js). */
+/** A row of ${plural} (db/migrations/*-create-${plural.replace(/_/g, '-')}.js). */
 export class ${className} extends Model<InferAttributes<${className}>, InferCreationAttributes<${className}>> {
 ${declarations.join('\n')}
 
@@ -66,13 +69,13 @@ ${attributes.join('\n')}
     );
   }
 
-  /** The ${spec.singular} with this id, if there is one. */
+  /** The ${spec.noun} with this id, if there is one. */
   static async findRow(id: string): Promise<${Row} | undefined> {
     const [row] = await selectRows<${Row}>(${className}, \`SELECT \${COLUMNS} FROM "${plural}" WHERE "id" = $1\`, [id]);
     return row;
   }
 
-  /** Up to limit ${plural} in id order, which is creation order (UUIDv7); those after the id after when it is given. */
+  /** Up to limit ${spec.nouns} in id order, which is creation order (UUIDv7); those after the id after when it is given. */
   static findPage(limit: number, after?: string): Promise<${Row}[]> {
     return after === undefined
       ? selectRows<${Row}>(${className}, \`SELECT \${COLUMNS} FROM "${plural}" ORDER BY "id" LIMIT $1\`, [limit])

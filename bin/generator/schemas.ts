@@ -3,7 +3,7 @@ import type { ResourceSpec } from './spec';
 import { typeOf } from './types';
 
 export function schemasSource(spec: ResourceSpec): string {
-  const { className, singular, plural } = spec;
+  const { className, noun, nouns } = spec;
   const inputFields = spec.fields.map((field) => {
     const schema = typeOf(field).input;
     return `  ${field.property}: ${field.optional ? `${schema}.nullable().optional()` : schema},`;
@@ -26,11 +26,11 @@ export function schemasSource(spec: ResourceSpec): string {
   ];
   return `import { z } from 'zod';
 
-export const ${className}Params = z.strictObject({ id: z.uuid().meta({ description: 'The ${singular} id.' }) });
+export const ${className}Params = z.strictObject({ id: z.uuid().meta({ description: 'The ${noun} id.' }) });
 
 // Strict, as the body is: a misspelt parameter (?afer=) is a 400, not the first page again.
 export const ${className}ListQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'At most this many ${plural}.' }),
+  limit: z.coerce.number().int().min(1).max(100).default(20).meta({ description: 'At most this many ${nouns}.' }),
   after: z.uuid().optional().meta({ description: 'The next page: the previous page\\'s next.' }),
 });
 
@@ -38,7 +38,7 @@ const fields = {
 ${inputFields.join('\n')}
 };
 
-export const ${className}Input = z.strictObject(fields).meta({ id: '${className}Input', description: 'A new ${singular}.' });
+export const ${className}Input = z.strictObject(fields).meta({ id: '${className}Input', description: 'A new ${noun}.' });
 
 export const ${className}Changes = z
   .strictObject(fields)
@@ -50,14 +50,14 @@ export const ${className} = z
   .strictObject({
 ${outputFields.join('\n')}
   })
-  .meta({ id: '${className}', description: 'A ${singular}.' });
+  .meta({ id: '${className}', description: 'A ${noun}.' });
 
 export const ${className}List = z
   .strictObject({
     items: z.array(${className}),
     next: z.uuid().nullable().meta({ description: 'Pass as after for the next page; null on the last page.' }),
   })
-  .meta({ id: '${className}List', description: '${className}s in creation order.' });
+  .meta({ id: '${className}List', description: '${nouns.replace(/^[a-z]/, (letter) => letter.toUpperCase())} in creation order.' });
 
 // The OpenAPI document's examples: fixed values (the suite checks each against its schema).
 export const ${constant}_INPUT_EXAMPLE: z.input<typeof ${className}Input> = {

@@ -1,4 +1,5 @@
 // What `npm run generate:resource` is asked for: the resource's names and its fields, validated.
+import { Model } from 'sequelize';
 
 export const FIELD_TYPES = ['string', 'text', 'integer', 'bigint', 'decimal', 'boolean', 'uuid', 'date', 'timestamp'] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
@@ -14,11 +15,19 @@ export interface Field {
 }
 
 export interface ResourceSpec {
-  /** Plural, snake_case: the table, the path and the tag (widgets). */
+  /** Plural, snake_case: the table, the path and the tag (stock_items). */
   readonly plural: string;
-  /** widget */
+  /** stock_item: the file names */
   readonly singular: string;
-  /** Widget */
+  /** stockItem: variables and functions (stockItemBody) */
+  readonly variable: string;
+  /** stockItems */
+  readonly pluralVariable: string;
+  /** stock item: descriptions, summaries and test titles */
+  readonly noun: string;
+  /** stock items */
+  readonly nouns: string;
+  /** StockItem */
   readonly className: string;
   /** WIDGET (WIDGET_OPERATIONS) */
   readonly constant: string;
@@ -30,11 +39,16 @@ export interface ResourceSpec {
 export class UsageError extends Error {}
 
 const NAME = /^[a-z][a-z0-9_]*[a-z0-9]s$/;
-// Lower-case words joined by single underscores: each name has one camelCase form and back.
+// Lower-case words joined by single underscores, so that each name has one camelCase form.
 const FIELD_NAME = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 // keel's own paths and words that would shadow them or SQL/JS names.
 const RESERVED_NAMES = new Set(['health', 'metrics', 'openapis', 'openapi_jsons', 'sequelizes', 'models', 'routes', 'errors', 'tests']);
 const RESERVED_FIELDS = new Set(['id', 'created_at', 'updated_at', 'tenant_id']);
+// What a model instance has besides Model.prototype's (and Object's) members: set by its constructor.
+const INSTANCE_MEMBERS = new Set(['dataValues', 'isNewRecord', 'uniqno']);
+
+/** An attribute of this name would shadow a model's own member (save, changed, toString, dataValues…). */
+const isModelMember = (property: string): boolean => property in Model.prototype || INSTANCE_MEMBERS.has(property);
 
 const camel = (snake: string): string => snake.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
 const pascal = (snake: string): string => camel(snake).replace(/^[a-z]/, (letter) => letter.toUpperCase());
@@ -50,6 +64,7 @@ function parseField(text: string): Field {
   if (!FIELD_NAME.test(name) || name.length > 63)
     throw new UsageError(`field "${text}": the name must match ${FIELD_NAME.source} (snake_case, e.g. unit_price)`);
   if (RESERVED_FIELDS.has(name)) throw new UsageError(`field "${name}": every resource has it already`);
+  if (isModelMember(camel(name))) throw new UsageError(`field "${name}": ${camel(name)} is a member of every model; choose another name`);
   if (!(FIELD_TYPES as readonly string[]).includes(type)) {
     throw new UsageError(`field "${name}": the type must be one of ${FIELD_TYPES.join(', ')}`);
   }
@@ -79,7 +94,18 @@ export function parseArguments(args: readonly string[]): ResourceSpec {
   const sameProperty = fields.find((field, index) => fields.findIndex((other) => other.property === field.property) !== index);
   if (sameProperty) throw new UsageError(`two fields would both be ${sameProperty.property} in JSON: rename one`);
   const singular = singularOf(plural);
-  return { plural, singular, className: pascal(singular), constant: singular.toUpperCase(), fields, tenant };
+  return {
+    plural,
+    singular,
+    variable: camel(singular),
+    pluralVariable: camel(plural),
+    noun: singular.replace(/_/g, ' '),
+    nouns: plural.replace(/_/g, ' '),
+    className: pascal(singular),
+    constant: singular.toUpperCase(),
+    fields,
+    tenant,
+  };
 }
 
 export const HELP = `usage: npm run generate:resource -- <plural-name> <field>... [--tenant]

@@ -3,7 +3,7 @@ import type { ResourceSpec } from './spec';
 import { typeOf } from './types';
 
 export function testSource(spec: ResourceSpec): string {
-  const { plural, singular } = spec;
+  const { plural, noun, nouns } = spec;
   const path = `/${plural}`;
   const [first] = spec.fields;
   if (!first) throw new Error('a resource has at least one field');
@@ -15,7 +15,7 @@ export function testSource(spec: ResourceSpec): string {
 
   const conflict = unique
     ? `
-    it('answers 409 unique_violation for a ${unique.property} another ${singular} has', async () => {
+    it('answers 409 unique_violation for a ${unique.property} another ${noun} has', async () => {
       const taken = await create();
 
       const res = await request(service.app).post('${path}')${as}.send({ ...fields(next()), ${unique.property}: taken.${unique.property} });
@@ -29,7 +29,7 @@ export function testSource(spec: ResourceSpec): string {
 
   const patchConflict = unique
     ? `
-    it('answers 409 unique_violation for a ${unique.property} another ${singular} has, and changes nothing', async () => {
+    it('answers 409 unique_violation for a ${unique.property} another ${noun} has, and changes nothing', async () => {
       const taken = await create();
       const created = await create();
 
@@ -45,7 +45,7 @@ export function testSource(spec: ResourceSpec): string {
 
   const tenantBlock = spec.tenant
     ? `
-  describe('row-level security (one tenant never sees or changes another tenant’s ${plural})', () => {
+  describe('row-level security (one tenant never sees or changes another tenant’s ${nouns})', () => {
     it('lists, reads, changes and deletes only the rows of the request’s tenant', async () => {
       const theirs = await create();
 
@@ -106,7 +106,7 @@ const log = captureLog();
 `
     : ''
 }
-/** A valid ${singular}'s fields, made from n: distinct n give distinct values. */
+/** A valid ${noun}'s fields, made from n: distinct n give distinct values. */
 const fields = (n: number) => ({
 ${samples}
 });
@@ -129,7 +129,7 @@ describe('${path}', function () {
     await service?.close();
   });
 
-  /** Creates a ${singular} and returns its JSON. */
+  /** Creates a ${noun} and returns its JSON. */
   async function create(): Promise<Record<string, unknown>> {
     const res = await request(service.app).post('${path}')${as}.send(fields(next()));
     expect(res.status, res.text).to.equal(201);
@@ -137,7 +137,7 @@ describe('${path}', function () {
   }
 
   describe('POST ${path}', () => {
-    it('answers 201 with the ${singular} and its Location', async () => {
+    it('answers 201 with the ${noun} and its Location', async () => {
       const body = fields(next());
 
       const res = await request(service.app).post('${path}')${as}.send(body);
@@ -159,7 +159,7 @@ describe('${path}', function () {
 ${conflict}  });
 
   describe('GET ${path}/{id}', () => {
-    it('answers 200 with the ${singular}', async () => {
+    it('answers 200 with the ${noun}', async () => {
       const created = await create();
 
       const res = await request(service.app).get(\`${path}/\${created.id}\`)${as};
@@ -168,7 +168,7 @@ ${conflict}  });
       expect(res.body).to.deep.equal(created);
     });
 
-    it('answers 404 problem+json for an id no ${singular} has', async () => {
+    it('answers 404 problem+json for an id no ${noun} has', async () => {
       const res = await request(service.app).get(\`${path}/\${UNKNOWN_ID}\`)${as};
 
       expect(res.status).to.equal(404);
@@ -184,17 +184,19 @@ ${conflict}  });
   });
 
   describe('PATCH ${path}/{id}', () => {
-    it('answers 200 with the ${singular} changed', async () => {
+    it('answers 200 with the ${noun} changed', async () => {
       const created = await create();
       const change = { ${first.property}: fields(next()).${first.property} };
 
       const res = await request(service.app).patch(\`${path}/\${created.id}\`)${as}.send(change);
+      const read = await request(service.app).get(\`${path}/\${created.id}\`)${as};
 
       expect(res.status).to.equal(200);
       expect(res.body).to.include({ ...change, id: created.id });
+      expect(read.body, 'as stored').to.deep.equal(res.body);
     });
 
-    it('answers 404 for an id no ${singular} has', async () => {
+    it('answers 404 for an id no ${noun} has', async () => {
       const res = await request(service.app).patch(\`${path}/\${UNKNOWN_ID}\`)${as}.send({ ${first.property}: fields(next()).${first.property} });
 
       expect(res.status).to.equal(404);
@@ -222,7 +224,7 @@ ${conflict}  });
 ${patchConflict}  });
 
   describe('DELETE ${path}/{id}', () => {
-    it('answers 204, and the ${singular} is gone', async () => {
+    it('answers 204, and the ${noun} is gone', async () => {
       const created = await create();
 
       const res = await request(service.app).delete(\`${path}/\${created.id}\`)${as};
@@ -233,7 +235,7 @@ ${patchConflict}  });
       expect(gone.status).to.equal(404);
     });
 
-    it('answers 404 for an id no ${singular} has', async () => {
+    it('answers 404 for an id no ${noun} has', async () => {
       const res = await request(service.app).delete(\`${path}/\${UNKNOWN_ID}\`)${as};
 
       expect(res.status).to.equal(404);
@@ -241,7 +243,7 @@ ${patchConflict}  });
   });
 
   describe('GET ${path}', () => {
-    it('walks every ${singular} in creation order, page by page, following next', async () => {
+    it('walks every ${noun} in creation order, page by page, following next', async () => {
       const created = [await create(), await create(), await create()];
       const all = await request(service.app).get('${path}?limit=100')${as};
 

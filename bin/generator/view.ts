@@ -3,30 +3,30 @@ import type { ResourceSpec } from './spec';
 import { typeOf } from './types';
 
 export function viewSource(spec: ResourceSpec): string {
-  const { className, singular } = spec;
+  const { className, singular, variable: v } = spec;
   const value = (name: string, isoDate: boolean, optional: boolean): string => {
-    if (!isoDate) return `${singular}.${name}`;
-    return optional ? `${singular}.${name}?.toISOString() ?? null` : `${singular}.${name}.toISOString()`;
+    if (!isoDate) return `${v}.${name}`;
+    return optional ? `${v}.${name}?.toISOString() ?? null` : `${v}.${name}.toISOString()`;
   };
   const properties = [
-    `id: ${singular}.id`,
-    ...(spec.tenant ? [`tenantId: ${singular}.tenantId`] : []),
+    `id: ${v}.id`,
+    ...(spec.tenant ? [`tenantId: ${v}.tenantId`] : []),
     ...spec.fields.map((field) => `${field.property}: ${value(field.property, typeOf(field).isoDate, field.optional)}`),
-    `createdAt: ${singular}.createdAt.toISOString()`,
-    `updatedAt: ${singular}.updatedAt.toISOString()`,
+    `createdAt: ${v}.createdAt.toISOString()`,
+    `updatedAt: ${v}.updatedAt.toISOString()`,
   ];
   return `import type { z } from 'zod';
 import type { ${className}Row } from '../models/${singular}';
 import type { ${className} as ${className}Schema, ${className}List } from '../schemas/${singular}';
 
-export function ${singular}Body(${singular}: ${className}Row): z.output<typeof ${className}Schema> {
+export function ${v}Body(${v}: ${className}Row): z.output<typeof ${className}Schema> {
   return {
 ${properties.map((property) => `    ${property},`).join('\n')}
   };
 }
 
-export function ${singular}ListBody(${spec.plural}: readonly ${className}Row[], next: string | null): z.output<typeof ${className}List> {
-  return { items: ${spec.plural}.map(${singular}Body), next };
+export function ${v}ListBody(${spec.pluralVariable}: readonly ${className}Row[], next: string | null): z.output<typeof ${className}List> {
+  return { items: ${spec.pluralVariable}.map(${v}Body), next };
 }
 `;
 }

@@ -62,7 +62,7 @@ describe('console.* of libraries, deployed (sendConsoleToLogger)', function () {
 
   it('formats console arguments as console does, at the level of the method, and puts console back when asked', async () => {
     const log = captureLog();
-    const originalWarn = console.warn;
+    const originals = [console.error, console.warn, console.info, console.log, console.debug];
     restoreConsole = sendConsoleToLogger(createLogger({ env: 'production', logLevel: 'debug' }, log.stream));
 
     console.error('failed %d times: %s', 3, 'gave up');
@@ -73,14 +73,32 @@ describe('console.* of libraries, deployed (sendConsoleToLogger)', function () {
     restoreConsole();
     restoreConsole = undefined;
 
-    const lines = (await log.entries()).map(({ level, message, source }) => ({ level, message, source }));
+    const lines = (await log.entries()).map(({ level, message, source, values }) => ({ level, message, source, values }));
     expect(lines).to.deep.equal([
-      { level: 'error', message: 'failed 3 times: gave up', source: 'console' },
-      { level: 'warn', message: 'careful', source: 'console' },
-      { level: 'info', message: 'an object { a: 1 }', source: 'console' },
-      { level: 'info', message: 'noted', source: 'console' },
-      { level: 'debug', message: 'detail', source: 'console' },
+      { level: 'error', message: 'failed 3 times: gave up', source: 'console', values: undefined },
+      { level: 'warn', message: 'careful', source: 'console', values: undefined },
+      { level: 'info', message: 'an object <object>', source: 'console', values: [{ a: 1 }] },
+      { level: 'info', message: 'noted', source: 'console', values: undefined },
+      { level: 'debug', message: 'detail', source: 'console', values: undefined },
     ]);
-    expect(console.warn, 'console.warn once put back').to.equal(originalWarn);
+    expect([console.error, console.warn, console.info, console.log, console.debug], 'console once put back').to.deep.equal(originals);
+  });
+
+  it('logs a database error passed to console as the logger summarises one: never its SQL or bound values', async () => {
+    const log = captureLog();
+    const db = testDatabase({ DATABASE_URL: scratch.url });
+    database = db;
+    const error = await db.sequelize.query('SELECT $1::int / 0 AS quotient', { bind: ['7'], type: QueryTypes.SELECT }).then(
+      () => undefined,
+      (failed: unknown) => failed,
+    );
+    restoreConsole = sendConsoleToLogger(createLogger({ env: 'production', logLevel: 'info' }, log.stream));
+
+    console.error('a library failed:', error);
+
+    const [line] = await log.entries();
+    expect(line).to.include({ level: 'error', message: 'a library failed: <SequelizeDatabaseError>', source: 'console' });
+    expect(line?.values).to.have.length(1).and.to.have.nested.property('[0].sqlState', '22012');
+    expect(JSON.stringify(line)).not.to.match(/SELECT|quotient|division/);
   });
 });

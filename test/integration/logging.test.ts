@@ -87,12 +87,12 @@ describe('logging while serving a request', () => {
     expect(closed).to.not.have.property('requestId');
   });
 
-  it('logs a lost connection at warn, and at debug once the process is shutting down (an expected end, not a fault)', async () => {
+  it('logs a lost connection at warn, and at debug while disconnects are expected', async () => {
     const capture = captureLog();
     const logger = capturingLogger(capture);
-    let shuttingDown = false;
+    let expected = false;
     const config = testConfig();
-    database = createDatabase({ ...config.database, url: config.database.url as string }, logger, { shuttingDown: () => shuttingDown });
+    database = createDatabase({ ...config.database, url: config.database.url as string }, logger, { disconnectsExpected: () => expected });
     const open = database;
     const lose = async (): Promise<Record<string, unknown>> => {
       await open.ping();
@@ -104,12 +104,12 @@ describe('logging while serving a request', () => {
       );
     };
 
-    const whileServing = await lose();
-    shuttingDown = true;
-    const whileShuttingDown = await lose();
+    const unexpected = await lose();
+    expected = true;
+    const whileExpected = await lose();
 
-    expect(whileServing).to.include({ level: 'warn', code: '57P01' });
-    expect(whileShuttingDown).to.include({ level: 'debug', code: '57P01' });
+    expect(unexpected).to.include({ level: 'warn', code: '57P01' });
+    expect(whileExpected).to.include({ level: 'debug', code: '57P01' });
   });
 
   it('tags no line with the id of the request that last used a connection when the pool closes it for idling', async () => {

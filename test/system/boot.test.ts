@@ -145,6 +145,33 @@ describe('bin/www', function () {
       await fs.rm(path.dirname(dataDir), { recursive: true, force: true });
     });
 
+    it('on Ctrl-C, which reaches its PostgreSQL too, logs the connections it ends at debug, warns of nothing and exits 0', async function () {
+      this.timeout(60_000);
+      const server = spawnServer({
+        NODE_ENV: 'development',
+        PORT: '0',
+        LOG_LEVEL: 'debug',
+        // Keeps the pool open after keel's signal, so that PostgreSQL's ends its sessions first.
+        SHUTDOWN_DRAIN_DELAY_MS: '1000',
+        EMBEDDED_DATABASE_DIR: dataDir,
+        EMBEDDED_DATABASE_PORT: String(await freePort()),
+      });
+      started.push(server);
+      const [, port] = await server.waitForOutput(/listening \{"address":"[^"]*","port":(\d+)/, 45_000);
+      expect((await httpRequest(Number(port), '/health/db')).status).to.equal(200);
+      const postgresPid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+
+      // What a terminal's Ctrl-C does to the foreground process group, keel's signal handled first.
+      server.child.kill('SIGINT');
+      await server.waitForOutput(/ info shutting down /);
+      process.kill(postgresPid, 'SIGINT');
+      const { code } = await server.exited;
+
+      expect(server.output()).to.match(/ debug database connection lost; it is dropped from the pool \{[^\n]*"code":"57P01"/);
+      expect(server.output(), server.output()).not.to.match(/ (warn|error) /);
+      expect(code).to.equal(0);
+    });
+
     it('starts the embedded PostgreSQL, applies the migrations, serves health and stops it on SIGTERM', async function () {
       this.timeout(60_000);
       const databasePort = await freePort();

@@ -5,7 +5,16 @@ describe('npm run generate:resource: its arguments', () => {
   it('names each field twice: snake_case for the column, camelCase for the model and the JSON', () => {
     const spec = parseArguments(['stock_items', 'unit_price:decimal', 'address_line_2:string:optional', 'size:integer:unique']);
 
-    expect(spec).to.include({ plural: 'stock_items', singular: 'stock_item', className: 'StockItem', constant: 'STOCK_ITEM' });
+    expect(spec).to.include({
+      plural: 'stock_items',
+      singular: 'stock_item',
+      variable: 'stockItem',
+      pluralVariable: 'stockItems',
+      noun: 'stock item',
+      nouns: 'stock items',
+      className: 'StockItem',
+      constant: 'STOCK_ITEM',
+    });
     expect(spec.fields.map(({ name, property }) => [name, property])).to.deep.equal([
       ['unit_price', 'unitPrice'],
       ['address_line_2', 'addressLine2'],
@@ -24,6 +33,9 @@ describe('npm run generate:resource: its arguments', () => {
     ['an upper-case letter', ['widgets', 'unitPrice:decimal'], 'snake_case'],
     ['two fields with one JSON name', ['widgets', 'line_2:string', 'line2:string'], 'both be line2 in JSON'],
     ['a column every resource has', ['widgets', 'created_at:timestamp'], 'has it already'],
+    ['a name that would shadow a model method', ['widgets', 'save:boolean'], 'save is a member of every model'],
+    ['a name that would shadow Object.prototype', ['widgets', 'to_string:text'], 'toString is a member of every model'],
+    ['a name that would shadow an instance field', ['widgets', 'data_values:text'], 'dataValues is a member of every model'],
     ['the same field twice', ['widgets', 'name:string', 'name:text'], 'given twice'],
     ['an unknown type', ['widgets', 'name:varchar'], 'must be one of'],
     ['a singular name', ['widget', 'name:string'], 'plural snake_case'],
