@@ -131,7 +131,8 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
       host: HOST,
       user: placement.user,
       onUnexpectedExit: (description, output) => {
-        if (options.stopExpected?.()) options.logger.info('the embedded PostgreSQL stopped (the same Ctrl-C reached it)', { description });
+        if (options.stopExpected?.())
+          options.logger.info('the embedded PostgreSQL stopped while keel shuts down (Ctrl-C reaches both)', { description });
         else options.logger.error('the embedded PostgreSQL stopped by itself', { description, output });
       },
     });
