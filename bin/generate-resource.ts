@@ -17,14 +17,14 @@ import { viewSource } from './generator/view';
 /** Every file the resource writes or changes, by path relative to the project, with its new text. */
 function plan(spec: ResourceSpec, root: string, now: Date): { created: Map<string, string>; changed: Map<string, string> } {
   const stamp = now.toISOString().replace(/\D/g, '').slice(0, 14);
-  const migrationName = `create-${spec.plural.replace(/_/g, '-')}`;
+  const migrationName = `create-${spec.pluralFile}`;
   const created = new Map([
     [`db/migrations/${stamp}-${migrationName}.js`, migrationSource(spec, migrationName)],
-    [`app/models/${spec.singular}.ts`, modelSource(spec)],
-    [`app/schemas/${spec.singular}.ts`, schemasSource(spec)],
-    [`app/controllers/${spec.plural}.ts`, controllerSource(spec)],
-    [`app/views/${spec.singular}.ts`, viewSource(spec)],
-    [`test/integration/${spec.plural}.test.ts`, testSource(spec)],
+    [`app/models/${spec.file}.ts`, modelSource(spec)],
+    [`app/schemas/${spec.file}.ts`, schemasSource(spec)],
+    [`app/controllers/${spec.pluralFile}.ts`, controllerSource(spec)],
+    [`app/views/${spec.file}.ts`, viewSource(spec)],
+    [`test/integration/${spec.pluralFile}.test.ts`, testSource(spec)],
   ]);
   const read = (file: string): string => fs.readFileSync(path.join(root, file), 'utf8');
   const changed = new Map([
@@ -38,7 +38,7 @@ function plan(spec: ResourceSpec, root: string, now: Date): { created: Map<strin
 function existing(spec: ResourceSpec, root: string, files: Iterable<string>): string[] {
   const found = [...files].filter((file) => fs.existsSync(path.join(root, file)));
   const migrations = fs.readdirSync(path.join(root, 'db', 'migrations'));
-  const suffix = `-create-${spec.plural.replace(/_/g, '-')}.js`;
+  const suffix = `-create-${spec.pluralFile}.js`;
   return [...found, ...migrations.filter((name) => name.endsWith(suffix)).map((name) => `db/migrations/${name}`)];
 }
 

@@ -1,8 +1,8 @@
-// The controller (app/controllers/<plural>.ts): its operations, declared once, and their handlers.
+// The controller (app/controllers/<plural>.ts, kebab-case): its operations, declared once, and their handlers.
 import type { ResourceSpec } from './spec';
 
 export function controllerSource(spec: ResourceSpec): string {
-  const { className: C, singular, plural, variable: v, noun, nouns, constant: K } = spec;
+  const { className: C, file, plural, variable: v, noun, nouns, constant: K } = spec;
   // listStockItems, listBoxes
   const Plural = spec.pluralVariable.replace(/^[a-z]/, (letter) => letter.toUpperCase());
   // With row-level security every statement needs the tenant setting: reads run in a unit of work too.
@@ -15,7 +15,7 @@ export function controllerSource(spec: ResourceSpec): string {
     : '  // Reads that need no settings: no transaction.';
   return `import { Router } from 'express';
 import { NotFoundError } from '../errors';
-import { ${C} } from '../models/${singular}';
+import { ${C} } from '../models/${file}';
 import { createdResponse, jsonResponse, noContentResponse, responseRef } from '../openapi';
 import { handle, operation } from '../operation';
 import type { RouteDeps } from '../routes';
@@ -28,8 +28,8 @@ import {
   ${C}ListQuery,
   ${C}Params,
   ${C} as ${C}Schema,
-} from '../schemas/${singular}';
-import { ${v}Body, ${v}ListBody } from '../views/${singular}';
+} from '../schemas/${file}';
+import { ${v}Body, ${v}ListBody } from '../views/${file}';
 
 const tags = ['${plural}'];
 const examples = { ${v}: { summary: 'A ${noun}', value: ${K}_EXAMPLE } };

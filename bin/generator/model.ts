@@ -56,7 +56,7 @@ export type ${Row} = InferAttributes<${className}>;
 // writes go through the model.
 const COLUMNS = '${columns.map(([column, property]) => selected(column, property)).join(', ')}';
 
-/** A row of ${plural} (db/migrations/*-create-${plural.replace(/_/g, '-')}.js). */
+/** A row of ${plural} (db/migrations/*-create-${spec.pluralFile}.js). */
 export class ${className} extends Model<InferAttributes<${className}>, InferCreationAttributes<${className}>> {
 ${declarations.join('\n')}
 

@@ -26,13 +26,7 @@ function insert(source: string, file: string, marker: string, entry: string, imp
 }
 
 export function withModel(source: string, spec: ResourceSpec): string {
-  return insert(
-    source,
-    'app/models/index.ts',
-    MODELS_MARKER,
-    `${spec.className},`,
-    `import { ${spec.className} } from './${spec.singular}';`,
-  );
+  return insert(source, 'app/models/index.ts', MODELS_MARKER, `${spec.className},`, `import { ${spec.className} } from './${spec.file}';`);
 }
 
 export function withRoute(source: string, spec: ResourceSpec): string {
@@ -42,6 +36,6 @@ export function withRoute(source: string, spec: ResourceSpec): string {
     'app/routes.ts',
     ROUTES_MARKER,
     `{ path: '/${spec.plural}', operations: ${spec.constant}_OPERATIONS, router: ${controller} },`,
-    `import { ${spec.constant}_OPERATIONS, ${controller} } from './controllers/${spec.plural}';`,
+    `import { ${spec.constant}_OPERATIONS, ${controller} } from './controllers/${spec.pluralFile}';`,
   );
 }

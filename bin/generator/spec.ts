@@ -17,8 +17,12 @@ export interface Field {
 export interface ResourceSpec {
   /** Plural, snake_case: the table, the path and the tag (stock_items). */
   readonly plural: string;
-  /** stock_item: the file names */
+  /** stock_item */
   readonly singular: string;
+  /** stock-item: file names, kebab-case as keel's own (app/models/stock-item.ts) */
+  readonly file: string;
+  /** stock-items: the controller's and the test's file names, and the migration's */
+  readonly pluralFile: string;
   /** stockItem: variables and functions (stockItemBody) */
   readonly variable: string;
   /** stockItems */
@@ -97,6 +101,8 @@ export function parseArguments(args: readonly string[]): ResourceSpec {
   return {
     plural,
     singular,
+    file: singular.replace(/_/g, '-'),
+    pluralFile: plural.replace(/_/g, '-'),
     variable: camel(singular),
     pluralVariable: camel(plural),
     noun: singular.replace(/_/g, ' '),
@@ -117,6 +123,7 @@ Writes a resource with list (keyset pagination), get, create, change (PATCH) and
   app/controllers/<name>.ts                the operations, added to ROUTES in app/routes.ts
   app/views/<singular>.ts                  model -> JSON
   test/integration/<name>.test.ts          its tests, against the real PostgreSQL
+  (file names in kebab-case: stock_items writes app/models/stock-item.ts, app/controllers/stock-items.ts)
 
   <plural-name>  plural snake_case: widgets, stock_items
   <field>        name:type[:unique][:optional], the name snake_case: the column (unit_price); in

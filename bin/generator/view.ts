@@ -3,7 +3,7 @@ import type { ResourceSpec } from './spec';
 import { typeOf } from './types';
 
 export function viewSource(spec: ResourceSpec): string {
-  const { className, singular, variable: v } = spec;
+  const { className, file, variable: v } = spec;
   const value = (name: string, isoDate: boolean, optional: boolean): string => {
     if (!isoDate) return `${v}.${name}`;
     return optional ? `${v}.${name}?.toISOString() ?? null` : `${v}.${name}.toISOString()`;
@@ -16,8 +16,8 @@ export function viewSource(spec: ResourceSpec): string {
     `updatedAt: ${v}.updatedAt.toISOString()`,
   ];
   return `import type { z } from 'zod';
-import type { ${className}Row } from '../models/${singular}';
-import type { ${className} as ${className}Schema, ${className}List } from '../schemas/${singular}';
+import type { ${className}Row } from '../models/${file}';
+import type { ${className} as ${className}Schema, ${className}List } from '../schemas/${file}';
 
 export function ${v}Body(${v}: ${className}Row): z.output<typeof ${className}Schema> {
   return {

@@ -14,7 +14,8 @@ const STEP_TIMEOUT_MS = 900_000;
 
 export const PLAIN = ['widgets', 'name:string:unique', 'size:integer', 'note:text:optional'];
 export const TENANT = [
-  'gadgets',
+  // Two words: the generated files, names and prose of a resource named stock_items.
+  'stock_items',
   // First, since the tests change the first field: a column whose JSON name differs (madeOn).
   'made_on:date',
   'label:string:unique',

@@ -8,6 +8,8 @@ describe('npm run generate:resource: its arguments', () => {
     expect(spec).to.include({
       plural: 'stock_items',
       singular: 'stock_item',
+      file: 'stock-item',
+      pluralFile: 'stock-items',
       variable: 'stockItem',
       pluralVariable: 'stockItems',
       noun: 'stock item',
