@@ -2,9 +2,7 @@
 import type { ResourceSpec } from './spec';
 
 export function controllerSource(spec: ResourceSpec): string {
-  const { className: C, file, plural, variable: v, noun, nouns, constant: K } = spec;
-  // listStockItems, listBoxes
-  const Plural = spec.pluralVariable.replace(/^[a-z]/, (letter) => letter.toUpperCase());
+  const { className: C, pluralClassName: Plural, file, plural, variable: v, noun, nouns, constant: K } = spec;
   // With row-level security every statement needs the tenant setting: reads run in a unit of work too.
   // A row's tenant_id comes from the setting: a write without one is refused before any SQL.
   const write = (work: string): string =>
@@ -92,7 +90,7 @@ export const delete${C} = operation({
 
 export const ${spec.constant}_OPERATIONS = [list${Plural}, create${C}, get${C}, update${C}, delete${C}];
 
-export function ${controllerName(plural)}({ unitOfWork }: RouteDeps): Router {
+export function ${controllerName(spec)}({ unitOfWork }: RouteDeps): Router {
   const router = Router();
 
 ${readComment}
@@ -135,4 +133,4 @@ ${readComment}
 }
 
 /** widgets → widgetsController; stock_items → stockItemsController. */
-export const controllerName = (plural: string): string => `${plural.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase())}Controller`;
+export const controllerName = (spec: ResourceSpec): string => `${spec.pluralVariable}Controller`;

@@ -30,7 +30,7 @@ export function withModel(source: string, spec: ResourceSpec): string {
 }
 
 export function withRoute(source: string, spec: ResourceSpec): string {
-  const controller = controllerName(spec.plural);
+  const controller = controllerName(spec);
   return insert(
     source,
     'app/routes.ts',

@@ -33,6 +33,8 @@ export interface ResourceSpec {
   readonly nouns: string;
   /** StockItem */
   readonly className: string;
+  /** StockItems (listStockItems; boxes: listBoxes) */
+  readonly pluralClassName: string;
   /** WIDGET (WIDGET_OPERATIONS) */
   readonly constant: string;
   readonly fields: readonly Field[];
@@ -108,6 +110,7 @@ export function parseArguments(args: readonly string[]): ResourceSpec {
     noun: singular.replace(/_/g, ' '),
     nouns: plural.replace(/_/g, ' '),
     className: pascal(singular),
+    pluralClassName: pascal(plural),
     constant: singular.toUpperCase(),
     fields,
     tenant,

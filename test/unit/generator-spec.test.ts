@@ -15,6 +15,7 @@ describe('npm run generate:resource: its arguments', () => {
       noun: 'stock item',
       nouns: 'stock items',
       className: 'StockItem',
+      pluralClassName: 'StockItems',
       constant: 'STOCK_ITEM',
     });
     expect(spec.fields.map(({ name, property }) => [name, property])).to.deep.equal([
