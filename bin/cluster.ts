@@ -13,6 +13,13 @@ const HEALTHY_UPTIME_MS = 10_000;
 /** This many worker crashes within the window make the primary give up and exit 1 (docs/operations.md#workers). */
 export const CRASH_LIMIT = 5;
 export const CRASH_WINDOW_MS = 60_000;
+/** Set in a worker's environment when its DATABASE_URL is the embedded PostgreSQL the primary runs. */
+const DATABASE_RUN_BY_PRIMARY = 'KEEL_DATABASE_RUN_BY_PRIMARY';
+
+/** In a worker: its database is the primary's embedded PostgreSQL, which the same Ctrl-C stops. */
+export function databaseRunByPrimary(): boolean {
+  return cluster.isWorker && process.env[DATABASE_RUN_BY_PRIMARY] === '1';
+}
 
 /**
  * The cluster primary (WEB_CONCURRENCY > 1): it serves nothing itself. It starts the workers,
@@ -27,7 +34,7 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
   const embedded: EmbeddedDatabase | undefined = config.database.url
     ? undefined
     : await startEmbedded(config, logger, { migrate: true, stopExpected: () => shuttingDown });
-  const workerEnv = embedded ? { DATABASE_URL: embedded.url } : {};
+  const workerEnv = embedded ? { DATABASE_URL: embedded.url, [DATABASE_RUN_BY_PRIMARY]: '1' } : {};
   let consecutiveCrashes = 0;
   let gaveUp = false;
   const crashes = new CrashWindow(CRASH_LIMIT, CRASH_WINDOW_MS);
@@ -73,7 +80,8 @@ export async function runPrimary(config: Config, logger: Logger): Promise<void> 
 
   const shutdown = (signal: NodeJS.Signals): void => {
     if (shuttingDown) {
-      logger.info('shutdown already in progress; signal ignored', { signal });
+      // A terminal's Ctrl-C reaches the whole process group, and npm forwards it again: nothing to act on.
+      logger.debug('shutdown already in progress; signal ignored', { signal });
       return;
     }
     shuttingDown = true;

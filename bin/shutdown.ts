@@ -116,7 +116,8 @@ export function createShutdown(deps: ShutdownDeps): (signal: NodeJS.Signals) => 
 
   return (signal) => {
     if (started !== undefined) {
-      logger.info('shutdown already in progress; signal ignored', { signal });
+      // A terminal's Ctrl-C reaches the whole process group, and npm (or the cluster primary) forwards it again.
+      logger.debug('shutdown already in progress; signal ignored', { signal });
       return;
     }
     started = Date.now();

@@ -17,7 +17,7 @@ import { readPackageInfo } from '../config/project';
 import { createDatabase, type Database } from '../db';
 import type { EmbeddedDatabase } from '../db/embedded';
 import { developmentDefaultsWarning, loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
-import { runPrimary } from './cluster';
+import { databaseRunByPrimary, runPrimary } from './cluster';
 import { clusterScrape } from './cluster-metrics';
 import { disableAllocationSitePretenuring } from './heap-tuning';
 import { createShutdown } from './shutdown';
@@ -57,12 +57,13 @@ function metricsFor(database: Database): Metrics {
 async function runServer(config: Config, logger: Logger): Promise<void> {
   const { version } = readPackageInfo();
   const lifecycle = createLifecycle();
-  // Ctrl-C reaches the embedded PostgreSQL too: shutting down, its stop and the sessions it ends are expected.
-  // An external database ending sessions while keel drains is a fault.
+  // Ctrl-C reaches the embedded PostgreSQL too (this process's, or a cluster primary's): shutting down, its
+  // stop and the sessions it ends are expected. An external database ending sessions while keel drains is a fault.
   const shuttingDown = (): boolean => lifecycle.phase === 'draining';
   const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: true, stopExpected: shuttingDown });
+  const databaseIsEmbedded = embedded !== undefined || databaseRunByPrimary();
   const database = createDatabase({ ...config.database, url: config.database.url ?? (embedded as EmbeddedDatabase).url }, logger, {
-    disconnectsExpected: () => embedded !== undefined && shuttingDown(),
+    disconnectsExpected: () => databaseIsEmbedded && shuttingDown(),
   });
   // Every model of app/models/index.ts, defined once on this pool, then associated.
   initModels(database.sequelize);

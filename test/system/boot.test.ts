@@ -4,10 +4,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, queryOnce, testDatabaseUrl } from '../support/database';
+import { waitFor } from '../support/cluster';
 import { httpRequest } from '../support/http';
 import { logEntries, spawnServer, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
 
 const SENTINEL_PASSWORD = 'Sentinel-Pw-9f27c1';
+const countMatches = (text: string, pattern: RegExp): number => text.match(pattern)?.length ?? 0;
 
 describe('bin/www', function () {
   this.timeout(30_000);
@@ -169,6 +171,43 @@ describe('bin/www', function () {
 
       expect(server.output()).to.match(/ debug database connection lost; it is dropped from the pool \{[^\n]*"code":"57P01"/);
       expect(server.output(), server.output()).not.to.match(/ (warn|error) /);
+      expect(code).to.equal(0);
+    });
+
+    it("in a cluster (WEB_CONCURRENCY=2), on Ctrl-C the workers log the sessions the primary's PostgreSQL ends at debug, and all exit 0", async function () {
+      this.timeout(60_000);
+      const server = spawnServer({
+        NODE_ENV: 'development',
+        PORT: '0',
+        LOG_LEVEL: 'debug',
+        WEB_CONCURRENCY: '2',
+        SHUTDOWN_DRAIN_DELAY_MS: '1000',
+        EMBEDDED_DATABASE_DIR: dataDir,
+        EMBEDDED_DATABASE_PORT: String(await freePort()),
+      });
+      started.push(server);
+      // Each worker's boot probe leaves one connection in its pool.
+      await waitFor(
+        () => countMatches(server.output(), / info database reachable /g) === 2 || undefined,
+        45_000,
+        'both workers reaching the database',
+      );
+      const workers = [...server.output().matchAll(/ info listening \{[^\n]*"pid":(\d+)/g)].map((match) => Number(match[1]));
+      const postgresPid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+
+      // A terminal's Ctrl-C signals every process of the group; the primary then forwards it to its workers again.
+      for (const pid of workers) process.kill(pid, 'SIGINT');
+      await waitFor(() => countMatches(server.output(), / info shutting down \{/g) === 2 || undefined, 10_000, 'both workers draining');
+      server.child.kill('SIGINT');
+      process.kill(postgresPid, 'SIGINT');
+      const { code } = await server.exited;
+
+      const output = server.output();
+      expect(workers).to.have.lengthOf(2);
+      expect(countMatches(output, / debug database connection lost; it is dropped from the pool \{[^\n]*"code":"57P01"/g)).to.equal(2);
+      expect(countMatches(output, / debug shutdown already in progress; signal ignored /g)).to.equal(2);
+      expect(output, output).not.to.match(/ (warn|error) /);
+      expect(output).not.to.match(/ info shutdown already in progress/);
       expect(code).to.equal(0);
     });
 
