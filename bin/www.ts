@@ -9,7 +9,7 @@ import { createLifecycle } from '../app/lifecycle';
 import { createMetrics, type Metrics } from '../app/metrics';
 import { initModels } from '../app/models';
 import { currentRequestFields } from '../app/request-scope';
-import { sendConsoleToLogger } from '../config/console';
+import { sendConsoleToLogger, sendWarningsToLogger } from '../config/console';
 import { isDeployed } from '../config/deployed';
 import type { Config } from '../config/env';
 import { createLogger, type Logger } from '../config/logger';
@@ -117,7 +117,10 @@ async function main(): Promise<void> {
   const { config, fromDotEnv } = loadConfigOrExit();
   // Every line written while serving a request carries its request id, however deep the caller.
   const logger = createLogger(config, process.stdout, currentRequestFields);
-  if (isDeployed(config.env)) sendConsoleToLogger(logger);
+  if (isDeployed(config.env)) {
+    sendConsoleToLogger(logger);
+    sendWarningsToLogger(logger);
+  }
   process.on('uncaughtException', (error) => {
     logger.error('uncaught exception; exiting', { error });
     process.exit(1);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import sinon from 'sinon';
 import { QueryTypes } from 'sequelize';
 import { runInRequestScope, currentRequestFields } from '../../app/request-scope';
-import { sendConsoleToLogger } from '../../config/console';
+import { sendConsoleToLogger, sendWarningsToLogger } from '../../config/console';
 import { createLogger } from '../../config/logger';
 import type { Database } from '../../db';
 import { testDatabase } from '../support/app';
@@ -100,5 +100,54 @@ describe('console.* of libraries, deployed (sendConsoleToLogger)', function () {
     expect(line).to.include({ level: 'error', message: 'a library failed: <SequelizeDatabaseError>', source: 'console' });
     expect(line?.values).to.have.length(1).and.to.have.nested.property('[0].sqlState', '22012');
     expect(JSON.stringify(line)).not.to.match(/SELECT|quotient|division/);
+  });
+});
+
+describe('process warnings, deployed (sendWarningsToLogger)', () => {
+  let restoreWarnings: (() => void) | undefined;
+  afterEach(() => {
+    restoreWarnings?.();
+    restoreWarnings = undefined;
+    sinon.restore();
+  });
+
+  it("logs a process warning as a JSON line of its own, with its type, code and detail, instead of Node's stderr text", async () => {
+    const log = captureLog();
+    const stderr = sinon.spy(process.stderr, 'write');
+    restoreWarnings = sendWarningsToLogger(createLogger({ env: 'production', logLevel: 'info' }, log.stream));
+
+    process.emitWarning('widget.frob() is deprecated', {
+      type: 'DeprecationWarning',
+      code: 'WIDGET_FROB',
+      detail: 'Use widget.twiddle().',
+    });
+
+    const line = await log.waitForEntry((entry) => entry.source === 'process', 'the warning');
+    expect(line).to.include({
+      level: 'warn',
+      message: 'widget.frob() is deprecated',
+      warning: 'DeprecationWarning',
+      code: 'WIDGET_FROB',
+      detail: 'Use widget.twiddle().',
+    });
+    expect(stderr.args.map(([chunk]) => String(chunk)).join('')).not.to.include('widget.frob()');
+  });
+
+  it("puts Node's own listener back when asked, and adds none where warnings were silenced (no listener)", () => {
+    const nodeListeners = process.listeners('warning');
+    const logger = createLogger({ env: 'production', logLevel: 'info' }, captureLog().stream);
+
+    sendWarningsToLogger(logger)();
+    const afterRestore = process.listeners('warning');
+    for (const listener of nodeListeners) process.removeListener('warning', listener);
+    try {
+      sendWarningsToLogger(logger);
+      expect(process.listeners('warning'), 'silenced warnings stay silenced').to.deep.equal([]);
+    } finally {
+      for (const listener of nodeListeners) process.on('warning', listener);
+    }
+
+    expect(nodeListeners).to.have.length.of.at.least(1);
+    expect(afterRestore).to.deep.equal(nodeListeners);
   });
 });

@@ -43,7 +43,7 @@ describe('bin/www', function () {
       expect(server.output()).not.to.include(TEST_SECRET_KEY);
     });
 
-    it("writes a library's console.warn as a JSON line of its own, with nothing on stderr", async () => {
+    it("writes a library's console.warn and a process warning as JSON lines of their own, with nothing on stderr", async () => {
       const preload = path.join(__dirname, '..', 'support', 'console-warning-preload.js');
       const server = await startProductionServer({
         DATABASE_URL: testDatabaseUrl(),
@@ -53,11 +53,19 @@ describe('bin/www', function () {
       started.push(server);
 
       await server.waitForOutput(/a library warns.*\n/);
+      await server.waitForOutput(/a library is deprecated.*\n/);
 
       // stdout and stderr together: a plain line anywhere would fail to parse.
       for (const line of server.output().trim().split('\n')) expect(() => JSON.parse(line), line).not.to.throw();
-      const warning = logEntries(server).find((entry) => entry.source === 'console');
-      expect(warning).to.include({ level: 'warn', message: 'a library warns: careful' });
+      const fromConsole = logEntries(server).find((entry) => entry.source === 'console');
+      const fromProcess = logEntries(server).find((entry) => entry.source === 'process');
+      expect(fromConsole).to.include({ level: 'warn', message: 'a library warns: careful' });
+      expect(fromProcess).to.include({
+        level: 'warn',
+        message: 'a library is deprecated',
+        warning: 'DeprecationWarning',
+        code: 'LIBRARY_OLD',
+      });
     });
 
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
