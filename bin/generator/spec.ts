@@ -1,4 +1,5 @@
 // What `npm run generate:resource` is asked for: the resource's names and its fields, validated.
+import pluralize from 'pluralize';
 import { Model } from 'sequelize';
 
 export const FIELD_TYPES = ['string', 'text', 'integer', 'bigint', 'decimal', 'boolean', 'uuid', 'date', 'timestamp'] as const;
@@ -44,12 +45,27 @@ export interface ResourceSpec {
 /** Thrown for a request the generator refuses; its message is for the user. */
 export class UsageError extends Error {}
 
-const NAME = /^[a-z][a-z0-9_]*[a-z0-9]s$/;
 // Lower-case words joined by single underscores, so that each name has one camelCase form.
-const FIELD_NAME = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
+const SNAKE_CASE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
 // keel's own paths and words that would shadow them or SQL/JS names.
 const RESERVED_NAMES = new Set(['health', 'metrics', 'openapis', 'openapi_jsons', 'sequelizes', 'models', 'routes', 'errors', 'tests']);
 const RESERVED_FIELDS = new Set(['id', 'created_at', 'updated_at', 'tenant_id']);
+/**
+ * Names the generated files and app/models/index.ts already bind or refer to, besides the resource's
+ * own. A resource's class named as one would not compile or would change what the code refers to:
+ * routers makes a class Router beside express's, dates a class Date that `createdAt: Date` then means.
+ * test/unit/generator-names.test.ts reads them off what the templates write, so the list keeps up.
+ */
+export const CLASS_NAMES_IN_USE = new Set([
+  ...['COLUMNS', 'CreationOptional', 'DataTypes', 'Date', 'InferAttributes', 'InferCreationAttributes', 'MODELS', 'Model'],
+  ...['ModelDefinition', 'ModelRegistry', 'ModelStatic', 'NotFoundError', 'Object', 'Promise', 'Readonly', 'Record'],
+  ...['RouteDeps', 'Router', 'Sequelize'],
+]);
+/** The same for the resource's variable (const widget in a handler, widgetBody(widget)): the names in its scopes. */
+export const VARIABLE_NAMES_IN_SCOPE = new Set([
+  ...['bodyExamples', 'createdResponse', 'examples', 'handle', 'jsonResponse', 'next', 'noContentResponse', 'operation'],
+  ...['req', 'res', 'responseRef', 'router', 'tags', 'unitOfWork', 'z'],
+]);
 // What a model instance has besides Model.prototype's (and Object's) members: set by its constructor.
 const INSTANCE_MEMBERS = new Set(['dataValues', 'isNewRecord', 'uniqno']);
 
@@ -59,16 +75,22 @@ const isModelMember = (property: string): boolean => property in Model.prototype
 const camel = (snake: string): string => snake.replace(/_([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
 const pascal = (snake: string): string => camel(snake).replace(/^[a-z]/, (letter) => letter.toUpperCase());
 
-function singularOf(plural: string): string {
-  if (/[^aeiou]ies$/.test(plural)) return `${plural.slice(0, -3)}y`;
-  if (/(s|x|z|ch|sh)es$/.test(plural)) return plural.slice(0, -2);
-  return plural.slice(0, -1);
+/**
+ * The singular of a plural snake_case name, from its last word (stock_items: stock_item; courses: course;
+ * people: person), or undefined when the name is not a plural (widget, equipment). English has more
+ * exceptions than rules, so this is pluralize's table, not ours; --singular overrides it where it is wrong.
+ */
+function singularOf(plural: string): string | undefined {
+  const at = plural.lastIndexOf('_') + 1;
+  const word = plural.slice(at);
+  const singular = pluralize.singular(word);
+  return pluralize.isPlural(word) && singular !== word ? plural.slice(0, at) + singular : undefined;
 }
 
 function parseField(text: string): Field {
   const [name = '', type = '', ...flags] = text.split(':');
-  if (!FIELD_NAME.test(name) || name.length > 63)
-    throw new UsageError(`field "${text}": the name must match ${FIELD_NAME.source} (snake_case, e.g. unit_price)`);
+  if (!SNAKE_CASE.test(name) || name.length > 63)
+    throw new UsageError(`field "${text}": the name must match ${SNAKE_CASE.source} (snake_case, e.g. unit_price)`);
   if (RESERVED_FIELDS.has(name)) throw new UsageError(`field "${name}": every resource has it already`);
   if (isModelMember(camel(name))) throw new UsageError(`field "${name}": ${camel(name)} is a member of every model; choose another name`);
   if (!(FIELD_TYPES as readonly string[]).includes(type)) {
@@ -86,20 +108,34 @@ function parseField(text: string): Field {
 /** The resource from the command line's arguments (after `--`). */
 export function parseArguments(args: readonly string[]): ResourceSpec {
   const tenant = args.includes('--tenant');
-  const options = args.filter((arg) => arg.startsWith('-') && arg !== '--tenant');
+  const singularOption = args.filter((arg) => arg.startsWith('--singular='));
+  const options = args.filter((arg) => arg.startsWith('-') && arg !== '--tenant' && !arg.startsWith('--singular='));
   if (options.length > 0) throw new UsageError(`unknown option ${options[0]}`);
+  if (singularOption.length > 1) throw new UsageError('give --singular once');
   const [plural = '', ...fieldArgs] = args.filter((arg) => !arg.startsWith('-'));
-  if (!NAME.test(plural) || plural.length > 50) {
+  if (!SNAKE_CASE.test(plural) || plural.length > 50) {
     throw new UsageError(`"${plural}": the resource name must be plural snake_case, e.g. widgets or stock_items`);
   }
   if (RESERVED_NAMES.has(plural)) throw new UsageError(`"${plural}": the name is keel's own`);
+  const singular = singularOption[0]?.slice('--singular='.length) ?? singularOf(plural);
+  if (singular === undefined) {
+    throw new UsageError(`"${plural}": the resource name must be plural (widgets, stock_items), or give its singular with --singular=`);
+  }
+  if (!SNAKE_CASE.test(singular) || singular.length > 50 || singular === plural) {
+    throw new UsageError(`--singular=${singular}: the singular must be snake_case and differ from "${plural}"`);
+  }
   if (fieldArgs.length === 0) throw new UsageError('give at least one field, e.g. name:string');
   const fields = fieldArgs.map(parseField);
   const duplicate = fields.find((field, index) => fields.findIndex((other) => other.name === field.name) !== index);
   if (duplicate) throw new UsageError(`field "${duplicate.name}" is given twice`);
   const sameProperty = fields.find((field, index) => fields.findIndex((other) => other.property === field.property) !== index);
   if (sameProperty) throw new UsageError(`two fields would both be ${sameProperty.property} in JSON: rename one`);
-  const singular = singularOf(plural);
+  for (const [name, inUse] of [
+    [pascal(singular), CLASS_NAMES_IN_USE],
+    [camel(singular), VARIABLE_NAMES_IN_SCOPE],
+  ] as const) {
+    if (inUse.has(name)) throw new UsageError(`"${plural}": ${name} is a name the generated code already uses; choose another name`);
+  }
   return {
     plural,
     singular,
@@ -117,7 +153,7 @@ export function parseArguments(args: readonly string[]): ResourceSpec {
   };
 }
 
-export const HELP = `usage: npm run generate:resource -- <plural-name> <field>... [--tenant]
+export const HELP = `usage: npm run generate:resource -- <plural-name> <field>... [--tenant] [--singular=<name>]
 
 Writes a resource with list (keyset pagination), get, create, change (PATCH) and delete:
   db/migrations/<stamp>-create-<name>.js   the table (id uuidv7(), created_at, updated_at), reversible
@@ -135,6 +171,9 @@ Writes a resource with list (keyset pagination), get, create, change (PATCH) and
                  JSON string), boolean, uuid, date (YYYY-MM-DD), timestamp (ISO 8601, with time zone)
   --tenant       a tenant_id column and row-level security on current_setting('app.tenant_id'):
                  each tenant sees and changes only its rows; unique fields are unique per tenant
+  --singular=<name>
+                 the singular, where the one made from the plural is wrong (caches: --singular=cache):
+                 the model, its file and its variable are named after it (courses: course, people: person)
 
 Nothing is written when any file exists already. Example:
   npm run generate:resource -- widgets name:string:unique size:integer note:text:optional

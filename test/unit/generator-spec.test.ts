@@ -30,6 +30,27 @@ describe('npm run generate:resource: its arguments', () => {
     ]);
   });
 
+  it("makes the singular from the plural's last word, as English has it", () => {
+    const singulars = ['courses', 'responses', 'statuses', 'categories', 'boxes', 'people', 'order_lines', 'class_sessions'].map(
+      (plural) => parseArguments([plural, 'name:string']).singular,
+    );
+
+    expect(singulars).to.deep.equal(['course', 'response', 'status', 'category', 'box', 'person', 'order_line', 'class_session']);
+  });
+
+  it('takes the singular from --singular where the one made from the plural is wrong', () => {
+    const spec = parseArguments(['caches', '--singular=cache', 'key:string']);
+
+    expect(spec).to.include({
+      plural: 'caches',
+      singular: 'cache',
+      className: 'Cache',
+      variable: 'cache',
+      file: 'cache',
+      pluralFile: 'caches',
+    });
+  });
+
   const refused: ReadonlyArray<readonly [string, readonly string[], string]> = [
     ['a doubled underscore', ['widgets', 'unit__price:decimal'], 'snake_case'],
     ['a trailing underscore', ['widgets', 'price_:decimal'], 'snake_case'],
@@ -41,7 +62,11 @@ describe('npm run generate:resource: its arguments', () => {
     ['a name that would shadow an instance field', ['widgets', 'data_values:text'], 'dataValues is a member of every model'],
     ['the same field twice', ['widgets', 'name:string', 'name:text'], 'given twice'],
     ['an unknown type', ['widgets', 'name:varchar'], 'must be one of'],
-    ['a singular name', ['widget', 'name:string'], 'plural snake_case'],
+    ['a singular name', ['widget', 'name:string'], 'must be plural'],
+    ['a word whose singular is itself', ['equipment', 'name:string'], 'must be plural'],
+    ['a --singular that is the plural', ['caches', '--singular=caches', 'key:string'], 'differ from "caches"'],
+    ['a --singular not in snake_case', ['caches', '--singular=Cache', 'key:string'], 'must be snake_case'],
+    ['--singular twice', ['caches', '--singular=cache', '--singular=cach', 'key:string'], 'once'],
     ['no field', ['widgets'], 'at least one field'],
   ];
   for (const [what, args, says] of refused) {

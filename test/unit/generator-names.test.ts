@@ -1,0 +1,128 @@
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import ts from 'typescript';
+import { controllerSource } from '../../bin/generator/controller';
+import { modelSource } from '../../bin/generator/model';
+import { withModel } from '../../bin/generator/registry';
+import { schemasSource } from '../../bin/generator/schemas';
+import { CLASS_NAMES_IN_USE, parseArguments, UsageError, VARIABLE_NAMES_IN_SCOPE, type ResourceSpec } from '../../bin/generator/spec';
+import { viewSource } from '../../bin/generator/view';
+import { projectRoot } from '../../config/project';
+
+/** An identifier that names a property (obj.name, { name: … }, a class member), not a binding in scope. */
+function isPropertyName(node: ts.Identifier): boolean {
+  const parent = node.parent;
+  return (
+    ((ts.isPropertyAccessExpression(parent) ||
+      ts.isPropertyAssignment(parent) ||
+      ts.isPropertyDeclaration(parent) ||
+      ts.isPropertySignature(parent) ||
+      ts.isMethodDeclaration(parent)) &&
+      parent.name === node) ||
+    (ts.isQualifiedName(parent) && parent.right === node) ||
+    ((ts.isBindingElement(parent) || ts.isImportSpecifier(parent)) && parent.propertyName === node)
+  );
+}
+
+/** A const declared inside an arrow function: a handler's own local, in a scope no other handler sees. */
+function isHandlerLocal(node: ts.Identifier): boolean {
+  let declaration: ts.Node = node.parent;
+  if (ts.isBindingElement(declaration)) declaration = declaration.parent.parent;
+  if (!ts.isVariableDeclaration(declaration) || declaration.name !== (ts.isBindingElement(node.parent) ? declaration.name : node))
+    return false;
+  for (let scope: ts.Node | undefined = declaration.parent; scope; scope = scope.parent) {
+    if (ts.isArrowFunction(scope)) return true;
+    if (ts.isFunctionDeclaration(scope) || ts.isSourceFile(scope)) return false;
+  }
+  return false;
+}
+
+/** The identifiers a file binds or refers to (not property names): all of them, and those in handlers' own scopes. */
+function namesOf(source: string): { all: Set<string>; handlerLocals: Set<string> } {
+  const file = ts.createSourceFile('generated.ts', source, ts.ScriptTarget.Latest, true);
+  const all = new Set<string>();
+  const handlerLocals = new Set<string>();
+  const visit = (node: ts.Node): void => {
+    if (ts.isIdentifier(node) && !isPropertyName(node)) {
+      all.add(node.text);
+      if (isHandlerLocal(node)) handlerLocals.add(node.text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  return { all, handlerLocals };
+}
+
+/** Names made from the resource's own (Gizmo, gizmoBody, GIZMO_OPERATIONS, listGizmos): its, whatever their case. */
+const ownName = (spec: ResourceSpec, name: string): boolean => name.toLowerCase().includes(spec.variable.toLowerCase());
+
+const notOwn = (spec: ResourceSpec, names: Iterable<string>): string[] => [...names].filter((name) => !ownName(spec, name)).sort();
+
+describe('npm run generate:resource: names the generated code already uses', () => {
+  const modelsIndex = fs.readFileSync(path.join(projectRoot(), 'app', 'models', 'index.ts'), 'utf8');
+  // Every field type, optional and unique, with and without --tenant: all the code the templates can write.
+  const fields = [
+    'a:string:unique',
+    'b:text:optional',
+    'c:integer',
+    'd:bigint',
+    'e:decimal',
+    'f:boolean',
+    'g:uuid',
+    'h:date:optional',
+    'i:timestamp',
+  ];
+  for (const tenant of [false, true]) {
+    const spec = parseArguments(['gizmos', ...fields, ...(tenant ? ['--tenant'] : [])]);
+
+    it(`lists every name the class shares a scope with${tenant ? ' (--tenant)' : ''}: imports, globals, and the models list`, () => {
+      const sources = [modelSource(spec), schemasSource(spec), controllerSource(spec), viewSource(spec), withModel(modelsIndex, spec)];
+      // A class name is PascalCase: only such names can be the same.
+      const used = notOwn(spec, new Set(sources.flatMap((source) => [...namesOf(source).all]))).filter((name) => /^[A-Z]/.test(name));
+
+      expect(
+        used.filter((name) => !CLASS_NAMES_IN_USE.has(name)),
+        'missing from CLASS_NAMES_IN_USE',
+      ).to.deep.equal([]);
+    });
+
+    it(`lists every name the variable shares a scope with${tenant ? ' (--tenant)' : ''}: the controller's and the view's, not other handlers' locals`, () => {
+      const inScope = [controllerSource(spec), viewSource(spec)].flatMap((source) => {
+        const { all, handlerLocals } = namesOf(source);
+        return [...all].filter((name) => !handlerLocals.has(name));
+      });
+      const used = notOwn(spec, new Set(inScope)).filter((name) => /^[a-z]/.test(name));
+
+      expect(
+        used.filter((name) => !VARIABLE_NAMES_IN_SCOPE.has(name)),
+        'missing from VARIABLE_NAMES_IN_SCOPE',
+      ).to.deep.equal([]);
+    });
+  }
+
+  const refused: ReadonlyArray<readonly [string, string]> = [
+    ['routers', 'Router'],
+    ['dates', 'Date'],
+    ['promises', 'Promise'],
+    ['objects', 'Object'],
+    ['records', 'Record'],
+    ['not_found_errors', 'NotFoundError'],
+    ['model_statics', 'ModelStatic'],
+    ['unit_of_works', 'unitOfWork'],
+  ];
+  for (const [plural, name] of refused) {
+    it(`refuses ${plural}, whose ${name} is a name the generated code already uses`, () => {
+      expect(() => parseArguments([plural, 'name:string']))
+        .to.throw(UsageError)
+        .with.property('message')
+        .that.includes(`${name} is a name the generated code already uses`);
+    });
+  }
+
+  it("takes names that only sound like keel's own (pages, events, files, requests, responses)", () => {
+    for (const plural of ['pages', 'events', 'files', 'requests', 'responses']) {
+      expect(() => parseArguments([plural, 'name:string']), plural).not.to.throw();
+    }
+  });
+});
