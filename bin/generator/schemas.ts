@@ -24,8 +24,10 @@ export function schemasSource(spec: ResourceSpec): string {
     "  createdAt: '2026-01-15T09:30:00.000Z',",
     "  updatedAt: '2026-01-15T09:30:00.000Z',",
   ];
+  const values = [...new Set(spec.fields.flatMap((field) => typeOf(field).uses ?? []))].sort();
+  const valuesImport = values.length > 0 ? `import { ${values.join(', ')} } from './values';\n` : '';
   return `import { z } from 'zod';
-
+${valuesImport}
 export const ${className}Params = z.strictObject({ id: z.uuid().meta({ description: 'The ${noun} id.' }) });
 
 // Strict, as the body is: a misspelt parameter (?afer=) is a 400, not the first page again.

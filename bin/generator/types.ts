@@ -10,6 +10,8 @@ interface TypeInfo {
   readonly tsType: string;
   /** The zod schema of the request's value. */
   readonly input: string;
+  /** What input takes from app/schemas/values.ts (the values PostgreSQL stores as sent), if anything. */
+  readonly uses?: string;
   /** The zod schema of the response's value. */
   readonly output: string;
   /** TypeScript expression of a valid value made from the number n (distinct for distinct n). */
@@ -27,7 +29,8 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     sql: 'varchar(255)',
     dataType: 'STRING(255)',
     tsType: 'string',
-    input: 'z.string().trim().min(1).max(255)',
+    input: 'storableText().trim().min(1).max(255)',
+    uses: 'storableText',
     output: 'z.string()',
     sample: '`value ${n}`',
     example: "'An example'",
@@ -38,7 +41,8 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     sql: 'text',
     dataType: 'TEXT',
     tsType: 'string',
-    input: 'z.string()',
+    input: 'storableText()',
+    uses: 'storableText',
     output: 'z.string()',
     sample: '`text ${n}`',
     example: "'Some longer text.'",
@@ -106,7 +110,8 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     sql: 'date',
     dataType: 'DATEONLY',
     tsType: 'string',
-    input: 'z.iso.date()',
+    input: 'storableDate()',
+    uses: 'storableDate',
     output: 'z.iso.date()',
     sample: "`2026-01-${String((n % 28) + 1).padStart(2, '0')}`",
     example: "'2026-01-15'",
@@ -117,7 +122,8 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     sql: 'timestamptz',
     dataType: 'DATE',
     tsType: 'Date',
-    input: 'z.iso.datetime({ offset: true }).transform((value) => new Date(value))',
+    input: 'storableTimestamp()',
+    uses: 'storableTimestamp',
     output: 'z.iso.datetime()',
     sample: 'new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString()',
     example: "'2026-01-15T09:30:00.000Z'",
