@@ -23,15 +23,20 @@ export const storableDate = (): z.ZodISODate =>
 const FIRST_YEAR = 1;
 const LAST_YEAR = 9999;
 
+/** Digits past the millisecond that are not all zeros: a JavaScript Date would drop them. */
+const finerThanMilliseconds = (value: string): boolean => /\.\d{3}\d*[1-9]/.test(value);
+
 /**
- * An ISO 8601 date-time with its offset, parsed to the instant it names: in the years 0001 to 9999
- * in UTC, which PostgreSQL stores (Sequelize writes an instant of the year 0 as the year 0000, which
- * it refuses) and the response's `toISOString()` writes back in the same format (it writes a later
- * year as `+010000-…`).
+ * An ISO 8601 date-time with its offset, parsed to the instant it names. At most to the millisecond,
+ * as a JavaScript Date holds it (`.123456` would be stored as `.123`), and in the years 0001 to 9999
+ * in UTC, which PostgreSQL stores (Sequelize writes an instant of the year 0 as the year 0000, which it
+ * refuses) and the response's `toISOString()` writes back in the same format (it writes a later year
+ * as `+010000-…`).
  */
 export const storableTimestamp = () =>
   z.iso
     .datetime({ offset: true })
+    .refine((value) => !finerThanMilliseconds(value), { message: 'Must be precise to the millisecond at most.' })
     .transform((value) => new Date(value))
     .refine((instant) => instant.getUTCFullYear() >= FIRST_YEAR && instant.getUTCFullYear() <= LAST_YEAR, {
       message: 'Must be an instant in the years 0001 to 9999 (UTC).',

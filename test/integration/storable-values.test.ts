@@ -111,6 +111,7 @@ describe('values PostgreSQL stores as sent (app/schemas/values.ts)', function ()
       ['0001-01-01T00:00:00.000Z', '0001-01-01T00:00:00.000Z'],
       ['0001-01-01T14:00:00+14:00', '0001-01-01T00:00:00.000Z'],
       ['2026-03-29T01:30:00.5+01:00', '2026-03-29T00:30:00.500Z'],
+      ['2026-03-29T00:30:00.123000Z', '2026-03-29T00:30:00.123Z'],
       ['9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999Z'],
     ] as const;
     for (const [sent, instant] of cases) {
@@ -119,6 +120,16 @@ describe('values PostgreSQL stores as sent (app/schemas/values.ts)', function ()
       expect(at.toISOString(), sent).to.equal(instant);
       expect((await roundTrip({ at })).at, sent).to.equal(instant);
     }
+  });
+
+  it('refuses an instant finer than the millisecond, whose last digits the Date would drop', async () => {
+    const sent = '2026-03-29T00:30:00.123456Z';
+
+    const stored = (await roundTrip({ at: new Date(sent) })).at;
+
+    expect(stored).to.equal('2026-03-29T00:30:00.123Z');
+    expect(refusal(storableTimestamp(), sent)).to.equal('Must be precise to the millisecond at most.');
+    expect(refusal(storableTimestamp(), '2026-03-29T00:30:00.1230001+02:00')).to.equal('Must be precise to the millisecond at most.');
   });
 
   it('refuses an instant of the year 0 in UTC, which PostgreSQL refuses as Sequelize writes it, and one after 9999', async () => {
