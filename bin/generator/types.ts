@@ -16,6 +16,8 @@ interface TypeInfo {
   readonly output: string;
   /** TypeScript expression of a valid value made from the number n (distinct for distinct n). */
   readonly sample: string;
+  /** The same, spelt as PostgreSQL does not write it back (7.5 for 7.50): the answer shows what was stored. */
+  readonly respelt?: string;
   /** The OpenAPI document's example value, as TypeScript source: fixed, valid for input and output. */
   readonly example: string;
   /** A value of the wrong kind, as TypeScript source. */
@@ -68,6 +70,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'z.string().regex(/^-?[0-9]{1,18}$/)',
     output: 'z.string()',
     sample: '`${9_000_000_000 + n}`',
+    respelt: '`00${9_000_000_000 + n}`',
     example: "'9007199254740993'",
     invalid: '42',
     isoDate: false,
@@ -80,6 +83,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'z.string().regex(/^-?[0-9]{1,10}(\\.[0-9]{1,2})?$/)',
     output: 'z.string()',
     sample: '`${n}.25`',
+    respelt: '`${n}.5`',
     example: "'1234.50'",
     invalid: '1.5',
     isoDate: false,
@@ -102,6 +106,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'z.uuid()',
     output: 'z.uuid()',
     sample: "`00000000-0000-4000-8000-${String(n).padStart(12, '0')}`",
+    respelt: "`ABCDEF00-0000-4000-8000-${String(n).padStart(12, '0')}`",
     example: "'3f0c9a4e-5b7d-4e21-8c6a-9d2f1b0e7a54'",
     invalid: "'not-a-uuid'",
     isoDate: false,
@@ -126,6 +131,7 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     uses: 'storableTimestamp',
     output: 'z.iso.datetime()',
     sample: 'new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString()',
+    respelt: "new Date(Date.UTC(2026, 0, 2, 0, 0, n)).toISOString().replace('.000Z', '+00:00')",
     example: "'2026-01-15T09:30:00.000Z'",
     invalid: "'yesterday'",
     isoDate: true,
