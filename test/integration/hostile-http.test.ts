@@ -148,6 +148,31 @@ describe('hostile HTTP input to the app (supertest)', () => {
       });
     }
 
+    // Decoded, each would become U+FFFD: a value stored that is not the one sent.
+    const notUtf8: Record<string, number[]> = {
+      'a byte that is never UTF-8 (FF)': [0xff],
+      'an overlong encoding of a slash (C0 AF)': [0xc0, 0xaf],
+      'an encoded surrogate (ED A0 80)': [0xed, 0xa0, 0x80],
+      'a sequence cut short (C3)': [0xc3],
+    };
+    for (const [what, bytes] of Object.entries(notUtf8)) {
+      it(`with ${what} in a string is answered 400 malformed_json: JSON is UTF-8`, async () => {
+        const body = Buffer.concat([Buffer.from(`{"${MARKER}":"a`), Buffer.from(bytes), Buffer.from('b"}')]);
+
+        const res = await sendBytes(buildTestApp(database), '/health', { 'Content-Type': 'application/json' }, body);
+
+        expectProblem(res, 400, 'malformed_json');
+      });
+    }
+
+    it('in UTF-8 with characters of every length gets past the parser to routing (405)', async () => {
+      const body = Buffer.from(JSON.stringify({ text: 'a é 漢 🙂' }));
+
+      const res = await sendBytes(buildTestApp(database), '/health', { 'Content-Type': 'application/json; charset=utf-8' }, body);
+
+      expectProblem(res, 405, 'method_not_allowed');
+    });
+
     it('nested 20 000 levels deep, but well formed, gets past the parser to routing (405), not a 5xx', async () => {
       const body = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
 
