@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 // Values that pass a plain zod schema and yet are not stored as sent: a 500 or a changed value
-// instead of a 400. The generated schemas use these for their text, date and timestamp fields.
+// instead of a 400. The generated schemas use these for their text, bigint, date and timestamp fields.
 
 // NUL, which PostgreSQL's text cannot hold, and a UTF-16 surrogate without its pair, which UTF-8
 // cannot encode (Node would send U+FFFD in its place).
@@ -15,6 +15,23 @@ export const storableText = (): z.ZodString =>
   z
     .string()
     .refine((value) => !UNSTORABLE_CHARACTER.test(value), { message: 'Must not contain a NUL character or an unpaired surrogate.' });
+
+const BIGINT_DIGITS = /^-?[0-9]{1,19}$/;
+const BIGINT_MIN = -(2n ** 63n);
+const BIGINT_MAX = 2n ** 63n - 1n;
+
+/**
+ * A bigint as a string of digits (as a JSON number it would lose digits past 2^53), over the whole range
+ * of PostgreSQL's bigint: a value past it fails the statement (22003).
+ */
+export const storableBigint = (): z.ZodString =>
+  z
+    .string()
+    .regex(BIGINT_DIGITS)
+    // Only digits have a range (the pattern's own issue covers the rest).
+    .refine((value) => !BIGINT_DIGITS.test(value) || (BigInt(value) >= BIGINT_MIN && BigInt(value) <= BIGINT_MAX), {
+      message: `Must be from ${BIGINT_MIN} to ${BIGINT_MAX}.`,
+    });
 
 /** An ISO 8601 date PostgreSQL's date takes: the year 0000 that ISO allows is out of its range. */
 export const storableDate = (): z.ZodISODate =>

@@ -66,8 +66,9 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     sql: 'bigint',
     dataType: 'BIGINT',
     tsType: 'string',
-    // Strings: JSON numbers lose precision beyond 2^53. Up to 18 digits always fits a bigint.
-    input: 'z.string().regex(/^-?[0-9]{1,18}$/)',
+    // Strings: JSON numbers lose precision beyond 2^53.
+    input: 'storableBigint()',
+    uses: 'storableBigint',
     output: 'z.string()',
     sample: '`${9_000_000_000 + n}`',
     respelt: '`00${9_000_000_000 + n}`',

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes } from 'sequelize';
 import { z } from 'zod';
-import { storableDate, storableText, storableTimestamp } from '../../app/schemas/values';
+import { storableBigint, storableDate, storableText, storableTimestamp } from '../../app/schemas/values';
 import type { Database } from '../../db';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
@@ -12,12 +12,14 @@ class Sample extends Model<InferAttributes<Sample>, InferCreationAttributes<Samp
   declare label: string | null;
   declare day: string | null;
   declare at: Date | null;
+  declare count: string | null;
 }
 
 interface Stored {
   readonly label: string | null;
   readonly day: string | null;
   readonly at: string | null;
+  readonly count: string | null;
 }
 
 /**
@@ -31,7 +33,7 @@ describe('values PostgreSQL stores as sent (app/schemas/values.ts)', function ()
 
   beforeEach(async () => {
     scratch = await createScratchDatabase();
-    await queryOnce(scratch.url, 'CREATE TABLE samples (id serial PRIMARY KEY, label text, day date, at timestamptz)');
+    await queryOnce(scratch.url, 'CREATE TABLE samples (id serial PRIMARY KEY, label text, day date, at timestamptz, count bigint)');
     database = testDatabase({ DATABASE_URL: scratch.url });
     Sample.init(
       {
@@ -39,6 +41,7 @@ describe('values PostgreSQL stores as sent (app/schemas/values.ts)', function ()
         label: DataTypes.TEXT,
         day: DataTypes.DATEONLY,
         at: DataTypes.DATE,
+        count: DataTypes.BIGINT,
       },
       { sequelize: database.sequelize, tableName: 'samples', timestamps: false },
     );
@@ -50,13 +53,13 @@ describe('values PostgreSQL stores as sent (app/schemas/values.ts)', function ()
   });
 
   /** Creates a row through the model and reads it back as the generated views write it (an instant as ISO 8601). */
-  async function roundTrip(values: { label?: string; day?: string; at?: Date }): Promise<Stored> {
+  async function roundTrip(values: { label?: string; day?: string; at?: Date; count?: string }): Promise<Stored> {
     const { id } = await Sample.create(values);
-    const [row] = await queryOnce<{ label: string | null; day: string | null; at: Date | null }>(
+    const [row] = await queryOnce<{ label: string | null; day: string | null; at: Date | null; count: string | null }>(
       scratch.url,
-      `SELECT label, to_char(day, 'YYYY-MM-DD') AS day, at FROM samples WHERE id = ${Number(id)}`,
+      `SELECT label, to_char(day, 'YYYY-MM-DD') AS day, at, count FROM samples WHERE id = ${Number(id)}`,
     );
-    return { label: row?.label ?? null, day: row?.day ?? null, at: row?.at?.toISOString() ?? null };
+    return { label: row?.label ?? null, day: row?.day ?? null, at: row?.at?.toISOString() ?? null, count: row?.count ?? null };
   }
 
   const failure = (promise: Promise<unknown>): Promise<unknown> =>
@@ -90,6 +93,27 @@ describe('values PostgreSQL stores as sent (app/schemas/values.ts)', function ()
     expect(stored).to.equal('lone \uFFFD high, lone \uFFFD low');
     expect(refusal(storableText(), sent)).to.equal('Must not contain a NUL character or an unpaired surrogate.');
     expect(refusal(storableText(), 'lone \uDC00 low')).to.equal('Must not contain a NUL character or an unpaired surrogate.');
+  });
+
+  it("takes bigints over PostgreSQL's whole range, as strings, and stores them unchanged", async () => {
+    for (const count of ['-9223372036854775808', '0', '9007199254740993', '9223372036854775807']) {
+      expect(storableBigint().parse(count), count).to.equal(count);
+      expect((await roundTrip({ count })).count, count).to.equal(count);
+    }
+  });
+
+  it('refuses a bigint past that range, which PostgreSQL refuses', async () => {
+    const error = await failure(roundTrip({ count: '9223372036854775808' }));
+
+    expect(error).to.be.an('error').with.nested.property('parent.code', '22003');
+    for (const sent of ['9223372036854775808', '-9223372036854775809', '9999999999999999999']) {
+      expect(refusal(storableBigint(), sent), sent).to.equal('Must be from -9223372036854775808 to 9223372036854775807.');
+    }
+    expect(
+      storableBigint()
+        .safeParse('1e3')
+        .error?.issues.map((issue) => issue.code),
+    ).to.deep.equal(['invalid_format']);
   });
 
   it('takes the dates from 0001-01-01 to 9999-12-31 and stores them unchanged', async () => {
