@@ -115,10 +115,8 @@ ${readComment}
     res.status(201).location(\`\${req.baseUrl}/\${${v}.id}\`).json(${v}Body(${v}));
   });
 
-  // One UPDATE … RETURNING: the row as stored (7.5 answered as 7.50, as GET reads it), and none when no
-  // row has the id, even one deleted by a transaction that committed while this one waited for the row.
   handle(router, update${C}, async (req, res) => {
-    const [, [${v}]] = await ${write(`() => ${C}.update(req.body, { where: { id: req.params.id }, returning: true })`)};
+    const ${v} = await ${write(`() => ${C}.changeRow(req.params.id, req.body)`)};
     if (!${v}) throw new NotFoundError();
     res.json(${v}Body(${v}));
   });

@@ -81,6 +81,15 @@ ${attributes.join('\n')}
       ? selectRows<${Row}>(${className}, \`SELECT \${COLUMNS} FROM "${plural}" ORDER BY "id" LIMIT $1\`, [limit])
       : selectRows<${Row}>(${className}, \`SELECT \${COLUMNS} FROM "${plural}" WHERE "id" > $1 ORDER BY "id" LIMIT $2\`, [after, limit]);
   }
+
+  /**
+   * Changes the ${spec.noun} with this id and returns it as stored (7.5 as 7.50), if there is one: one
+   * UPDATE … RETURNING, so a row deleted by a transaction that committed meanwhile is none, not a change.
+   */
+  static async changeRow(id: string, changes: Partial<InferCreationAttributes<${className}>>): Promise<${className} | undefined> {
+    const [, [row]] = await ${className}.update(changes, { where: { id }, returning: true });
+    return row;
+  }
 }
 `;
 }

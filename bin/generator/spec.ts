@@ -58,7 +58,7 @@ const RESERVED_FIELDS = new Set(['id', 'created_at', 'updated_at', 'tenant_id'])
  */
 export const CLASS_NAMES_IN_USE = new Set([
   ...['COLUMNS', 'CreationOptional', 'DataTypes', 'Date', 'InferAttributes', 'InferCreationAttributes', 'MODELS', 'Model'],
-  ...['ModelDefinition', 'ModelRegistry', 'ModelStatic', 'NotFoundError', 'Object', 'Promise', 'Readonly', 'Record'],
+  ...['ModelDefinition', 'ModelRegistry', 'ModelStatic', 'NotFoundError', 'Object', 'Partial', 'Promise', 'Readonly', 'Record'],
   ...['RouteDeps', 'Router', 'Sequelize'],
 ]);
 /** The same for the resource's variable (const widget in a handler, widgetBody(widget)): the names in its scopes. */
