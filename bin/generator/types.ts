@@ -119,7 +119,8 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     input: 'storableDate()',
     uses: 'storableDate',
     output: 'z.iso.date()',
-    sample: "`2026-01-${String((n % 28) + 1).padStart(2, '0')}`",
+    // n days after 2026-01-01: distinct for distinct n, as a unique date needs.
+    sample: 'new Date(Date.UTC(2026, 0, 1 + n)).toISOString().slice(0, 10)',
     example: "'2026-01-15'",
     invalid: "'tomorrow'",
     isoDate: false,
