@@ -25,13 +25,17 @@ function isPropertyName(node: ts.Identifier): boolean {
   );
 }
 
+/** The variable declaration that binds this name (const x = … or const { x } = …), if it binds one. */
+function bindingDeclaration(node: ts.Identifier): ts.VariableDeclaration | undefined {
+  const parent = node.parent;
+  if (ts.isVariableDeclaration(parent) && parent.name === node) return parent;
+  if (ts.isBindingElement(parent) && parent.name === node && ts.isVariableDeclaration(parent.parent.parent)) return parent.parent.parent;
+  return undefined;
+}
+
 /** A const declared inside an arrow function: a handler's own local, in a scope no other handler sees. */
 function isHandlerLocal(node: ts.Identifier): boolean {
-  let declaration: ts.Node = node.parent;
-  if (ts.isBindingElement(declaration)) declaration = declaration.parent.parent;
-  if (!ts.isVariableDeclaration(declaration) || declaration.name !== (ts.isBindingElement(node.parent) ? declaration.name : node))
-    return false;
-  for (let scope: ts.Node | undefined = declaration.parent; scope; scope = scope.parent) {
+  for (let scope: ts.Node | undefined = bindingDeclaration(node)?.parent; scope; scope = scope.parent) {
     if (ts.isArrowFunction(scope)) return true;
     if (ts.isFunctionDeclaration(scope) || ts.isSourceFile(scope)) return false;
   }
