@@ -130,9 +130,11 @@ export function parseArguments(args: readonly string[]): ResourceSpec {
   if (duplicate) throw new UsageError(`field "${duplicate.name}" is given twice`);
   const sameProperty = fields.find((field, index) => fields.findIndex((other) => other.property === field.property) !== index);
   if (sameProperty) throw new UsageError(`two fields would both be ${sameProperty.property} in JSON: rename one`);
+  const className = pascal(singular);
+  const variable = camel(singular);
   for (const [name, inUse] of [
-    [pascal(singular), CLASS_NAMES_IN_USE],
-    [camel(singular), VARIABLE_NAMES_IN_SCOPE],
+    [className, CLASS_NAMES_IN_USE],
+    [variable, VARIABLE_NAMES_IN_SCOPE],
   ] as const) {
     if (inUse.has(name)) throw new UsageError(`"${plural}": ${name} is a name the generated code already uses; choose another name`);
   }
@@ -141,11 +143,11 @@ export function parseArguments(args: readonly string[]): ResourceSpec {
     singular,
     file: singular.replace(/_/g, '-'),
     pluralFile: plural.replace(/_/g, '-'),
-    variable: camel(singular),
+    variable,
     pluralVariable: camel(plural),
     noun: singular.replace(/_/g, ' '),
     nouns: plural.replace(/_/g, ' '),
-    className: pascal(singular),
+    className,
     pluralClassName: pascal(plural),
     constant: singular.toUpperCase(),
     fields,

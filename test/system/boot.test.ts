@@ -155,21 +155,33 @@ describe('bin/www', function () {
       await fs.rm(path.dirname(dataDir), { recursive: true, force: true });
     });
 
-    it('on Ctrl-C, which reaches its PostgreSQL too, logs the connections it ends at debug, warns of nothing and exits 0', async function () {
-      this.timeout(60_000);
+    /**
+     * bin/www in development on its own embedded PostgreSQL, logging at debug. Its drain delay keeps the
+     * pool open after keel's signal, so that PostgreSQL's ends its sessions first, as a Ctrl-C may.
+     */
+    async function startDevelopmentDraining(env: Record<string, string> = {}): Promise<ServerProcess> {
       const server = spawnServer({
         NODE_ENV: 'development',
         PORT: '0',
         LOG_LEVEL: 'debug',
-        // Keeps the pool open after keel's signal, so that PostgreSQL's ends its sessions first.
         SHUTDOWN_DRAIN_DELAY_MS: '1000',
         EMBEDDED_DATABASE_DIR: dataDir,
         EMBEDDED_DATABASE_PORT: String(await freePort()),
+        ...env,
       });
       started.push(server);
+      return server;
+    }
+
+    const embeddedPostgresPid = async (): Promise<number> =>
+      Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+
+    it('on Ctrl-C, which reaches its PostgreSQL too, logs the connections it ends at debug, warns of nothing and exits 0', async function () {
+      this.timeout(60_000);
+      const server = await startDevelopmentDraining();
       const [, port] = await server.waitForOutput(/listening \{"address":"[^"]*","port":(\d+)/, 45_000);
       expect((await httpRequest(Number(port), '/health/db')).status).to.equal(200);
-      const postgresPid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      const postgresPid = await embeddedPostgresPid();
 
       // What a terminal's Ctrl-C does to the foreground process group, keel's signal handled first.
       server.child.kill('SIGINT');
@@ -184,16 +196,7 @@ describe('bin/www', function () {
 
     it("in a cluster (WEB_CONCURRENCY=2), on Ctrl-C the workers log the sessions the primary's PostgreSQL ends at debug, and all exit 0", async function () {
       this.timeout(60_000);
-      const server = spawnServer({
-        NODE_ENV: 'development',
-        PORT: '0',
-        LOG_LEVEL: 'debug',
-        WEB_CONCURRENCY: '2',
-        SHUTDOWN_DRAIN_DELAY_MS: '1000',
-        EMBEDDED_DATABASE_DIR: dataDir,
-        EMBEDDED_DATABASE_PORT: String(await freePort()),
-      });
-      started.push(server);
+      const server = await startDevelopmentDraining({ WEB_CONCURRENCY: '2' });
       // Each worker's boot probe leaves one connection in its pool.
       await waitFor(
         () => countMatches(server.output(), / info database reachable /g) === 2 || undefined,
@@ -201,7 +204,7 @@ describe('bin/www', function () {
         'both workers reaching the database',
       );
       const workers = [...server.output().matchAll(/ info listening \{[^\n]*"pid":(\d+)/g)].map((match) => Number(match[1]));
-      const postgresPid = Number((await fs.readFile(path.join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
+      const postgresPid = await embeddedPostgresPid();
 
       // A terminal's Ctrl-C signals every process of the group; the primary then forwards it to its workers again.
       for (const pid of workers) process.kill(pid, 'SIGINT');
