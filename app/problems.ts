@@ -15,6 +15,7 @@ export const PROBLEMS = {
   invalid_content_length: { status: 400, detail: 'The request body does not match its Content-Length.' },
   bad_request: { status: 400, detail: 'The request could not be processed.' },
   unauthorized: { status: 401, detail: 'This resource needs a valid bearer token.' },
+  invalid_token: { status: 401, detail: 'The bearer token is not valid for this service.' },
   // A body-parser `verify` hook's refusal: keel's JSON parser has none, so the contract does not list it.
   invalid_body: { status: 403, detail: 'The request body was rejected.', listed: false },
   not_found: { status: 404, detail: 'No resource exists at this path.' },
@@ -33,6 +34,7 @@ export const PROBLEMS = {
   database_unavailable: { status: 503, detail: DATABASE_FAULTS.database_unavailable },
   database_pool_exhausted: { status: 503, detail: DATABASE_FAULTS.database_pool_exhausted },
   database_timeout: { status: 503, detail: DATABASE_FAULTS.database_timeout },
+  identity_provider_unavailable: { status: 503, detail: 'The identity provider cannot be reached to verify the token; try again shortly.' },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;
