@@ -1,7 +1,9 @@
 // Patches Express so a rejected promise from an async handler reaches the error middleware.
 // Imported here, before any router is built, and nowhere else.
 import 'express-async-errors';
-import express, { type Express, type Router } from 'express';
+import express, { Router, type Express } from 'express';
+import { requirementOf } from './access';
+import type { TokenVerifier } from './auth/verifier';
 import { isDeployed } from '../config/deployed';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
@@ -22,6 +24,7 @@ import { securityHeaders } from './middleware/security-headers';
 import { mountedAt } from './middleware/route-template';
 import { methodNotAllowed } from './middleware/method-not-allowed';
 import { expressPath } from './operation';
+import { authenticate } from './middleware/authenticate';
 import { requestSettings, type RequestSettingsHook } from './request-settings';
 import { ROUTES, type RouteDeps, type RouteEntry } from './routes';
 import { createUnitOfWork } from './unit-of-work';
@@ -36,8 +39,13 @@ export interface AppDeps {
   readonly metrics?: Metrics;
   /** The route table; app/routes.ts's by default. */
   readonly routes?: readonly RouteEntry[];
-  /** Request → unit-of-work settings; app/request-settings.ts's by default. */
+  /** Caller → unit-of-work settings; app/request-settings.ts's by default. */
   readonly requestSettings?: RequestSettingsHook;
+  /**
+   * Verifies the bearer tokens of every route that is not public (app/auth); 'off' (AUTH=off): every
+   * route is public. Without it, a route table with a route that needs a caller is refused.
+   */
+  readonly auth?: TokenVerifier | 'off';
 }
 
 /**
@@ -53,6 +61,26 @@ function answerOtherMethods(router: Router, entry: RouteEntry): Router {
   }
   for (const [path, allowed] of methods) router.all(expressPath(path), methodNotAllowed(allowed));
   return router;
+}
+
+/**
+ * The caller checks of an entry's operations (access in the route table): a router that verifies the
+ * token of each operation that needs one, then lets the request through to the entry's own router.
+ * Paths and methods the entry does not serve reach the 404 and 405 without a token being read.
+ */
+function guardOperations(entry: RouteEntry, auth: AppDeps['auth'], hook: RequestSettingsHook): Router | undefined {
+  if (auth === 'off') return undefined;
+  const guard = Router();
+  let guarded = false;
+  for (const declared of entry.operations) {
+    const requirement = requirementOf(entry.access, declared.method);
+    if (!requirement.authenticated) continue;
+    if (!auth)
+      throw new Error(`${entry.path}: ${declared.operationId} needs a caller, and createApp was given no auth (a TokenVerifier, or 'off')`);
+    guard[declared.method](expressPath(declared.path), authenticate(auth, requirement, hook));
+    guarded = true;
+  }
+  return guarded ? guard : undefined;
 }
 
 /** The middleware stack and the controllers. No listening, no environment reads, no I/O. */
@@ -76,10 +104,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(jsonBody(deps.config.http.jsonBodyLimitBytes));
 
   const routes = deps.routes ?? ROUTES;
-  const routeDeps: RouteDeps = { ...deps, routes, unitOfWork: createUnitOfWork(deps.database, deps.requestSettings ?? requestSettings) };
+  const hook = deps.requestSettings ?? requestSettings;
+  const routeDeps: RouteDeps = { ...deps, routes, unitOfWork: createUnitOfWork(deps.database, hook) };
   for (const entry of routes) {
     const router = entry.router(routeDeps);
-    if (router) app.use(entry.path, mountedAt(entry.path), answerOtherMethods(router, entry));
+    if (!router) continue;
+    const guard = guardOperations(entry, deps.auth, hook);
+    app.use(entry.path, mountedAt(entry.path), ...(guard ? [guard] : []), answerOtherMethods(router, entry));
   }
 
   app.use(notFound());

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import { OpenAPIRegistry, OpenApiGeneratorV31, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { requirementOf } from './access';
 import { MethodNotAllowedError, type FieldError } from './errors';
 import { MAX_URL_LENGTH, UriTooLongError } from './middleware/uri-length';
 import type { Examples, Operation, ResponseReference } from './operation';
@@ -29,6 +30,8 @@ export const METRICS_MEDIA_TYPE = 'text/plain; version=0.0.4';
 export const OPENAPI_CACHE_CONTROL = 'public, max-age=300';
 /** The security scheme of /metrics in staging and production (METRICS_TOKEN). */
 export const METRICS_TOKEN_SCHEME = 'metricsToken';
+/** The security scheme of every route that needs a caller: a bearer token from the identity provider. */
+export const BEARER_SCHEME = 'bearerAuth';
 
 export const schemaRef = (name: string): ResponseReference => ({ $ref: `#/components/schemas/${name}` });
 export const responseRef = (name: string): ResponseReference => ({ $ref: `#/components/responses/${name}` });
@@ -126,6 +129,7 @@ const HEADERS: Readonly<Record<string, Header>> = {
 const PROBLEM_SCHEMA_NAMES: Readonly<Record<ProblemStatus, string>> = {
   400: 'BadRequestProblem',
   401: 'UnauthorizedProblem',
+  403: 'ForbiddenProblem',
   404: 'NotFoundProblem',
   405: 'MethodNotAllowedProblem',
   408: 'RequestTimeoutProblem',
@@ -159,6 +163,7 @@ export function problemExample(summary: string, code: ProblemCode, detail: strin
 export const SERVICE_UNAVAILABLE_EXAMPLES = {
   request_timeout: problemExample('The request deadline (REQUEST_DEADLINE_MS) passed', 'request_timeout'),
   database_unavailable: problemExample('The database is unreachable', 'database_unavailable'),
+  identity_provider_unavailable: problemExample('No key to verify the token with: the provider is down', 'identity_provider_unavailable'),
 };
 
 const problemContent = (status: ProblemStatus, examples: Examples) => ({
@@ -205,10 +210,28 @@ function sharedResponses() {
       }),
     },
     Unauthorized: {
-      description: 'The resource needs a bearer token, and the request has none or a wrong one.',
+      description:
+        'The resource needs a bearer token, and the request has none (unauthorized) or one that does not verify: ' +
+        'a bad signature, another issuer or audience, expired (invalid_token).',
       headers: noStoreHeaders({ 'WWW-Authenticate': headerRef('WwwAuthenticate') }),
       content: problemContent(401, {
         unauthorized: problemExample('No bearer token', 'unauthorized'),
+        invalid_token: problemExample('An expired token', 'invalid_token'),
+      }),
+    },
+    Forbidden: {
+      description:
+        'The token is valid, but the caller may not do this: a scope the operation requires is missing (insufficient_scope, ' +
+        'and WWW-Authenticate names the scopes), its user or tenant is not one the service accepts (invalid_identity), or it ' +
+        'names no tenant where the operation needs one (identity_incomplete).',
+      headers: noStoreHeaders(),
+      content: problemContent(403, {
+        insufficient_scope: problemExample('A token without widgets:write', 'insufficient_scope'),
+        identity_incomplete: problemExample(
+          'A token that names no tenant',
+          'identity_incomplete',
+          PROBLEMS.identity_incomplete.detail.replace('{setting}', 'tenant_id'),
+        ),
       }),
     },
     UriTooLong: {
@@ -276,7 +299,22 @@ const joinPath = (mount: string, path: string): string => `${mount === '/' ? '' 
 const headOperationId = (id: string): string =>
   id.startsWith('get') ? `head${id.slice(3)}` : `head${id[0]?.toUpperCase() ?? ''}${id.slice(1)}`;
 
-function routeConfig(path: string, declared: Operation): RouteConfig {
+/** What the route table says of an operation's caller: its security requirement and the refusals it can meet. */
+function callerRequirement(entry: RouteEntry, declared: Operation, authEnabled: boolean): Pick<RouteConfig, 'security' | 'responses'> {
+  if (declared.security)
+    return {
+      security: declared.security.map((requirement) => Object.fromEntries(Object.entries(requirement).map(([k, v]) => [k, [...v]]))),
+      responses: {},
+    };
+  const requirement = requirementOf(entry.access, declared.method);
+  if (!authEnabled || !requirement.authenticated) return { security: [], responses: {} };
+  return {
+    security: [{ [BEARER_SCHEME]: [...requirement.scopes] }],
+    responses: { 401: responseRef('Unauthorized'), 403: responseRef('Forbidden') },
+  };
+}
+
+function routeConfig(path: string, declared: Operation, caller: Pick<RouteConfig, 'security' | 'responses'>): RouteConfig {
   const { body, bodyExamples, params, query } = declared;
   return {
     method: declared.method,
@@ -285,7 +323,7 @@ function routeConfig(path: string, declared: Operation): RouteConfig {
     summary: declared.summary,
     ...(declared.description ? { description: declared.description } : {}),
     tags: [...declared.tags],
-    security: (declared.security ?? []).map((requirement) => Object.fromEntries(Object.entries(requirement).map(([k, v]) => [k, [...v]]))),
+    security: caller.security,
     request: {
       ...(params ? { params: params as NonNullable<NonNullable<RouteConfig['request']>['params']> } : {}),
       ...(query ? { query: query as NonNullable<NonNullable<RouteConfig['request']>['query']> } : {}),
@@ -295,7 +333,7 @@ function routeConfig(path: string, declared: Operation): RouteConfig {
           }
         : {}),
     },
-    responses: { ...REQUEST_ERRORS, ...declared.responses },
+    responses: { ...REQUEST_ERRORS, ...caller.responses, ...declared.responses },
   };
 }
 
@@ -327,8 +365,11 @@ const DESCRIPTION = `keel's health endpoints, its metrics, its error contract an
   413 or 415 (its body) before routing.
 - Status values of health bodies follow the IETF health-check draft: pass, warn, fail.`;
 
-/** The OpenAPI 3.1 document of the routes, with info.version = the package version. */
-export function openApiDocument(version: string, routes: readonly RouteEntry[]): OpenApiDocument {
+/**
+ * The OpenAPI 3.1 document of the routes, with info.version = the package version. authEnabled false
+ * (AUTH=off): no route needs a caller, whatever the route table says.
+ */
+export function openApiDocument(version: string, routes: readonly RouteEntry[], authEnabled = true): OpenApiDocument {
   const registry = new OpenAPIRegistry();
   for (const [name, header] of Object.entries(HEADERS)) registry.registerComponent('headers', name, header);
   for (const [name, response] of Object.entries(sharedResponses())) registry.registerComponent('responses', name, response);
@@ -339,11 +380,21 @@ export function openApiDocument(version: string, routes: readonly RouteEntry[]):
     scheme: 'bearer',
     description: 'METRICS_TOKEN: required by /metrics in staging and production.',
   });
+  if (authEnabled) {
+    registry.registerComponent('securitySchemes', BEARER_SCHEME, {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description:
+        "A token from the service's identity provider (AUTH_ISSUER), for its audience (AUTH_AUDIENCE); in development, " +
+        'from `npm run token`. Scopes listed on an operation come from the scope or scp claim.',
+    });
+  }
 
   const tags = [...TAGS];
   for (const entry of routes) {
     for (const declared of entry.operations) {
-      const config = routeConfig(joinPath(entry.path, declared.path), declared);
+      const config = routeConfig(joinPath(entry.path, declared.path), declared, callerRequirement(entry, declared, authEnabled));
       registry.registerPath(config);
       // Express answers HEAD with the GET handler: the same status and headers, without the body.
       if (declared.method === 'get') {

@@ -14,10 +14,14 @@ export const PROBLEMS = {
   request_aborted: { status: 400, detail: 'The request body was not received completely.' },
   invalid_content_length: { status: 400, detail: 'The request body does not match its Content-Length.' },
   bad_request: { status: 400, detail: 'The request could not be processed.' },
+  invalid_authorization: { status: 400, detail: 'Send one bearer token, in one Authorization header, and nowhere else.' },
   unauthorized: { status: 401, detail: 'This resource needs a valid bearer token.' },
   invalid_token: { status: 401, detail: 'The bearer token is not valid for this service.' },
   // A body-parser `verify` hook's refusal: keel's JSON parser has none, so the contract does not list it.
   invalid_body: { status: 403, detail: 'The request body was rejected.', listed: false },
+  insufficient_scope: { status: 403, detail: 'The bearer token lacks a scope this operation requires; WWW-Authenticate names them.' },
+  invalid_identity: { status: 403, detail: 'The caller’s user or tenant is not one this service accepts.' },
+  identity_incomplete: { status: 403, detail: 'The bearer token does not name the {setting} this operation needs.' },
   not_found: { status: 404, detail: 'No resource exists at this path.' },
   method_not_allowed: { status: 405, detail: 'This resource supports {allowed}.' },
   request_body_timeout: { status: 408, detail: 'The request body was not received in time.' },
@@ -34,7 +38,10 @@ export const PROBLEMS = {
   database_unavailable: { status: 503, detail: DATABASE_FAULTS.database_unavailable },
   database_pool_exhausted: { status: 503, detail: DATABASE_FAULTS.database_pool_exhausted },
   database_timeout: { status: 503, detail: DATABASE_FAULTS.database_timeout },
-  identity_provider_unavailable: { status: 503, detail: 'The identity provider cannot be reached to verify the token; try again shortly.' },
+  identity_provider_unavailable: {
+    status: 503,
+    detail: 'The identity provider cannot be reached to verify the token; try again shortly.',
+  },
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEMS;

@@ -1,19 +1,27 @@
 import type { Request } from 'express';
+import { z } from 'zod';
+import type { Caller } from './auth/caller';
 
 /**
  * What a request's unit of work tells PostgreSQL: each setting is visible to SQL, and to row-level
- * security policies, as current_setting('app.<name>', true) for that transaction only.
+ * security policies, as current_setting('app.<name>', true) for that transaction only. A caller whose
+ * identity does not fit this shape (a tenant that is not a UUID, as the policies cast it) is answered
+ * 403 invalid_identity before any SQL is sent.
  */
-export interface RequestSettings {
-  readonly tenant_id?: string;
-  readonly user_id?: string;
-}
+export const RequestSettings = z.object({
+  tenant_id: z.guid().optional(),
+  user_id: z.string().min(1).max(255).optional(),
+});
+export type RequestSettings = z.output<typeof RequestSettings>;
 
-export type RequestSettingsHook = (req: Request) => RequestSettings;
+/** The settings before they are checked against RequestSettings: whatever the caller's claims hold. */
+export type UncheckedSettings = { readonly [Name in keyof RequestSettings]?: unknown };
+
+export type RequestSettingsHook = (caller: Caller | undefined, req: Request) => UncheckedSettings;
 
 /**
- * The one place that turns a request into its settings. keel ships no authentication: once yours
- * has identified the caller (say it sets req.res.locals.user), return their ids here, e.g.
- * `({ tenant_id: user.tenantId, user_id: user.id })`. Returning nothing sets nothing.
+ * The one place that turns the caller, verified from its bearer token (app/auth), into settings.
+ * Which claims give the user and the tenant is configuration (AUTH_USER_CLAIM, AUTH_TENANT_CLAIM).
+ * A public route has no caller, and its unit of work gets no settings.
  */
-export const requestSettings: RequestSettingsHook = () => ({});
+export const requestSettings: RequestSettingsHook = (caller) => ({ tenant_id: caller?.tenant, user_id: caller?.user });

@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import type { Access } from './access';
 import { healthController, getDatabaseHealth, getLiveness, getReadiness } from './controllers/health';
 import { getMetrics, metricsController } from './controllers/metrics';
 import { getOpenApiDocument, openApiController } from './controllers/openapi';
@@ -16,11 +17,13 @@ export interface RouteDeps extends AppDeps {
 
 /**
  * One feature: where it is mounted, the operations it serves (they make its part of the OpenAPI
- * document, and any other method on their paths is answered 405), and its router.
+ * document, and any other method on their paths is answered 405), who may call them, and its router.
  */
 export interface RouteEntry {
   readonly path: string;
   readonly operations: readonly Operation[];
+  /** 'public', 'authenticated' (when left out) or the scopes its reads and writes need: see app/access.ts. */
+  readonly access?: Access;
   /** undefined: the feature is off in this configuration, and its path answers 404. */
   readonly router: (deps: RouteDeps) => Router | undefined;
 }
@@ -30,6 +33,7 @@ export const KEEL_ROUTES: readonly RouteEntry[] = [
   {
     path: '/health',
     operations: [getLiveness, getDatabaseHealth, getReadiness],
+    access: 'public',
     router: (deps) =>
       healthController({
         version: deps.version,
@@ -37,12 +41,20 @@ export const KEEL_ROUTES: readonly RouteEntry[] = [
         lifecycle: deps.lifecycle,
         pendingMigrations: deps.config.health.pendingMigrations,
         poolExhausted: deps.config.health.poolExhausted,
+        identityProvider: deps.auth === 'off' ? undefined : deps.auth?.keys,
       }),
   },
-  { path: '/openapi.json', operations: [getOpenApiDocument], router: (deps) => openApiController(deps.version, deps.routes) },
+  {
+    path: '/openapi.json',
+    operations: [getOpenApiDocument],
+    access: 'public',
+    router: (deps) => openApiController(deps.version, deps.routes, deps.auth !== 'off'),
+  },
   {
     path: '/metrics',
     operations: [getMetrics],
+    // Not a caller's route: scrapers send METRICS_TOKEN, which the controller checks.
+    access: 'public',
     router: (deps) =>
       deps.metrics && deps.config.metrics.enabled ? metricsController(deps.metrics, deps.config.metrics.token) : undefined,
   },

@@ -1,5 +1,4 @@
 // Starting the compiled keel server (dist/bin/www.js) and the baseline as the bench needs them.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -31,7 +30,7 @@ async function startServer(name: string, script: string, cwd: string, env: Recor
 }
 
 /** Set by the bench itself for every keel server; never passed through from the environment. */
-const SET_BY_BENCH = new Set(['NODE_ENV', 'PORT', 'DATABASE_URL', 'SECRET_KEY', 'LOG_LEVEL', 'WEB_CONCURRENCY']);
+const SET_BY_BENCH = new Set(['NODE_ENV', 'PORT', 'DATABASE_URL', 'AUTH', 'LOG_LEVEL', 'WEB_CONCURRENCY']);
 
 /**
  * keel's own settings present in the bench's environment (e.g. DB_PROBE_CACHE_MS, DB_POOL_MAX):
@@ -55,7 +54,7 @@ export function startKeel(databaseUrl: string, extraEnv: Record<string, string> 
     NODE_ENV: 'production',
     PORT: '0',
     DATABASE_URL: databaseUrl,
-    SECRET_KEY: crypto.randomBytes(32).toString('hex'),
+    AUTH: 'off',
     LOG_LEVEL: 'info',
     // The bench's PostgreSQL speaks plaintext, which production mode refuses unless told.
     DATABASE_SSL: 'off',

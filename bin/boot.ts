@@ -48,6 +48,26 @@ export function developmentDefaultsWarning(config: Config, nodeEnv: string | und
   );
 }
 
+/** What the service does with bearer tokens, said once at boot (a deployment that verifies none is never silent). */
+export function authBootLine(config: Config): { level: 'info' | 'warn'; message: string; fields: Record<string, unknown> } {
+  const { auth } = config;
+  if (!auth.enabled) return { level: 'warn', message: 'AUTH=off: no bearer token is verified, and every route is public', fields: {} };
+  if (auth.keys.from === 'provider') {
+    return {
+      level: 'info',
+      message: 'verifying bearer tokens of the identity provider',
+      fields: { issuer: auth.issuer, audience: auth.audience },
+    };
+  }
+  return {
+    level: 'info',
+    message: auth.keys.file
+      ? "verifying bearer tokens of keel's development issuer: get one with npm run token"
+      : 'verifying bearer tokens of a development issuer whose key lives in this process only (no AUTH_ISSUER)',
+    fields: { issuer: auth.issuer, audience: auth.audience },
+  };
+}
+
 /** Development convenience: a real PostgreSQL (migrated for the server), when DATABASE_URL is unset. */
 export async function startEmbedded(
   config: Config,

@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../app';
+import { verifierFor } from '../app/auth';
 import { createLifecycle } from '../app/lifecycle';
 import { createMetrics, type Metrics } from '../app/metrics';
 import { initModels } from '../app/models';
@@ -16,7 +17,8 @@ import { createLogger, type Logger } from '../config/logger';
 import { readPackageInfo } from '../config/project';
 import { createDatabase, type Database } from '../db';
 import type { EmbeddedDatabase } from '../db/embedded';
-import { developmentDefaultsWarning, loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
+import { authBootLine, developmentDefaultsWarning, loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
+import { loadOrCreateLocalIssuerKey } from '../app/auth/local-issuer';
 import { databaseRunByPrimary, runPrimary } from './cluster';
 import { clusterScrape } from './cluster-metrics';
 import { disableAllocationSitePretenuring } from './heap-tuning';
@@ -68,7 +70,8 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
   // Every model of app/models/index.ts, defined once on this pool, then associated.
   initModels(database.sequelize);
   const metrics = config.metrics.enabled ? metricsFor(database) : undefined;
-  const app = createApp({ config, logger, database, lifecycle, version, ...(metrics ? { metrics } : {}) });
+  const auth = await verifierFor(config.auth, logger);
+  const app = createApp({ config, logger, database, lifecycle, version, auth, ...(metrics ? { metrics } : {}) });
 
   // Server timeouts set on purpose; the reasons are in docs/operations.md#http-timeouts.
   const server = http.createServer(
@@ -94,6 +97,7 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
     timeoutMs: config.shutdown.timeoutMs,
     drainDelayMs: config.shutdown.drainDelayMs,
     closeResources: async (remainingMs) => {
+      if (auth !== 'off') auth.keys.close();
       await database.close(remainingMs);
       await embedded?.stop();
     },
@@ -132,8 +136,15 @@ async function main(): Promise<void> {
   if (fromDotEnv.length > 0 && cluster.isPrimary) logger.info('read .env', { variables: fromDotEnv });
   const warning = cluster.isPrimary ? developmentDefaultsWarning(config, process.env.NODE_ENV) : undefined;
   if (warning) logger.warn(warning);
-  if (config.workers > 1 && cluster.isPrimary) await runPrimary(config, logger);
-  else await runServer(config, logger);
+  if (cluster.isPrimary) {
+    const line = authBootLine(config);
+    logger.log(line.level, line.message, line.fields);
+  }
+  if (config.workers > 1 && cluster.isPrimary) {
+    // Made once, before the workers start, so that they all verify with the key npm run token signs with.
+    if (config.auth.keys.from === 'local' && config.auth.keys.file) await loadOrCreateLocalIssuerKey(config.auth.keys.file);
+    await runPrimary(config, logger);
+  } else await runServer(config, logger);
 }
 
 main().catch((error: unknown) => {

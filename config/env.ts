@@ -1,9 +1,10 @@
 import { cleanEnv, str, EnvMissingError } from 'envalid';
+import { authConfig, authProblems, authSpec, type AuthConfig } from './auth';
 import { databaseSpec, defaultDatabaseSsl } from './database';
 import { embeddedDataDir, embeddedDatabaseSpec } from './embedded-database';
 import { isDeployed } from './deployed';
-import { integerBetween, metricsToken, postgresUrlList, secretKey, withoutEmptyValues } from './validators';
-import { projectRoot } from './project';
+import { integerBetween, metricsToken, postgresUrlList, withoutEmptyValues } from './validators';
+import { projectRoot, readPackageInfo } from './project';
 
 export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -15,11 +16,6 @@ const deployed = (env: Record<string, unknown>): boolean => isDeployed(env.NODE_
 export const envSpec = {
   NODE_ENV: str({ choices: ENVIRONMENTS, default: 'development', desc: 'development, test, staging or production' }),
   PORT: integerBetween(0, 65_535)({ default: 3000, desc: 'TCP port the HTTP server listens on (the platform sets it)' }),
-  SECRET_KEY: secretKey({
-    default: undefined,
-    requiredWhen: deployed,
-    desc: 'at least 32 random characters; required in staging and production',
-  }),
   LOG_LEVEL: str({ choices: LOG_LEVELS, default: undefined, desc: 'silent, error, warn, info, http, verbose, debug or silly' }),
   JSON_BODY_LIMIT_KB: integerBetween(1, 10_240)({ default: 100, desc: 'largest JSON request body accepted, in KiB' }),
   SHUTDOWN_TIMEOUT_MS: integerBetween(
@@ -131,6 +127,7 @@ export const envSpec = {
     default: 'warn',
     desc: 'what /health/ready reports while every pooled connection is busy: warn (still 200) or fail (503)',
   }),
+  ...authSpec,
   ...embeddedDatabaseSpec,
   ...databaseSpec,
   DATABASE_URL: { ...databaseSpec.DATABASE_URL, requiredWhen: deployed },
@@ -169,7 +166,6 @@ export interface Config {
   readonly env: Environment;
   readonly port: number;
   readonly logLevel: LogLevel;
-  readonly secretKey: string | undefined;
   readonly http: {
     readonly jsonBodyLimitBytes: number;
     readonly keepAliveTimeoutMs: number;
@@ -183,6 +179,8 @@ export interface Config {
   /** undefined: /metrics is open outside staging/production and off inside. */
   readonly metrics: { readonly enabled: boolean; readonly token: string | undefined };
   readonly database: DatabaseConfig;
+  /** Who is calling: bearer tokens and the keys that verify them (config/auth.ts). */
+  readonly auth: AuthConfig;
   readonly embeddedDatabase: { readonly port: number; readonly dataDir: string };
 }
 
@@ -247,13 +245,18 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
     },
   });
   if (problems.length === 0) problems.push(...timeBudgetProblems(clean));
+  // What the AUTH_* variables say together, once each of them is valid on its own (envalid's result throws
+  // on reading an invalid one); a deployment without an issuer is reported beside any other problem.
+  const reported = new Set(problems.map((problem) => problem.slice(0, problem.indexOf(':'))));
+  if (!['NODE_ENV', ...Object.keys(authSpec)].some((name) => reported.has(name))) {
+    problems.push(...authProblems(clean, isDeployed(clean.NODE_ENV)));
+  }
   if (problems.length > 0) throw new ConfigError(problems.sort());
 
   const config: Config = {
     env: clean.NODE_ENV,
     port: clean.PORT,
     logLevel: clean.LOG_LEVEL ?? DEFAULT_LOG_LEVEL[clean.NODE_ENV],
-    secretKey: clean.SECRET_KEY,
     http: {
       jsonBodyLimitBytes: clean.JSON_BODY_LIMIT_KB * 1024,
       keepAliveTimeoutMs: clean.HTTP_KEEP_ALIVE_TIMEOUT_MS,
@@ -287,6 +290,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
       slowQueryMs: clean.SLOW_QUERY_MS,
       logSqlText: clean.NODE_ENV === 'development',
     },
+    auth: authConfig(clean, projectRoot(), readPackageInfo().name),
     embeddedDatabase: {
       port: clean.EMBEDDED_DATABASE_PORT,
       dataDir: embeddedDataDir(clean.EMBEDDED_DATABASE_DIR, projectRoot()),

@@ -66,44 +66,6 @@ function integerBetween(min, max) {
   });
 }
 
-const MIN_SECRET_LENGTH = 32;
-// Values copied from examples and tutorials; a key containing one of them is not a secret.
-const PLACEHOLDER_WORDS = [
-  'changeme',
-  'change-me',
-  'change_me',
-  'replace-me',
-  'replace-with',
-  'openssl',
-  'placeholder',
-  'example',
-  'secret',
-  'password',
-  'your-secret',
-  'xxxx',
-];
-
-/**
- * @param {string} value
- * @returns {boolean}
- */
-function looksLikePlaceholder(value) {
-  const lower = value.toLowerCase();
-  if (PLACEHOLDER_WORDS.some((word) => lower.includes(word))) return true;
-  return new Set(lower).size < 8;
-}
-
-/** A long, random-looking secret; never echoed back. */
-const secretKey = makeValidator((input) => {
-  if (input.length < MIN_SECRET_LENGTH) {
-    throw new Error(`must be at least ${MIN_SECRET_LENGTH} characters long (generate one with: openssl rand -hex 32)`);
-  }
-  if (looksLikePlaceholder(input)) {
-    throw new Error('must be a random value, not a placeholder (generate one with: openssl rand -hex 32)');
-  }
-  return input;
-});
-
 /** A bearer token for /metrics: long enough not to be guessed; never echoed. */
 const metricsToken = makeValidator((input) => {
   if (input.length < 24 || !/^[\x21-\x7e]+$/.test(input)) {
@@ -159,7 +121,5 @@ module.exports = {
   postgresUrl,
   postgresUrlList,
   integerBetween,
-  secretKey,
   metricsToken,
-  MIN_SECRET_LENGTH,
 };

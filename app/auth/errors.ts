@@ -42,3 +42,33 @@ export class IdentityProviderUnavailableError extends ServiceUnavailableError {
     super('identity_provider_unavailable', PROBLEMS.identity_provider_unavailable.detail);
   }
 }
+
+/** The token in the query string, or in two Authorization headers: refused, never read (RFC 6750 invalid_request). */
+export class InvalidAuthorizationError extends HttpError {
+  constructor() {
+    super(400, 'invalid_authorization', PROBLEMS.invalid_authorization.detail, { 'WWW-Authenticate': `${REALM}, error="invalid_request"` });
+  }
+}
+
+/** A valid token without every scope the operation requires; the challenge names them (RFC 6750, section 3). */
+export class InsufficientScopeError extends HttpError {
+  constructor(required: readonly string[]) {
+    super(403, 'insufficient_scope', PROBLEMS.insufficient_scope.detail, {
+      'WWW-Authenticate': `${REALM}, error="insufficient_scope", scope="${required.join(' ')}"`,
+    });
+  }
+}
+
+/** A valid token whose user or tenant does not fit the settings row-level security reads (app/request-settings.ts). */
+export class InvalidIdentityError extends HttpError {
+  constructor() {
+    super(403, 'invalid_identity', PROBLEMS.invalid_identity.detail);
+  }
+}
+
+/** A valid token that does not name what the operation's unit of work needs (a tenant, for a table under RLS). */
+export class IdentityIncompleteError extends HttpError {
+  constructor(readonly setting: string) {
+    super(403, 'identity_incomplete', PROBLEMS.identity_incomplete.detail.replace('{setting}', setting));
+  }
+}

@@ -1,6 +1,5 @@
 import { createLocalJWKSet, type CompactJWSHeaderParameters, type CryptoKey, type JSONWebKeySet } from 'jose';
 
-export { isAllowedProviderUrl } from './provider-url';
 export { remoteKeySet, type RemoteKeySetOptions } from './remote-key-set';
 
 /** What a key set reports to a health check, in the IETF health-check draft's terms. */

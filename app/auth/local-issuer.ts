@@ -2,8 +2,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
 
-/** The iss of the tokens keel signs itself in development: a URN, so it can never be a real provider's URL. */
-export const LOCAL_ISSUER = 'urn:keel:development';
+import { LOCAL_ISSUER } from '../../config/auth';
+
+export { LOCAL_ISSUER };
 
 const ALGORITHM = 'ES256';
 

@@ -1,4 +1,4 @@
-import { isAllowedProviderUrl } from './provider-url';
+import { isAllowedProviderUrl } from '../../config/auth';
 
 /** The largest discovery document or key set keel reads: real ones are a few KiB. */
 export const MAX_PROVIDER_RESPONSE_BYTES = 512 * 1024;

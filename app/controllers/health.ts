@@ -12,7 +12,7 @@ import {
 import { handle, operation } from '../operation';
 import { RETRY_AFTER_SECONDS } from '../problems';
 import { DatabaseHealthDown, DatabaseHealthUp, Liveness, ReadinessNotReady, ReadinessReady } from '../schemas/health';
-import { databaseHealthBody, HEALTH_CONTENT_TYPE, livenessBody, readinessBody } from '../views/health';
+import { databaseHealthBody, HEALTH_CONTENT_TYPE, livenessBody, readinessBody, type KeySetHealth } from '../views/health';
 import {
   DATABASE_DOWN_EXAMPLES,
   DATABASE_UP_EXAMPLES,
@@ -30,6 +30,8 @@ export interface HealthDeps {
   readonly pendingMigrations: 'warn' | 'fail';
   /** What an exhausted pool makes readiness (POOL_EXHAUSTED_READINESS). */
   readonly poolExhausted: 'warn' | 'fail';
+  /** The identity provider's key set, when tokens are verified against one. */
+  readonly identityProvider?: { status(): KeySetHealth } | undefined;
 }
 
 const PUBLIC = { tags: ['health'], security: [] } as const;
@@ -86,7 +88,8 @@ export const getReadiness = operation({
   operationId: 'getReadiness',
   summary: 'Should a load balancer route traffic here?',
   description:
-    'Point the load balancer here. Fails while starting, as soon as shutdown begins, and while the database is unreachable; ' +
+    'Point the load balancer here. Fails while starting, as soon as shutdown begins, while the database is unreachable, ' +
+    'and while no key of the identity provider is at hand (warns while it is unreachable and cached keys still verify); ' +
     'recovers by itself. Pending migrations make it warn (or fail, with MIGRATIONS_PENDING_READINESS=fail); so does a pool ' +
     'with every connection busy (or fail, with POOL_EXHAUSTED_READINESS=fail).',
   responses: {
@@ -154,6 +157,7 @@ export function healthController(deps: HealthDeps): Router {
         database: state?.report,
         replica: state?.replica,
         migrations: state?.migrations,
+        identityProvider: deps.identityProvider?.status(),
       });
       if (body.status === 'fail') res.setHeader('Retry-After', RETRY_AFTER_SECONDS);
       sendHealth(res, body.status === 'fail' ? 503 : 200, body);

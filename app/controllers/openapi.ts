@@ -46,8 +46,8 @@ export const getOpenApiDocument = operation({
  * monitoring tools fetch it repeatedly, and Express's ETag lets them revalidate it for free (304).
  * A few minutes of an older document during a rolling deploy is harmless, unlike a stale health body.
  */
-export function openApiController(version: string, routes: readonly RouteEntry[]): Router {
-  const body = JSON.stringify(openApiDocument(version, routes));
+export function openApiController(version: string, routes: readonly RouteEntry[], authEnabled: boolean): Router {
+  const body = JSON.stringify(openApiDocument(version, routes, authEnabled));
   const router = Router();
   handle(router, getOpenApiDocument, (_req, res) => {
     res.set({ 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': OPENAPI_CACHE_CONTROL }).send(body);

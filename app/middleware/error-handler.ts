@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from '../../config/logger';
 import { classifyConstraintViolation, classifyDatabaseFault } from '../../db/errors';
+import { InvalidTokenError } from '../auth/errors';
 import { HttpError, ServiceUnavailableError, ValidationError, type FieldError } from '../errors';
 import { PROBLEMS, RETRY_AFTER_SECONDS, type ProblemCode } from '../problems';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../views/problem';
@@ -54,7 +55,9 @@ function mapError(error: unknown): Mapped {
     // warn like a database outage; its stack (a timer's) says nothing. Any other 5xx HttpError is a fault.
     const unexpected = error.status >= 500 && !(error instanceof ServiceUnavailableError);
     const errors = error instanceof ValidationError ? { errors: error.errors } : {};
-    return { status: error.status, code: error.code, detail: error.detail, headers: error.headers, unexpected, ...errors };
+    // Why a token was refused, for the debug line only: the client is told nothing more than invalid_token.
+    const logFields = error instanceof InvalidTokenError ? { logFields: { reason: error.reason } } : {};
+    return { status: error.status, code: error.code, detail: error.detail, headers: error.headers, unexpected, ...errors, ...logFields };
   }
   const fault = classifyDatabaseFault(error);
   if (fault) return { status: 503, ...fault, headers: { 'Retry-After': RETRY_AFTER_SECONDS }, unexpected: false };

@@ -8,8 +8,8 @@ const isPing = (path: string): boolean => path === '/health' || path.startsWith(
 
 /**
  * One access-log line per request, written when the response is finished or the client went away:
- * method, route template (never the raw URL, which may carry ids or tokens), status, duration;
- * and the request id.
+ * method, route template (never the raw URL, which may carry ids or tokens), the verified user,
+ * status, duration; and the request id.
  */
 export function requestLog(): RequestHandler {
   return (req, res, next) => {
@@ -29,6 +29,8 @@ export function requestLog(): RequestHandler {
         method: req.method,
         route: routeTemplate(req, res),
         ip: req.ip,
+        // Who called, as verified from the token (never the token itself); absent on public routes.
+        ...(res.locals.caller ? { user: res.locals.caller.user } : {}),
         status: res.statusCode,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         completed: res.writableFinished,

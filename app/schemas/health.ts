@@ -123,14 +123,28 @@ const readinessMigrations = z
   })
   .meta({ description: 'Pending migrations, once the database has answered.' });
 
+const readinessIdentityProvider = z
+  .strictObject({
+    status: HealthStatus,
+    keys: count('Signing keys at hand to verify bearer tokens with.'),
+  })
+  .meta({
+    description:
+      "The identity provider's key set, when tokens are verified against one: warn while the provider is unreachable and cached keys still verify.",
+  });
+
 export const ReadinessReady = z
   .strictObject({
     status: z.enum(['pass', 'warn']).meta({ description: 'pass or warn: route here.' }),
     phase: z.literal('serving'),
     timestamp: timestamp('When the answer was made.'),
-    reason: z.enum(['migrations_pending', 'database_pool_exhausted']).optional().meta({ description: 'What degrades the service (warn).' }),
+    reason: z
+      .enum(['migrations_pending', 'database_pool_exhausted', 'identity_provider_unreachable'])
+      .optional()
+      .meta({ description: 'What degrades the service (warn).' }),
     database: readinessDatabase.optional(),
     migrations: readinessMigrations.optional(),
+    identityProvider: readinessIdentityProvider.optional(),
   })
   .meta({
     id: 'ReadinessReady',
@@ -143,10 +157,11 @@ export const ReadinessNotReady = z
     phase: z.enum(['starting', 'serving', 'draining']).meta({ description: 'Where the process is in its life.' }),
     timestamp: timestamp('When the answer was made.'),
     reason: z
-      .enum(['starting', 'draining', 'migrations_pending', ...DATABASE_FAULT_CODES])
+      .enum(['starting', 'draining', 'migrations_pending', 'identity_provider_unavailable', ...DATABASE_FAULT_CODES])
       .meta({ description: 'Why the service should get no traffic.' }),
     database: readinessDatabase.optional(),
     migrations: readinessMigrations.optional(),
+    identityProvider: readinessIdentityProvider.optional(),
   })
   .meta({ id: 'ReadinessNotReady', description: 'Starting, draining, or the database is down: route traffic elsewhere.' });
 

@@ -67,10 +67,18 @@ export const READY_EXAMPLES = {
     'Ready, with every pooled connection busy (a traffic spike)',
     ready({ phase: 'serving', database: EXHAUSTED, migrations: EXAMPLE_MIGRATIONS }),
   ),
+  identity_provider_unreachable: example(
+    'Ready: the identity provider is unreachable, and its cached keys still verify tokens',
+    ready({ phase: 'serving', database: report('pass'), migrations: EXAMPLE_MIGRATIONS, identityProvider: { status: 'warn', keys: 2 } }),
+  ),
 };
 
 export const NOT_READY_EXAMPLES = {
   draining: example('Shutdown began', ready({ phase: 'draining' })),
   starting: example('Not listening yet', ready({ phase: 'starting' })),
   database_unavailable: example('The database is unreachable', ready({ phase: 'serving', database: UNREACHABLE })),
+  identity_provider_unavailable: example(
+    'No key to verify tokens with: the identity provider has not answered since boot',
+    ready({ phase: 'serving', database: report('pass'), migrations: EXAMPLE_MIGRATIONS, identityProvider: { status: 'fail', keys: 0 } }),
+  ),
 };

@@ -91,7 +91,20 @@ export function databaseHealthBody(report: ProbeReport, migrations?: MigrationSt
   return body;
 }
 
-export type NotReadyReason = 'starting' | 'draining' | 'migrations_pending' | NonNullable<ProbeReport['fault']>['code'];
+export type NotReadyReason =
+  | 'starting'
+  | 'draining'
+  | 'migrations_pending'
+  | 'identity_provider_unreachable'
+  | 'identity_provider_unavailable'
+  | NonNullable<ProbeReport['fault']>['code'];
+
+/** The identity provider's key set, as the token verifier holds it (app/auth). */
+export interface KeySetHealth {
+  /** pass: fresh keys; warn: the provider is unreachable and cached keys still verify; fail: no key at all. */
+  readonly status: HealthStatus;
+  readonly keys: number;
+}
 
 export interface ReadinessBody {
   readonly status: HealthStatus;
@@ -101,6 +114,7 @@ export interface ReadinessBody {
   readonly reason?: NotReadyReason;
   readonly database?: { readonly status: HealthStatus; readonly responseTimeMs: number; readonly cached: boolean };
   readonly migrations?: { readonly pending: number; readonly latest: string | null };
+  readonly identityProvider?: KeySetHealth;
 }
 
 export interface ReadinessInput {
@@ -109,6 +123,8 @@ export interface ReadinessInput {
   readonly database?: ProbeReport;
   readonly replica?: ProbeReport;
   readonly migrations?: MigrationState;
+  /** Absent when no token is verified (AUTH=off). */
+  readonly identityProvider?: KeySetHealth;
   /** What pending migrations make readiness: 'warn' (still 200) or 'fail' (503). */
   readonly pendingMigrations: 'warn' | 'fail';
   /**
@@ -141,9 +157,17 @@ export function readinessBody(input: ReadinessInput): ReadinessBody {
     status = worst(status, input.pendingMigrations);
     reason = 'migrations_pending';
   }
+  // Without a key no caller can be verified: fail, so a new instance takes no traffic the old ones can serve.
+  // Unreachable with keys cached: warn, still routed, as every instance would be pulled out at once otherwise.
+  const provider = input.identityProvider;
+  if (phase === 'serving' && provider && SEVERITY[provider.status] > SEVERITY[status]) {
+    status = provider.status;
+    reason = provider.status === 'fail' ? 'identity_provider_unavailable' : 'identity_provider_unreachable';
+  }
   const body: Mutable<ReadinessBody> = { status, phase, timestamp: input.now.toISOString() };
   if (reason) body.reason = reason;
   if (database) body.database = { status: database.status, responseTimeMs: database.responseTimeMs, cached: database.cached };
   if (migrations) body.migrations = { pending: migrations.pending, latest: migrations.latest };
+  if (provider && phase === 'serving') body.identityProvider = { status: provider.status, keys: provider.keys };
   return body;
 }

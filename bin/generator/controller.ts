@@ -3,13 +3,14 @@ import type { ResourceSpec } from './spec';
 
 export function controllerSource(spec: ResourceSpec): string {
   const { className: C, pluralClassName: Plural, file, plural, variable: v, noun, nouns, constant: K } = spec;
-  // With row-level security every statement needs the tenant setting: reads run in a unit of work too.
-  // A row's tenant_id comes from the setting: a write without one is refused before any SQL.
+  // With row-level security every statement needs the caller's tenant: reads run in a unit of work too,
+  // and a caller whose token names no tenant is refused (403) before any SQL.
   const write = (work: string): string =>
     spec.tenant ? `unitOfWork(req, ${work}, { requires: 'tenant_id' })` : `unitOfWork(req, ${work})`;
-  const read = (expression: string): string => (spec.tenant ? `unitOfWork(req, () => ${expression})` : expression);
+  const read = (expression: string): string =>
+    spec.tenant ? `unitOfWork(req, () => ${expression}, { requires: 'tenant_id' })` : expression;
   const readComment = spec.tenant
-    ? '  // Row-level security filters every statement by the tenant setting: reads run in a unit of work too.'
+    ? "  // Row-level security filters every statement by the caller's tenant: reads run in a unit of work too."
     : '  // Reads that need no settings: no transaction.';
   return `import { Router } from 'express';
 import { NotFoundError } from '../errors';
@@ -108,7 +109,7 @@ ${readComment}
     res.json(${v}Body(${v}));
   });
 
-  // Writes: one transaction carrying the request's settings (app/request-settings.ts). A unique value
+  // Writes: one transaction carrying the caller's settings (app/request-settings.ts). A unique value
   // already taken is answered 409 by the error handler.
   handle(router, create${C}, async (req, res) => {
     const ${v} = await ${write(`() => ${C}.create(req.body)`)};

@@ -35,7 +35,7 @@ export function withRoute(source: string, spec: ResourceSpec): string {
     source,
     'app/routes.ts',
     ROUTES_MARKER,
-    `{ path: '/${spec.plural}', operations: ${spec.constant}_OPERATIONS, router: ${controller} },`,
+    `{ path: '/${spec.plural}', operations: ${spec.constant}_OPERATIONS, access: 'authenticated', router: ${controller} },`,
     `import { ${spec.constant}_OPERATIONS, ${controller} } from './controllers/${spec.pluralFile}';`,
   );
 }

@@ -8,7 +8,8 @@ export function testSource(spec: ResourceSpec): string {
   const [first] = spec.fields;
   if (!first) throw new Error('a resource has at least one field');
   const unique = spec.fields.find((field) => field.unique);
-  const as = spec.tenant ? '.set(TENANT_A)' : '';
+  // Every request authenticates as a real caller would: a bearer token from the suite's identity provider.
+  const as = spec.tenant ? '.set(asTenantA)' : '.set(asCaller)';
   const samples = spec.fields.map((field) => `  ${field.property}: ${typeOf(field).sample},`).join('\n');
   const invalid = spec.fields.map((field) => `${field.property}: ${typeOf(field).invalid}`).join(', ');
   const pointers = spec.fields.map((field) => `'/body/${field.property}'`).join(', ');
@@ -69,36 +70,44 @@ export function testSource(spec: ResourceSpec): string {
   const tenantBlock = spec.tenant
     ? `
   describe('row-level security (one tenant never sees or changes another tenant’s ${nouns})', () => {
-    it('lists, reads, changes and deletes only the rows of the request’s tenant', async () => {
+    it('lists, reads, changes and deletes only the rows of the caller’s tenant', async () => {
       const theirs = await create();
 
-      const list = await request(service.app).get('${path}?limit=100').set(TENANT_B);
-      const read = await request(service.app).get(\`${path}/\${theirs.id}\`).set(TENANT_B);
-      const change = await request(service.app).patch(\`${path}/\${theirs.id}\`).set(TENANT_B).send({ ${first.property}: fields(next()).${first.property} });
-      const remove = await request(service.app).delete(\`${path}/\${theirs.id}\`).set(TENANT_B);
-      const still = await request(service.app).get(\`${path}/\${theirs.id}\`).set(TENANT_A);
+      const list = await request(service.app).get('${path}?limit=100').set(asTenantB);
+      const read = await request(service.app).get(\`${path}/\${theirs.id}\`).set(asTenantB);
+      const change = await request(service.app).patch(\`${path}/\${theirs.id}\`).set(asTenantB).send({ ${first.property}: fields(next()).${first.property} });
+      const remove = await request(service.app).delete(\`${path}/\${theirs.id}\`).set(asTenantB);
+      const still = await request(service.app).get(\`${path}/\${theirs.id}\`).set(asTenantA);
 
       expect(list.body.items.map((item: { id: string }) => item.id)).not.to.include(theirs.id);
       expect([read.status, change.status, remove.status]).to.deep.equal([404, 404, 404]);
       expect(still.body).to.deep.equal(theirs);
     });
 
-    it('writes the tenant of the request, and sees no rows without one', async () => {
+    it('writes the tenant the caller’s token names', async () => {
       const mine = await create();
 
-      const none = await request(service.app).get('${path}?limit=100');
-
-      expect(mine.tenantId).to.equal(TENANT_A['X-Tenant-Id']);
-      expect(none.body.items).to.deep.equal([]);
+      expect(mine.tenantId).to.equal(TENANT_A);
     });
 
-    it('answers a write without a tenant with a 500 problem, logging that the settings hook gave no tenant_id', async () => {
-      const res = await request(service.app).post('${path}').send(fields(next()));
+    it('answers 403 identity_incomplete to a caller whose token names no tenant, for reads and writes', async () => {
+      const asNobody = await service.bearer({ sub: 'no-tenant' });
 
-      expect(res.status).to.equal(500);
-      expect(res.headers['content-type']).to.equal('application/problem+json; charset=utf-8');
-      expect(res.body).to.include({ code: 'internal_error', status: 500 });
-      expect(await log.text()).to.include('MissingRequestSettingError').and.to.include('gave no tenant_id');
+      const list = await request(service.app).get('${path}').set(asNobody);
+      const write = await request(service.app).post('${path}').set(asNobody).send(fields(next()));
+
+      expect([list.status, write.status]).to.deep.equal([403, 403]);
+      expect(write.headers['content-type']).to.equal('application/problem+json; charset=utf-8');
+      expect(write.body).to.include({ code: 'identity_incomplete', status: 403 });
+    });
+
+    it('answers 403 invalid_identity to a caller whose tenant is not a UUID', async () => {
+      const asMalformed = await service.bearer({ sub: 'alice', tenant: 'acme' });
+
+      const res = await request(service.app).post('${path}').set(asMalformed).send(fields(next()));
+
+      expect(res.status).to.equal(403);
+      expect(res.body).to.include({ code: 'invalid_identity', status: 403 });
     });
 ${
   unique
@@ -106,7 +115,7 @@ ${
     it('lets two tenants use the same ${unique.property}', async () => {
       const taken = await create();
 
-      const res = await request(service.app).post('${path}').set(TENANT_B).send({ ...fields(next()), ${unique.property}: taken.${unique.property} });
+      const res = await request(service.app).post('${path}').set(asTenantB).send({ ...fields(next()), ${unique.property}: taken.${unique.property} });
 
       expect(res.status).to.equal(201);
     });
@@ -118,14 +127,13 @@ ${
 
   return `import { expect } from 'chai';
 import request from 'supertest';
-${spec.tenant ? "import { createLogger } from '../../config/logger';\nimport { headerSettings } from '../support/example/request-settings';\nimport { captureLog } from '../support/log-capture';\n" : ''}import { startResourceApp, type ResourceApp } from '../support/resource-app';
+import { startResourceApp, type ResourceApp } from '../support/resource-app';
 
 const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000';
 ${
   spec.tenant
-    ? `const TENANT_A = { 'X-Tenant-Id': '0190a000-0000-7000-8000-00000000000a' };
-const TENANT_B = { 'X-Tenant-Id': '0190b000-0000-7000-8000-00000000000b' };
-const log = captureLog();
+    ? `const TENANT_A = '0190a000-0000-7000-8000-00000000000a';
+const TENANT_B = '0190b000-0000-7000-8000-00000000000b';
 `
     : ''
 }
@@ -136,16 +144,23 @@ ${samples}
 
 /**
  * ${path}, as npm run generate:resource wrote it: the app bin/www serves (the route table and
- * MODELS) on a scratch database migrated with every migration${spec.tenant ? ', connected as an ordinary role (a superuser\n * would bypass row-level security), the tenant read from X-Tenant-Id' : ''}.
+ * MODELS) on a scratch database migrated with every migration${spec.tenant ? ', connected as an ordinary role (a superuser\n * would bypass row-level security)' : ''}, its callers verified against an identity provider the
+ * suite starts, as a deployed service verifies its provider's tokens.
  */
 describe('${path}', function () {
   this.timeout(60_000);
   let service: ResourceApp;
+${spec.tenant ? '  let asTenantA: Record<string, string>;\n  let asTenantB: Record<string, string>;' : '  let asCaller: Record<string, string>;'}
   let count = 0;
   const next = (): number => (count += 1);
 
   before(async () => {
-    service = await startResourceApp(${spec.tenant ? "{ ordinaryRole: true, requestSettings: headerSettings, logger: createLogger({ env: 'production', logLevel: 'error' }, log.stream) }" : ''});
+    service = await startResourceApp(${spec.tenant ? '{ ordinaryRole: true }' : ''});
+${
+  spec.tenant
+    ? "    asTenantA = await service.bearer({ sub: 'alice', tenant: TENANT_A });\n    asTenantB = await service.bearer({ sub: 'bob', tenant: TENANT_B });"
+    : "    asCaller = await service.bearer({ sub: 'alice' });"
+}
   });
 
   after(async () => {
@@ -168,6 +183,18 @@ describe('${path}', function () {
       expect(res.status).to.equal(201);
       expect(res.body).to.include(body);
       expect(res.headers.location).to.equal(\`${path}/\${res.body.id}\`);
+    });
+
+    it('answers 401 with a Bearer challenge to a request without a token, and creates nothing', async () => {
+      const before = await request(service.app).get('${path}?limit=100')${as};
+
+      const res = await request(service.app).post('${path}').send(fields(next()));
+      const after = await request(service.app).get('${path}?limit=100')${as};
+
+      expect(res.status).to.equal(401);
+      expect(res.headers['www-authenticate']).to.match(/^Bearer /);
+      expect(res.body).to.include({ code: 'unauthorized', status: 401 });
+      expect(after.body.items).to.deep.equal(before.body.items);
     });
 
     it('answers 400 invalid_request naming each invalid and unknown field', async () => {

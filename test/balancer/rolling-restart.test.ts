@@ -8,7 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort, testDatabaseUrl } from '../support/database';
 import { EXAMPLE_CONFIG, exampleSettings, localConfig, requireHaproxy, startHaproxy, type Haproxy } from '../support/haproxy';
-import { startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { startProductionServer, type ServerProcess } from '../support/process';
 import { startSteadyLoad, type LoadTally, type SteadyLoad } from '../support/steady-load';
 
 const LOAD = { path: '/health', clients: 8, maxRequests: 500_000, requestTimeoutMs: 10_000 };
@@ -61,7 +61,7 @@ describe('keel behind HAProxy with the example configuration (docs/haproxy.cfg)'
   async function rollingRestart(options: { drainDelayMs: number; withoutRetries: boolean }): Promise<RestartResult> {
     const env = {
       DATABASE_URL: testDatabaseUrl(),
-      SECRET_KEY: TEST_SECRET_KEY,
+      AUTH: 'off',
       SHUTDOWN_DRAIN_DELAY_MS: String(options.drainDelayMs),
     };
     const ports = await Promise.all(serverNames.map(() => freePort()));

@@ -1,8 +1,9 @@
 // Proves that what `npm run generate:resource` writes passes keel's own checks, untouched: in a
-// throw-away clone it generates a plain and a --tenant resource, migrates, runs the whole suite
+// throw-away clone it generates a plain and a --tenant resource, migrates, serves the --tenant one
+// with `npm start` to two tenants' tokens from `npm run token`, runs the whole suite
 // (the generated tests with it), lint and typecheck, then deletes the clone. Any failure exits 1
 // with the step's output. `npm run test:generator`; CI runs it.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,6 +42,91 @@ function step(command: string, args: readonly string[], cwd: string, env: NodeJS
   console.log(`generator: \`${shown}\` passed (${seconds} s)`);
 }
 
+const TENANT_A = '0190a000-0000-7000-8000-00000000000a';
+const TENANT_B = '0190b000-0000-7000-8000-00000000000b';
+/** A stock item as the TENANT resource takes it. */
+const STOCK_ITEM = {
+  madeOn: '2026-01-15',
+  label: 'only tenant A sees this',
+  weight: '1.50',
+  serial: '42',
+  active: true,
+  body: 'b',
+  rank: 1,
+};
+
+/** A token from `npm run token`, as the README shows it. */
+function token(clone: string, env: NodeJS.ProcessEnv, args: readonly string[]): string {
+  return execFileSync('npm', ['run', '-s', 'token', '--', ...args], { cwd: clone, env, encoding: 'utf8' }).trim();
+}
+
+/**
+ * The README's two-tenant walk through `npm start`'s own embedded database: tenant A's row is
+ * invisible to tenant B, a call without a token is refused, and a token without a tenant is a 403.
+ */
+async function twoTenantsThroughNpmStart(clone: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const started = Date.now();
+  const port = await freePort();
+  const server = spawn('npm', ['start'], {
+    cwd: clone,
+    env: { ...env, PORT: String(port) },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  server.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  server.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+  const base = `http://127.0.0.1:${port}/stock_items`;
+  try {
+    for (let ready = false; !ready;) {
+      if (Date.now() - started > STEP_TIMEOUT_MS) throw new Error('npm start did not answer /health/ready in time');
+      ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+        (res) => res.ok,
+        () => false,
+      );
+      if (!ready) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const [a, b, nobody] = [
+      ['--sub', 'alice', '--tenant', TENANT_A],
+      ['--sub', 'bob', '--tenant', TENANT_B],
+      ['--sub', 'carol'],
+    ].map((args) => ({ Authorization: `Bearer ${token(clone, env, args)}` }));
+    const created = await fetch(base, {
+      method: 'POST',
+      headers: { ...a, 'Content-Type': 'application/json' },
+      body: JSON.stringify(STOCK_ITEM),
+    });
+    const item = (await created.json()) as { id: string; tenantId: string };
+    const asA = (await (await fetch(`${base}?limit=100`, { headers: a })).json()) as { items: { id: string }[] };
+    const asB = (await (await fetch(`${base}?limit=100`, { headers: b })).json()) as { items: { id: string }[] };
+    const statuses = {
+      created: created.status,
+      readByB: (await fetch(`${base}/${item.id}`, { headers: b })).status,
+      withoutToken: (await fetch(base)).status,
+      withoutTenant: (await fetch(base, { headers: nobody })).status,
+    };
+    const seen = { byA: asA.items.some((row) => row.id === item.id), byB: asB.items.some((row) => row.id === item.id) };
+    const expected = JSON.stringify({
+      statuses: { created: 201, readByB: 404, withoutToken: 401, withoutTenant: 403 },
+      seen: { byA: true, byB: false },
+    });
+    if (JSON.stringify({ statuses, seen }) !== expected || item.tenantId !== TENANT_A) {
+      throw new Error(
+        `two tenants through npm start: ${JSON.stringify({ statuses, seen, tenantId: item.tenantId })}, expected ${expected}`,
+      );
+    }
+    console.log(
+      `generator: two tenants' tokens through npm start's own database see only their rows (${Math.round((Date.now() - started) / 1000)} s)`,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n--- npm start output ---\n${output}`);
+  } finally {
+    process.kill(-(server.pid as number), 'SIGINT');
+    await exited;
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-generator-'));
@@ -62,6 +148,7 @@ async function main(): Promise<void> {
     step('npm', ['run', 'generate:resource', '--', ...PLAIN], clone, env);
     step('npm', ['run', 'generate:resource', '--', ...TENANT], clone, env);
     step('npm', ['run', 'db:migrate'], clone, env);
+    await twoTenantsThroughNpmStart(clone, env);
     step('npm', ['test'], clone, env);
     step('npm', ['run', 'lint'], clone, env);
     step('npm', ['run', 'typecheck'], clone, env);

@@ -6,7 +6,6 @@ import { loadConfig } from '../../config/env';
 import { createDatabase, type Database } from '../../db';
 import { silentLogger } from '../support/app';
 import { queryOnce, testDatabaseUrl } from '../support/database';
-import { TEST_SECRET_KEY } from '../support/process';
 import { startTlsDatabase, type TlsDatabase } from '../support/tls-database';
 
 /** Node's messages for a certificate chain it cannot trust. */
@@ -85,7 +84,7 @@ describe('database TLS (a PostgreSQL whose pg_hba.conf allows TLS connections on
 
   /** keel's Database as bin/www builds it from this environment (production unless told otherwise). */
   function openDatabase(env: Record<string, string>, statement?: string): Database {
-    const config = loadConfig({ NODE_ENV: 'production', SECRET_KEY: TEST_SECRET_KEY, ...env });
+    const config = loadConfig({ NODE_ENV: 'production', AUTH: 'off', ...env });
     const database = createDatabase(
       { ...config.database, url: config.database.url as string },
       silentLogger(),

@@ -6,7 +6,6 @@ import { createDatabase, type Database } from '../../db';
 import { selectRows } from '../../db/reads';
 import { testConfig } from '../support/app';
 import { captureLog } from '../support/log-capture';
-import { TEST_SECRET_KEY } from '../support/process';
 
 const BOUND_VALUE = `bound-${crypto.randomBytes(6).toString('hex')}`;
 const REPLACED_VALUE = `replaced-${crypto.randomBytes(6).toString('hex')}`;
@@ -50,7 +49,7 @@ async function logOfQueries(env: Environment, speed: Speed): Promise<{ text: str
   const logger = createLogger({ env, logLevel: 'silly' }, capture.stream);
   const config = testConfig({
     NODE_ENV: env,
-    SECRET_KEY: TEST_SECRET_KEY,
+    AUTH: 'off',
     // The test server speaks plaintext; deployed environments default to verified TLS.
     DATABASE_SSL: 'off',
     SLOW_QUERY_MS: speed === 'slow' ? '1' : '600000',

@@ -10,6 +10,7 @@ import { TEST_ROUTES } from '../support/example/routes';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000';
+const TENANT = '0190a000-0000-7000-8000-00000000000a';
 
 /** The resource added the way docs/data.md#adding-a-resource says: test/support/example. */
 describe('a resource built on keel: /widgets (test/support/example)', function () {
@@ -40,7 +41,7 @@ describe('a resource built on keel: /widgets (test/support/example)', function (
     it('writes in one transaction carrying the settings of the request hook, visible to SQL as current_setting', async () => {
       await example.takeStatements();
 
-      const res = await create('cog', { 'X-Tenant-Id': 'acme', 'X-User-Id': '42' });
+      const res = await create('cog', { 'X-Tenant-Id': TENANT, 'X-User-Id': '42' });
 
       const statements = await example.takeStatements();
       const [row] = await queryOnce<{ tenant_id: string; created_by: string }>(
@@ -49,9 +50,9 @@ describe('a resource built on keel: /widgets (test/support/example)', function (
         [res.body.id],
       );
       expect(res.status).to.equal(201);
-      expect(row, 'the row, its defaults read from the transaction settings').to.deep.equal({ tenant_id: 'acme', created_by: '42' });
+      expect(row, 'the row, its defaults read from the transaction settings').to.deep.equal({ tenant_id: TENANT, created_by: '42' });
       expect(statements[0], 'begin and the settings in one round trip').to.match(
-        /^START TRANSACTION; SELECT set_config\('app\.tenant_id', 'acme', true\)/,
+        new RegExp(`^START TRANSACTION; SELECT set_config\\('app\\.tenant_id', '${TENANT}', true\\)`),
       );
       expect(statements.at(-1)).to.match(/^COMMIT/);
     });

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { startCluster } from '../support/cluster';
 import { testDatabaseUrl } from '../support/database';
 import { httpRequest } from '../support/http';
-import { startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { startProductionServer, type ServerProcess } from '../support/process';
 import { registerSentinel } from '../support/sentinels';
 
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
@@ -46,7 +46,7 @@ describe('promtool check metrics', () => {
     });
 
     it('finds nothing to report with one process', async () => {
-      const single = await startProductionServer({ DATABASE_URL: testDatabaseUrl(), SECRET_KEY: TEST_SECRET_KEY, METRICS_TOKEN });
+      const single = await startProductionServer({ DATABASE_URL: testDatabaseUrl(), AUTH: 'off', METRICS_TOKEN });
       server = single;
 
       const result = promtoolCheck(await scrapeAfterTraffic(single.port));

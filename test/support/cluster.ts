@@ -1,4 +1,4 @@
-import { spawnServer, TEST_SECRET_KEY, type ServerProcess } from './process';
+import { spawnServer, type ServerProcess } from './process';
 
 // A JSON line, its fields in any order.
 const LISTENING = /^(?=.*"message":"listening")(?=.*"pid":(\d+))(?=.*"port":(\d+))/gm;
@@ -29,7 +29,7 @@ export async function startCluster(
     PORT: '0',
     LOG_LEVEL: 'info',
     WEB_CONCURRENCY: String(workers),
-    SECRET_KEY: TEST_SECRET_KEY,
+    AUTH: 'off',
     ...env,
   });
   try {

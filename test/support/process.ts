@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../config/project';
 import { spawnNodeProcess, waitForListening, type NodeProcess } from './node-process';
-import { registerSentinel, watchOutput } from './sentinels';
+import { watchOutput } from './sentinels';
 
 export const WWW = path.join(projectRoot(), 'dist', 'bin', 'www.js');
 
@@ -50,6 +50,3 @@ export function stageProjectCopy(dir: string): string {
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'));
   return path.join(dir, 'dist', 'bin', 'www.js');
 }
-
-export const TEST_SECRET_KEY = 'k3J9vQ2xT7mN4pL8wR1zY6cB5hF0dG3s';
-registerSentinel(TEST_SECRET_KEY, 'TEST_SECRET_KEY');

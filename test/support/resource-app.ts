@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Express } from 'express';
 import type { Logger } from 'winston';
 import { createApp } from '../../app';
+import { verifierFor, type TokenVerifier } from '../../app/auth';
 import { initModels } from '../../app/models';
 import type { RequestSettingsHook } from '../../app/request-settings';
 import { ROUTES } from '../../app/routes';
@@ -9,15 +10,29 @@ import { readPackageInfo } from '../../config/project';
 import { createDatabase, type Database } from '../../db';
 import { contractChecked, servingLifecycle, silentLogger, testConfig } from './app';
 import { adminQuery, createScratchDatabase, queryOnce, type ScratchDatabase } from './database';
+import { startIdentityProvider } from './identity-provider';
 import { runCliOk } from './migrations';
 import { registerSentinel } from './sentinels';
+
+/** Who a test calls as: the claims of its token. */
+export interface TestCaller {
+  readonly sub: string;
+  /** The tenant_id claim; left out, the token names no tenant. */
+  readonly tenant?: string;
+  readonly scopes?: readonly string[];
+}
 
 export interface ResourceApp {
   readonly app: Express;
   readonly database: Database;
   readonly scratch: ScratchDatabase;
+  /** The Authorization header of a caller, its token signed by the suite's identity provider. */
+  bearer(caller: TestCaller): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
+
+/** The audience the suite's services are configured with (AUTH_AUDIENCE). */
+export const TEST_AUDIENCE = 'keel-tests';
 
 export interface ResourceAppOptions {
   /**
@@ -53,9 +68,13 @@ export async function startResourceApp(options: ResourceAppOptions = {}): Promis
   await runCliOk('db:migrate', scratch.url);
   const role = options.ordinaryRole ? await ordinaryRole(scratch) : undefined;
   const url = role?.url ?? scratch.url;
-  const config = testConfig({ DATABASE_URL: url });
+  // An identity provider of the suite's own on 127.0.0.1, found through discovery as a deployed service finds its own.
+  const provider = await startIdentityProvider({ audience: TEST_AUDIENCE });
+  const config = testConfig({ DATABASE_URL: url, AUTH_ISSUER: provider.issuer, AUTH_AUDIENCE: TEST_AUDIENCE });
   const database = createDatabase({ ...config.database, url }, silentLogger());
   initModels(database.sequelize);
+  const auth = (await verifierFor(config.auth, silentLogger())) as TokenVerifier;
+  await auth.keys.refresh();
   const app = contractChecked(
     createApp({
       config,
@@ -63,6 +82,7 @@ export async function startResourceApp(options: ResourceAppOptions = {}): Promis
       database,
       lifecycle: servingLifecycle(),
       version: readPackageInfo().version,
+      auth,
       ...(options.requestSettings ? { requestSettings: options.requestSettings } : {}),
     }),
     ROUTES,
@@ -71,7 +91,17 @@ export async function startResourceApp(options: ResourceAppOptions = {}): Promis
     app,
     database,
     scratch,
+    async bearer({ sub, tenant, scopes = [] }) {
+      const token = await provider.sign({
+        sub,
+        ...(tenant === undefined ? {} : { tenant_id: tenant }),
+        ...(scopes.length ? { scope: scopes.join(' ') } : {}),
+      });
+      return { Authorization: `Bearer ${token}` };
+    },
     async close() {
+      auth.keys.close();
+      await provider.close();
       await database.close();
       // The role's grants live in the scratch database: dropped with it, the role has nothing left.
       await scratch.drop();

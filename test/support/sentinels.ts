@@ -4,7 +4,7 @@ import { adminQuery, testDatabaseUrl } from './database';
 /**
  * Secrets that must never reach a process's output or a response, anywhere in the suite.
  *
- * Values are registered once (the test database's password, the suite's SECRET_KEY, the sentinel
+ * Values are registered once (the test database's password, the sentinel METRICS_TOKEN, the sentinel
  * role's password); test/support/process.ts hands every spawned process's output to watchOutput(),
  * test/support/contract.ts every response the suite receives to scanText(), and the root hooks
  * (test/support/hooks.ts) fail the test during which a secret showed up.
@@ -103,9 +103,9 @@ export async function dropSentinelRole(): Promise<void> {
   await adminQuery(`DROP ROLE IF EXISTS ${name}`);
 }
 
-/** A SECRET_KEY that passes validation and is watched for everywhere. */
-export const SENTINEL_SECRET_KEY = `Sk-Sentinel-${crypto.randomBytes(16).toString('hex')}`;
-registerSentinel(SENTINEL_SECRET_KEY, 'the sentinel SECRET_KEY');
+/** A METRICS_TOKEN that passes validation and is watched for everywhere. */
+export const SENTINEL_METRICS_TOKEN = `Mt-Sentinel-${crypto.randomBytes(16).toString('hex')}`;
+registerSentinel(SENTINEL_METRICS_TOKEN, 'the sentinel METRICS_TOKEN');
 
 /** The test server's own password (the embedded server has one; a trust server has none). */
 export function registerTestDatabasePassword(): void {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { freePort, queryOnce, testDatabaseUrl } from '../support/database';
 import { waitFor } from '../support/cluster';
 import { httpRequest } from '../support/http';
-import { logEntries, spawnServer, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { logEntries, spawnServer, startProductionServer, type ServerProcess } from '../support/process';
 
 const SENTINEL_PASSWORD = 'Sentinel-Pw-9f27c1';
 const countMatches = (text: string, pattern: RegExp): number => text.match(pattern)?.length ?? 0;
@@ -20,7 +20,7 @@ describe('bin/www', function () {
 
   describe('when started in production with a valid environment', () => {
     it('listens on PORT and answers /health and /health/db with 200', async () => {
-      const server = await startProductionServer({ DATABASE_URL: testDatabaseUrl(), SECRET_KEY: TEST_SECRET_KEY });
+      const server = await startProductionServer({ DATABASE_URL: testDatabaseUrl(), AUTH: 'off' });
       started.push(server);
 
       const health = await httpRequest(server.port, '/health');
@@ -33,21 +33,20 @@ describe('bin/www', function () {
       expect(JSON.parse(database.body).status).to.be.oneOf(['pass', 'warn']);
     });
 
-    it('writes JSON log lines and never the secret key', async () => {
-      const server = await startProductionServer({ DATABASE_URL: testDatabaseUrl(), SECRET_KEY: TEST_SECRET_KEY });
+    it('writes JSON log lines', async () => {
+      const server = await startProductionServer({ DATABASE_URL: testDatabaseUrl(), AUTH: 'off' });
       started.push(server);
       await httpRequest(server.port, '/health/db');
 
       const lines = server.output().trim().split('\n');
       for (const line of lines) expect(() => JSON.parse(line), line).not.to.throw();
-      expect(server.output()).not.to.include(TEST_SECRET_KEY);
     });
 
     it("writes a library's console.warn and a process warning as JSON lines of their own, with nothing on stderr", async () => {
       const preload = path.join(__dirname, '..', 'support', 'console-warning-preload.js');
       const server = await startProductionServer({
         DATABASE_URL: testDatabaseUrl(),
-        SECRET_KEY: TEST_SECRET_KEY,
+        AUTH: 'off',
         NODE_OPTIONS: `--require ${preload}`,
       });
       started.push(server);
@@ -70,7 +69,7 @@ describe('bin/www', function () {
 
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       it(`exits 0 after closing the server and the pool on ${signal}`, async () => {
-        const server = await startProductionServer({ DATABASE_URL: testDatabaseUrl(), SECRET_KEY: TEST_SECRET_KEY });
+        const server = await startProductionServer({ DATABASE_URL: testDatabaseUrl(), AUTH: 'off' });
         started.push(server);
         await httpRequest(server.port, '/health/db');
 
@@ -84,19 +83,19 @@ describe('bin/www', function () {
   });
 
   describe('when the environment is invalid', () => {
-    it('exits 1 naming SECRET_KEY when it is missing in production', async () => {
+    it('exits 1 naming AUTH_ISSUER when production has no identity provider and AUTH=off does not say so', async () => {
       const server = spawnServer({ NODE_ENV: 'production', PORT: '0', DATABASE_URL: testDatabaseUrl() });
       started.push(server);
 
       const { code } = await server.exited;
 
       expect(code).to.equal(1);
-      expect(server.output()).to.match(/SECRET_KEY: is required/);
+      expect(server.output()).to.match(/AUTH_ISSUER: is required in staging and production/);
     });
 
     it('exits 1 naming DATABASE_URL and never printing its password when the URL is malformed', async () => {
       const url = `mysql://keel:${SENTINEL_PASSWORD}@db.internal:5432/keel`;
-      const server = spawnServer({ NODE_ENV: 'production', PORT: '0', DATABASE_URL: url, SECRET_KEY: TEST_SECRET_KEY });
+      const server = spawnServer({ NODE_ENV: 'production', PORT: '0', DATABASE_URL: url, AUTH: 'off' });
       started.push(server);
 
       const { code } = await server.exited;
@@ -106,16 +105,20 @@ describe('bin/www', function () {
       expect(server.output()).not.to.include(SENTINEL_PASSWORD);
     });
 
-    it('exits 1 and does not echo a weak SECRET_KEY', async () => {
-      const weak = 'changeme-changeme-changeme-changeme';
-      const server = spawnServer({ NODE_ENV: 'production', PORT: '0', DATABASE_URL: testDatabaseUrl(), SECRET_KEY: weak });
+    it('exits 1 naming AUTH_ISSUER when the issuer is plain http on a host that is not loopback', async () => {
+      const server = spawnServer({
+        NODE_ENV: 'production',
+        PORT: '0',
+        DATABASE_URL: testDatabaseUrl(),
+        AUTH_ISSUER: 'http://id.example.com/',
+        AUTH_AUDIENCE: 'keel',
+      });
       started.push(server);
 
       const { code } = await server.exited;
 
       expect(code).to.equal(1);
-      expect(server.output()).to.match(/SECRET_KEY: must be a random value/);
-      expect(server.output()).not.to.include(weak);
+      expect(server.output()).to.match(/AUTH_ISSUER: must be an https:\/\/ URL/);
     });
   });
 
@@ -129,7 +132,7 @@ describe('bin/www', function () {
           NODE_ENV: 'production',
           PORT: String(port),
           DATABASE_URL: testDatabaseUrl(),
-          SECRET_KEY: TEST_SECRET_KEY,
+          AUTH: 'off',
         });
         started.push(server);
 

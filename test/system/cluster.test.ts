@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { testDatabaseUrl } from '../support/database';
 import { listeningWorkers, waitFor } from '../support/cluster';
 import { httpRequest } from '../support/http';
-import { logEntries, spawnServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { logEntries, spawnServer, type ServerProcess } from '../support/process';
 
 describe('bin/www with WEB_CONCURRENCY=2', function () {
   this.timeout(40_000);
@@ -20,7 +20,7 @@ describe('bin/www with WEB_CONCURRENCY=2', function () {
       LOG_LEVEL: 'info',
       WEB_CONCURRENCY: '2',
       DATABASE_URL: testDatabaseUrl(),
-      SECRET_KEY: TEST_SECRET_KEY,
+      AUTH: 'off',
     });
     return server;
   }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { envSpec } from '../../config/env';
 import { testDatabaseUrl } from '../support/database';
-import { spawnServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { spawnServer, type ServerProcess } from '../support/process';
 
 type VariableName = keyof typeof envSpec;
 
@@ -15,7 +15,12 @@ interface SpecShape {
 const SPECIAL_BAD_VALUES: Partial<Record<VariableName, string>> = {
   DATABASE_URL: 'not-a-url-BadValue',
   DATABASE_REPLICA_URLS: 'postgres://replica.internal:5432/db,BadValue-not-a-url',
-  SECRET_KEY: 'BadValue-too-short',
+  AUTH_ISSUER: 'http://BadValue.example.com/not-https',
+  AUTH_JWKS_URL: 'ftp://BadValue.example.com/keys',
+  AUTH_AUDIENCE: ' , ',
+  AUTH_ALGORITHMS: 'HS256,BadValue',
+  AUTH_USER_CLAIM: 'Bad Value',
+  AUTH_TENANT_CLAIM: 'Bad Value',
   METRICS_TOKEN: 'BadValue token',
   // An integer without a default (derived from two others when unset).
   DB_IDLE_IN_TRANSACTION_MS: 'BadValue-ms',
@@ -25,6 +30,7 @@ const SPECIAL_BAD_VALUES: Partial<Record<VariableName, string>> = {
 /** Variables no value of which is wrong, and why (each one must be listed here on purpose). */
 const WITHOUT_A_RULE: Partial<Record<VariableName, string>> = {
   EMBEDDED_DATABASE_DIR: 'any path is a valid data directory (and staging/production never start the embedded database)',
+  AUTH_DEVELOPMENT_KEY_FILE: 'any path is a valid place for a key file (created on first use); staging/production refuse it whatever it is',
 };
 
 type Kind = 'choice' | 'integer' | 'special' | 'no rule' | 'unknown';
@@ -49,7 +55,7 @@ function wrongKind(name: VariableName): string {
 
 /** Everything valid for a production boot, so that only the variable under test is wrong. */
 function validEnvironment(): Record<string, string> {
-  return { NODE_ENV: 'production', PORT: '0', DATABASE_URL: testDatabaseUrl(), SECRET_KEY: TEST_SECRET_KEY, LOG_LEVEL: 'info' };
+  return { NODE_ENV: 'production', PORT: '0', DATABASE_URL: testDatabaseUrl(), AUTH: 'off', LOG_LEVEL: 'info' };
 }
 
 interface Outcome {

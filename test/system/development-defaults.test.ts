@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { testDatabaseUrl } from '../support/database';
-import { spawnServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { spawnServer, type ServerProcess } from '../support/process';
 
 const WARNING = /NODE_ENV is not set: running with development defaults/;
 const ALL_WARNINGS = new RegExp(WARNING.source, 'g');
@@ -48,7 +48,7 @@ describe('bin/www with DATABASE_URL set', function () {
     expect(server.output().match(ALL_WARNINGS), server.output()).to.have.length(1);
   });
 
-  const explicit: Record<string, string>[] = [{ NODE_ENV: 'development' }, { NODE_ENV: 'production', SECRET_KEY: TEST_SECRET_KEY }];
+  const explicit: Record<string, string>[] = [{ NODE_ENV: 'development' }, { NODE_ENV: 'production', AUTH: 'off' }];
   for (const env of explicit) {
     it(`does not warn when NODE_ENV=${env.NODE_ENV} is set`, async () => {
       const server = await startAndWaitForListening({ DATABASE_URL: testDatabaseUrl(), ...env });

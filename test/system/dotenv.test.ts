@@ -5,7 +5,7 @@ import path from 'node:path';
 import { projectRoot } from '../../config/project';
 import { freePort, testDatabaseUrl } from '../support/database';
 import { httpRequest } from '../support/http';
-import { spawnServer, stageProjectCopy, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { spawnServer, stageProjectCopy, type ServerProcess } from '../support/process';
 
 describe('bin/www and a .env file', function () {
   this.timeout(60_000);
@@ -42,7 +42,10 @@ describe('bin/www and a .env file', function () {
 
   describe('when started in production with a .env that holds everything production needs', () => {
     it('never reads it: exits 1 naming the variables the environment lacks', async () => {
-      fs.writeFileSync(path.join(dir, '.env'), `DATABASE_URL=${testDatabaseUrl()}\nSECRET_KEY=${TEST_SECRET_KEY}\n`);
+      fs.writeFileSync(
+        path.join(dir, '.env'),
+        `DATABASE_URL=${testDatabaseUrl()}\nAUTH_ISSUER=https://id.example.com/\nAUTH_AUDIENCE=keel\n`,
+      );
       const server = spawnServer({ NODE_ENV: 'production', PORT: '0' }, www);
       started.push(server);
 
@@ -50,7 +53,7 @@ describe('bin/www and a .env file', function () {
 
       expect(code).to.equal(1);
       expect(server.output()).to.match(/DATABASE_URL: is required/);
-      expect(server.output()).to.match(/SECRET_KEY: is required/);
+      expect(server.output()).to.match(/AUTH_ISSUER: is required/);
     });
   });
 });

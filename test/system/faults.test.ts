@@ -6,7 +6,7 @@ import { createScratchDatabase, queryOnce, testDatabaseUrl, type ScratchDatabase
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { httpRequest, type HttpResult } from '../support/http';
 import { keelBackends, waitForKeelBackends } from '../support/pg-activity';
-import { logEntries, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { logEntries, startProductionServer, type ServerProcess } from '../support/process';
 import { expectSecurityHeaders } from '../support/security-headers';
 
 type Server = ServerProcess & { port: number };
@@ -89,7 +89,7 @@ describe('bin/www under database faults', function () {
   });
 
   async function start(env: Record<string, string>): Promise<Server> {
-    const server = await startProductionServer({ SECRET_KEY: TEST_SECRET_KEY, DATABASE_URL: scratch.url, DB_PROBE_CACHE_MS: '0', ...env });
+    const server = await startProductionServer({ AUTH: 'off', DATABASE_URL: scratch.url, DB_PROBE_CACHE_MS: '0', ...env });
     servers.push(server);
     return server;
   }

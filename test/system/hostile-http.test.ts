@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { testDatabaseUrl } from '../support/database';
 import { httpRequest } from '../support/http';
-import { logEntries, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { logEntries, startProductionServer, type ServerProcess } from '../support/process';
 import { exchange, type RawResponse } from '../support/raw-http';
 import { expectSecurityHeaders } from '../support/security-headers';
 
@@ -220,7 +220,7 @@ describe('bin/www under hostile HTTP input (raw sockets)', function () {
   before(async () => {
     server = await startProductionServer({
       DATABASE_URL: testDatabaseUrl(),
-      SECRET_KEY: TEST_SECRET_KEY,
+      AUTH: 'off',
       LOG_LEVEL: 'info',
       HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
       HTTP_HEADERS_TIMEOUT_MS: String(HEADERS_TIMEOUT_MS),

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { createScratchDatabase, freePort, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { httpRequest, type HttpResult } from '../support/http';
-import { logEntries, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { logEntries, startProductionServer, type ServerProcess } from '../support/process';
 
 const PROBE_TIMEOUT_MS = 1_000;
 
@@ -36,7 +36,7 @@ describe('bin/www readiness', function () {
   });
 
   async function start(env: Record<string, string>): Promise<ServerProcess & { port: number }> {
-    const server = await startProductionServer({ SECRET_KEY: TEST_SECRET_KEY, ...env });
+    const server = await startProductionServer({ AUTH: 'off', ...env });
     servers.push(server);
     return server;
   }

@@ -7,7 +7,7 @@ import { exchange } from '../support/raw-http';
 import {
   registerSentinel,
   scanText,
-  SENTINEL_SECRET_KEY,
+  SENTINEL_METRICS_TOKEN,
   sentinelCount,
   sentinelRole,
   takeSentinelLeaks,
@@ -63,7 +63,7 @@ describe('secrets in bin/www output and responses', function () {
   });
 
   async function start(env: Record<string, string>): Promise<Server> {
-    const server = await startProductionServer({ SECRET_KEY: SENTINEL_SECRET_KEY, ...env });
+    const server = await startProductionServer({ METRICS_TOKEN: SENTINEL_METRICS_TOKEN, AUTH: 'off', ...env });
     servers.push(server);
     return server;
   }
@@ -71,16 +71,16 @@ describe('secrets in bin/www output and responses', function () {
   it('watches the whole suite for the sentinels, and reports a leak by name, never by value', () => {
     expect(sentinelCount(), 'registered secrets').to.be.at.least(3);
 
-    scanText(`a response that leaks ${SENTINEL_SECRET_KEY} and ${role.password}`, 'a self-check of the scan');
+    scanText(`a response that leaks ${SENTINEL_METRICS_TOKEN} and ${role.password}`, 'a self-check of the scan');
     const leaks = takeSentinelLeaks();
 
     expect(leaks).to.deep.equal([
-      'the sentinel SECRET_KEY appeared in a self-check of the scan',
+      'the sentinel METRICS_TOKEN appeared in a self-check of the scan',
       'the sentinel database password appeared in a self-check of the scan',
     ]);
   });
 
-  describe('when booted in production with the sentinel password and SECRET_KEY, at debug', () => {
+  describe('when booted in production with the sentinel password and METRICS_TOKEN, at debug', () => {
     it('answers every error path and shuts down without writing either anywhere', async () => {
       const server = await start({ DATABASE_URL: role.url, LOG_LEVEL: 'debug' });
 
@@ -88,9 +88,9 @@ describe('secrets in bin/www output and responses', function () {
       server.child.kill('SIGTERM');
       const { code } = await server.exited;
 
-      expect(statuses).to.deep.equal([200, 200, 200, 200, 404, 404, 405, 400, 413, 415, 414]);
+      expect(statuses).to.deep.equal([200, 200, 200, 200, 401, 404, 405, 400, 413, 415, 414]);
       expect(code).to.equal(0);
-      expectNoSecret(server.output(), [role.password, SENTINEL_SECRET_KEY]);
+      expectNoSecret(server.output(), [role.password, SENTINEL_METRICS_TOKEN]);
     });
   });
 
@@ -101,7 +101,8 @@ describe('secrets in bin/www output and responses', function () {
         PORT: '0',
         LOG_LEVEL: 'silly',
         DATABASE_URL: role.url,
-        SECRET_KEY: SENTINEL_SECRET_KEY,
+        METRICS_TOKEN: SENTINEL_METRICS_TOKEN,
+        AUTH: 'off',
       });
       servers.push(server);
       const [, port] = await server.waitForOutput(/listening \{"address":"[^"]*","port":(\d+)/);
@@ -110,7 +111,7 @@ describe('secrets in bin/www output and responses', function () {
       await server.waitForOutput(/database connection opened/, 5_000);
 
       expect(statuses.slice(0, 3)).to.deep.equal([200, 200, 200]);
-      expectNoSecret(server.output(), [role.password, SENTINEL_SECRET_KEY]);
+      expectNoSecret(server.output(), [role.password, SENTINEL_METRICS_TOKEN]);
     });
   });
 
@@ -127,7 +128,7 @@ describe('secrets in bin/www output and responses', function () {
 
       expect(database.status).to.equal(503);
       expect(ready.status).to.equal(503);
-      expectNoSecret(`${server.output()}${database.body}${ready.body}`, [role.password, SENTINEL_SECRET_KEY]);
+      expectNoSecret(`${server.output()}${database.body}${ready.body}`, [role.password, SENTINEL_METRICS_TOKEN]);
     });
   });
 
@@ -146,7 +147,8 @@ describe('secrets in bin/www output and responses', function () {
           const server = spawnServer({
             NODE_ENV: 'production',
             PORT: '0',
-            SECRET_KEY: SENTINEL_SECRET_KEY,
+            METRICS_TOKEN: SENTINEL_METRICS_TOKEN,
+            AUTH: 'off',
             DATABASE_URL: build(host),
             DATABASE_REPLICA_URLS: `${testDatabaseUrl()},${build(host)}`,
           });
@@ -160,7 +162,7 @@ describe('secrets in bin/www output and responses', function () {
         expect(code, `${form}: ${output}`).to.equal(1);
         expect(output, form).to.match(/^ {2}DATABASE_URL: \S/m);
         expect(output, form).to.match(/^ {2}DATABASE_REPLICA_URLS: entry 2 \S/m);
-        expectNoSecret(output, [MALFORMED_URL_PASSWORD, SENTINEL_SECRET_KEY]);
+        expectNoSecret(output, [MALFORMED_URL_PASSWORD, SENTINEL_METRICS_TOKEN]);
       }
     });
   });

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { queryOnce, testDatabaseUrl } from '../support/database';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { httpRequest } from '../support/http';
-import { logEntries, startProductionServer, TEST_SECRET_KEY, type ServerProcess } from '../support/process';
+import { logEntries, startProductionServer, type ServerProcess } from '../support/process';
 
 /** Generous database budgets, nested as config/env.ts requires, for a probe slowed by the proxy. */
 const SLOW_DATABASE_ENV = {
@@ -86,7 +86,7 @@ describe('bin/www shutdown', function () {
   });
 
   async function start(env: Record<string, string>): Promise<ServerProcess & { port: number }> {
-    const server = await startProductionServer({ SECRET_KEY: TEST_SECRET_KEY, ...env });
+    const server = await startProductionServer({ AUTH: 'off', ...env });
     servers.push(server);
     return server;
   }

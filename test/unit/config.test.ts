@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import path from 'node:path';
 import { expect } from 'chai';
 import { ConfigError, loadConfig, type Config } from '../../config/env';
@@ -7,11 +6,12 @@ import { projectRoot } from '../../config/project';
 const DATABASE_URL = 'postgres://keel:db-password@db.internal:5432/keel';
 const SENTINEL_PASSWORD = 'SENTINEL_PW_123';
 
-const strongKey = (): string => crypto.randomBytes(32).toString('hex');
+const ISSUER = 'https://id.example.com/';
+const AUDIENCE = 'https://api.example.com';
 
 /** A complete, valid environment for a deployed service. */
 function deployedEnv(nodeEnv: 'staging' | 'production', overrides: Record<string, string> = {}): Record<string, string> {
-  return { NODE_ENV: nodeEnv, DATABASE_URL, SECRET_KEY: strongKey(), ...overrides };
+  return { NODE_ENV: nodeEnv, DATABASE_URL, AUTH_ISSUER: ISSUER, AUTH_AUDIENCE: AUDIENCE, ...overrides };
 }
 
 function without(env: Record<string, string>, name: string): Record<string, string> {
@@ -49,7 +49,6 @@ describe('loadConfig', () => {
       expect(config.port).to.equal(3000);
       expect(config.logLevel).to.equal('debug');
       expect(config.database.url).to.equal(undefined);
-      expect(config.secretKey).to.equal(undefined);
       expect(config.embeddedDatabase.dataDir).to.equal(path.join(projectRoot(), '.data', 'postgres'));
     });
 
@@ -98,7 +97,7 @@ describe('loadConfig', () => {
 
   for (const nodeEnv of ['staging', 'production'] as const) {
     describe(`in ${nodeEnv}`, () => {
-      for (const name of ['DATABASE_URL', 'SECRET_KEY']) {
+      for (const name of ['DATABASE_URL', 'AUTH_ISSUER']) {
         it(`refuses to load when ${name} is missing, naming the variable`, () => {
           const error = configErrorFrom(without(deployedEnv(nodeEnv), name));
 
@@ -113,42 +112,26 @@ describe('loadConfig', () => {
         });
       }
 
-      it('accepts a strong random SECRET_KEY', () => {
-        const key = strongKey();
-
-        const config = loadConfig(deployedEnv(nodeEnv, { SECRET_KEY: key }));
+      it('verifies the tokens of AUTH_ISSUER for AUTH_AUDIENCE', () => {
+        const config = loadConfig(deployedEnv(nodeEnv));
 
         expect(config.env).to.equal(nodeEnv);
-        expect(config.secretKey).to.equal(key);
+        expect(config.auth).to.deep.include({ enabled: true, issuer: ISSUER, audience: [AUDIENCE] });
+        expect(config.auth.keys).to.deep.equal({ from: 'provider', jwksUrl: undefined });
         expect(config.database.url).to.equal(DATABASE_URL);
       });
 
-      it('rejects a SECRET_KEY shorter than 32 characters, naming the variable and not repeating the value', () => {
-        const key = strongKey().slice(0, 31);
+      it('loads without an issuer only when AUTH=off says every route is public', () => {
+        const config = loadConfig(deployedEnv(nodeEnv, { AUTH: 'off', AUTH_ISSUER: '', AUTH_AUDIENCE: '' }));
 
-        const error = configErrorFrom(deployedEnv(nodeEnv, { SECRET_KEY: key }));
-
-        expect(problemsAbout(error, 'SECRET_KEY')).to.have.lengthOf(1);
-        expect(error.message).to.not.include(key);
+        expect(config.auth.enabled).to.equal(false);
       });
 
-      const placeholders: ReadonlyArray<readonly [string, () => string]> = [
-        ['"changeme" padded to 32+ characters', () => `changeme-${strongKey().slice(0, 32)}`],
-        ['a key containing "secret"', () => `secret-${strongKey().slice(0, 32)}`],
-        ['a human-made "secret" phrase', () => 'my-super-secret-production-key-2024'],
-        ['a key of few distinct characters', () => 'ab12'.repeat(10)],
-      ];
-      for (const [label, makeKey] of placeholders) {
-        it(`rejects ${label} as SECRET_KEY, naming the variable and not repeating the value`, () => {
-          const key = makeKey();
-          expect(key.length, 'the placeholder is long enough to pass the length rule').to.be.at.least(32);
+      it('ignores a SECRET_KEY, which keel no longer reads', () => {
+        const config = loadConfig(deployedEnv(nodeEnv, { SECRET_KEY: 'short' }));
 
-          const error = configErrorFrom(deployedEnv(nodeEnv, { SECRET_KEY: key }));
-
-          expect(problemsAbout(error, 'SECRET_KEY')).to.have.lengthOf(1);
-          expect(error.message).to.not.include(key);
-        });
-      }
+        expect(config).not.to.have.property('secretKey');
+      });
     });
   }
 
@@ -307,22 +290,19 @@ describe('loadConfig', () => {
 
   describe('errors', () => {
     it('reports every bad variable in one ConfigError', () => {
-      const key = strongKey().slice(0, 10);
-
       const error = configErrorFrom({
         NODE_ENV: 'production',
         DATABASE_URL: `mysql://u:${SENTINEL_PASSWORD}@h/db`,
-        SECRET_KEY: key,
+        AUTH_ISSUER: `https://u:${SENTINEL_PASSWORD}@id.example.com`,
         PORT: 'eighty',
         DB_POOL_MAX: '0',
       });
 
-      for (const name of ['DATABASE_URL', 'SECRET_KEY', 'PORT', 'DB_POOL_MAX']) {
+      for (const name of ['DATABASE_URL', 'AUTH_ISSUER', 'PORT', 'DB_POOL_MAX']) {
         expect(problemsAbout(error, name), name).to.have.lengthOf(1);
         expect(error.message).to.include(name);
       }
       expect(error.message).to.not.include(SENTINEL_PASSWORD);
-      expect(error.message).to.not.include(key);
     });
 
     it('is a ConfigError named ConfigError', () => {

@@ -6,7 +6,6 @@ import { expect } from 'chai';
 import { cliOptions, sequelizeOptions } from '../../config/database';
 import { ConfigError, loadConfig } from '../../config/env';
 import { certificateAuthority, serverCertificate } from '../support/certificates';
-import { TEST_SECRET_KEY } from '../support/process';
 
 const SENTINEL_PASSWORD = 'SENTINEL_PW_tls_4711';
 
@@ -14,7 +13,7 @@ const SENTINEL_PASSWORD = 'SENTINEL_PW_tls_4711';
 const urlWith = (query: string): string => `postgres://keel:${SENTINEL_PASSWORD}@db.internal:5432/keel${query === '' ? '' : `?${query}`}`;
 
 function deployed(overrides: Record<string, string>): Record<string, string> {
-  return { NODE_ENV: 'production', SECRET_KEY: TEST_SECRET_KEY, DATABASE_URL: urlWith(''), ...overrides };
+  return { NODE_ENV: 'production', AUTH: 'off', DATABASE_URL: urlWith(''), ...overrides };
 }
 
 /**

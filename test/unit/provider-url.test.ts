@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { isAllowedProviderUrl } from '../../app/auth/provider-url';
+import { isAllowedProviderUrl } from '../../config/auth';
 
 describe('isAllowedProviderUrl', () => {
   const allowed = [

@@ -9,7 +9,7 @@ import { Widget } from './models/widget';
 // this checkout's ROUTES and MODELS: a resource generated here (even one named widgets) stays out of it.
 export const TEST_ROUTES: readonly RouteEntry[] = [
   ...KEEL_ROUTES,
-  { path: '/widgets', operations: WIDGET_OPERATIONS, router: widgetsController },
+  { path: '/widgets', operations: WIDGET_OPERATIONS, access: 'public', router: widgetsController },
 ];
 
 export const EXAMPLE_MODELS: readonly ModelDefinition[] = [Widget, Part];
