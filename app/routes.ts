@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import { docsController } from './controllers/docs';
 import { healthController, getDatabaseHealth, getLiveness, getReadiness } from './controllers/health';
 import { getMetrics, metricsController } from './controllers/metrics';
 import { getOpenApiDocument, openApiController } from './controllers/openapi';
@@ -20,12 +21,13 @@ export interface RouteDeps extends AppDeps {
  */
 export interface RouteEntry {
   readonly path: string;
+  /** None for a page for people (/docs): not part of the API, the document lists its path under x-pages. */
   readonly operations: readonly Operation[];
   /** undefined: the feature is off in this configuration, and its path answers 404. */
   readonly router: (deps: RouteDeps) => Router | undefined;
 }
 
-/** keel's own endpoints: health, the OpenAPI document and the metrics. */
+/** keel's own endpoints: health, the OpenAPI document, the metrics and the documentation page. */
 export const KEEL_ROUTES: readonly RouteEntry[] = [
   {
     path: '/health',
@@ -46,6 +48,7 @@ export const KEEL_ROUTES: readonly RouteEntry[] = [
     router: (deps) =>
       deps.metrics && deps.config.metrics.enabled ? metricsController(deps.metrics, deps.config.metrics.token) : undefined,
   },
+  { path: '/docs', operations: [], router: (deps) => (deps.config.apiDocs.enabled ? docsController() : undefined) },
 ];
 
 /** Every route of the service, mounted in this order by createApp. Add your resources here. */
