@@ -30,7 +30,7 @@ import { ROUTES, type RouteDeps, type RouteEntry } from './routes';
 import { createUnitOfWork } from './unit-of-work';
 
 export interface AppDeps {
-  readonly config: Pick<Config, 'env' | 'http' | 'health' | 'metrics'>;
+  readonly config: Pick<Config, 'env' | 'http' | 'health' | 'metrics' | 'apiDocs'>;
   readonly logger: Logger;
   readonly database: HealthDatabase & Pick<Database, 'unitOfWork'>;
   readonly lifecycle: Pick<Lifecycle, 'phase'>;

@@ -14,8 +14,9 @@ import { problemBody } from './views/problem';
  * keel's HTTP contract: the OpenAPI 3.1 document generated from the route table (app/routes.ts).
  * Each entry's operations give their paths, parameters, bodies and responses from the same zod
  * schemas that validate requests; this file adds what every operation shares: the errors any
- * request can meet, the headers, the HEAD twin of every GET, and keel's x-other-methods and
- * x-other-paths (what a path or method the document does not list is answered with). Served at
+ * request can meet, the headers, the HEAD twin of every GET, and keel's x-other-methods,
+ * x-other-paths (what a path or method the document does not list is answered with) and x-pages
+ * (the entries without operations: pages for people, such as /docs). Served at
  * GET /openapi.json; the suite checks each response it gets against it (test/support/contract.ts).
  */
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
@@ -360,9 +361,9 @@ const DESCRIPTION = `keel's health endpoints, its metrics, its error contract an
 - An invalid request (params, query or body) is answered 400 \`invalid_request\` with \`errors\`: one entry per invalid field,
   a JSON Pointer and a fixed text that never repeats the value. Unknown body fields are refused; a body that is not JSON
   is answered 415 \`unsupported_media_type\`.
-- A path this document does not list is answered 404 (\`x-other-paths\`); a method a path does not list, 405 with Allow
-  (\`x-other-methods\`). Whatever its path, a request may be answered 414 (a URL over ${MAX_URL_LENGTH} characters), or 400,
-  413 or 415 (its body) before routing.
+- A path this document does not list is answered 404 (\`x-other-paths\`), unless it is a page for people (\`x-pages\`:
+  /docs shows this document); a method a path does not list, 405 with Allow (\`x-other-methods\`). Whatever its path, a
+  request may be answered 414 (a URL over ${MAX_URL_LENGTH} characters), or 400, 413 or 415 (its body) before routing.
 - Status values of health bodies follow the IETF health-check draft: pass, warn, fail.`;
 
 /**
@@ -435,8 +436,27 @@ export function openApiDocument(version: string, routes: readonly RouteEntry[], 
       summary: 'A production-grade foundation for HTTP services: Express 4 + TypeScript on PostgreSQL.',
     } as OpenApiDocument['info'],
     'x-other-paths': {
-      description: 'Any path not listed: 404 (after the body parser, which may answer first).',
+      description: 'Any path neither in paths nor in x-pages: 404 (after the body parser, which may answer first).',
       responses: { 404: responseRef('NotFound'), ...REQUEST_ERRORS },
+    },
+    ...pages(routes),
+  };
+}
+
+/**
+ * The route table's entries without operations: pages for people (HTML, its scripts and styles), not operations of
+ * the API, so their paths are not in the document's paths. Their errors are keel's problems all the same.
+ */
+function pages(routes: readonly RouteEntry[]) {
+  const paths = routes.filter((entry) => entry.operations.length === 0).map((entry) => entry.path);
+  if (paths.length === 0) return {};
+  return {
+    'x-pages': {
+      description:
+        'Pages for people, not operations of the API: each path, and the files under it, answers GET and HEAD with ' +
+        'HTML, scripts, styles or images; any other method 405; an unknown file, or a page the configuration turns off, 404.',
+      paths,
+      responses: { 404: responseRef('NotFound'), 405: responseRef('MethodNotAllowed'), ...REQUEST_ERRORS },
     },
   };
 }

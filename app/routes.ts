@@ -1,5 +1,6 @@
 import type { Router } from 'express';
 import type { Access } from './access';
+import { docsController } from './controllers/docs';
 import { healthController, getDatabaseHealth, getLiveness, getReadiness } from './controllers/health';
 import { getMetrics, metricsController } from './controllers/metrics';
 import { getOpenApiDocument, openApiController } from './controllers/openapi';
@@ -21,6 +22,7 @@ export interface RouteDeps extends AppDeps {
  */
 export interface RouteEntry {
   readonly path: string;
+  /** None for a page for people (/docs): not part of the API, the document lists its path under x-pages. */
   readonly operations: readonly Operation[];
   /** 'public', 'authenticated' (when left out) or the scopes its reads and writes need: see app/access.ts. */
   readonly access?: Access;
@@ -28,7 +30,7 @@ export interface RouteEntry {
   readonly router: (deps: RouteDeps) => Router | undefined;
 }
 
-/** keel's own endpoints: health, the OpenAPI document and the metrics. */
+/** keel's own endpoints: health, the OpenAPI document, the metrics and the documentation page. */
 export const KEEL_ROUTES: readonly RouteEntry[] = [
   {
     path: '/health',
@@ -58,6 +60,7 @@ export const KEEL_ROUTES: readonly RouteEntry[] = [
     router: (deps) =>
       deps.metrics && deps.config.metrics.enabled ? metricsController(deps.metrics, deps.config.metrics.token) : undefined,
   },
+  { path: '/docs', operations: [], access: 'public', router: (deps) => (deps.config.apiDocs.enabled ? docsController() : undefined) },
 ];
 
 /** Every route of the service, mounted in this order by createApp. Add your resources here. */

@@ -110,6 +110,11 @@ export const envSpec = {
     default: undefined,
     desc: 'bearer token for GET /metrics; without it /metrics is open in development/test and off in staging/production',
   }),
+  API_DOCS: str({
+    choices: ['on', 'off'] as const,
+    default: undefined,
+    desc: 'the interactive API documentation at /docs: on or off; unset, on in development/test and off in staging/production',
+  }),
   SLOW_QUERY_MS: integerBetween(
     1,
     600_000,
@@ -178,6 +183,8 @@ export interface Config {
   readonly workers: number;
   /** undefined: /metrics is open outside staging/production and off inside. */
   readonly metrics: { readonly enabled: boolean; readonly token: string | undefined };
+  /** The page at /docs: it describes the whole API to whoever reaches it, so deployed only when asked for. */
+  readonly apiDocs: { readonly enabled: boolean };
   readonly database: DatabaseConfig;
   /** Who is calling: bearer tokens and the keys that verify them (config/auth.ts). */
   readonly auth: AuthConfig;
@@ -268,6 +275,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
     health: { pendingMigrations: clean.MIGRATIONS_PENDING_READINESS, poolExhausted: clean.POOL_EXHAUSTED_READINESS },
     workers: clean.WEB_CONCURRENCY,
     metrics: { enabled: clean.METRICS_TOKEN !== undefined || !isDeployed(clean.NODE_ENV), token: clean.METRICS_TOKEN },
+    apiDocs: { enabled: (clean.API_DOCS ?? (isDeployed(clean.NODE_ENV) ? 'off' : 'on')) === 'on' },
     database: {
       url: clean.DATABASE_URL,
       replicaUrls: clean.DATABASE_REPLICA_URLS,

@@ -28,3 +28,31 @@ export function securityHeaders(): RequestHandler {
     xPoweredBy: false,
   });
 }
+
+/**
+ * The API documentation page's policy (app/controllers/docs.ts), set on its HTML and its files in place of the
+ * one above, and loosened from it only as far as Swagger UI needs: scripts, the stylesheet and the favicon from
+ * keel's own origin ('self': keel serves every file, no CDN), the document and "Try it out" requests to that
+ * origin (connect-src), and the data: URIs the stylesheet draws its icons with (img-src). No inline script, no
+ * eval, no inline <style>, no fonts, frames, workers or form targets; it still cannot be framed. The page's
+ * window shares no browsing context with another origin's (Cross-Origin-Opener-Policy): a bearer token given
+ * to Authorize stays in it.
+ */
+export function apiDocsSecurityHeaders(): RequestHandler[] {
+  return [
+    helmet.contentSecurityPolicy({
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        baseUri: ["'none'"],
+        formAction: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    }),
+    helmet.crossOriginOpenerPolicy({ policy: 'same-origin' }),
+  ];
+}

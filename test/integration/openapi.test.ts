@@ -322,8 +322,20 @@ describe('the served document under an independent linter (Redocly CLI 2, recomm
 });
 
 describe('the routes of the app and the paths of the document', () => {
-  it('documents every method and path the app serves', () => {
+  /** The route table's pages (x-pages): the paths, and the files under them, that are not operations of the API. */
+  const pages = (): readonly string[] => (asJson(keelDocument())['x-pages'] as { paths: string[] }).paths;
+  const onPage = (route: string): boolean => pages().some((page) => route.endsWith(` ${page}`) || route.includes(` ${page}/`));
+  /** The operations and 405 paths the app serves, less its pages. */
+  const apiRoutes = (): Routes => {
     const served = appRoutes();
+    return {
+      operations: served.operations.filter((operation) => !onPage(operation)),
+      otherMethods: served.otherMethods.filter((path) => !onPage(` ${path}`)),
+    };
+  };
+
+  it('documents every method and path the app serves', () => {
+    const served = apiRoutes();
     const documented = documentedRoutes(keelDocument());
 
     expect(missingFrom(served.operations, documented.operations), 'served but not documented').to.deep.equal([]);
@@ -331,17 +343,27 @@ describe('the routes of the app and the paths of the document', () => {
   });
 
   it('serves every method and path the document names', () => {
-    const served = appRoutes();
+    const served = apiRoutes();
     const documented = documentedRoutes(keelDocument());
 
     expect(missingFrom(documented.operations, served.operations), 'documented but not served').to.deep.equal([]);
   });
 
   it('answers other methods with 405 on exactly the paths whose document says so (x-other-methods)', () => {
-    const served = appRoutes();
+    const served = apiRoutes();
     const documented = documentedRoutes(keelDocument());
 
     expect([...served.otherMethods].sort()).to.deep.equal([...documented.otherMethods].sort());
+  });
+
+  it('lists the route table’s entries without operations as pages (x-pages), served by the app and in no path of the document', () => {
+    const served = appRoutes();
+    const documented = documentedRoutes(keelDocument());
+
+    expect(pages()).to.deep.equal(ROUTES.filter((entry) => entry.operations.length === 0).map((entry) => entry.path));
+    expect(pages()).to.include('/docs');
+    expect(served.operations).to.include.members(['GET /docs', 'HEAD /docs', 'GET /docs/init.js']);
+    expect(documented.operations.filter(onPage), 'documented as operations').to.deep.equal([]);
   });
 });
 
@@ -459,6 +481,20 @@ describe('the contract check (test/support/contract.ts)', () => {
 
     expect(violations).to.have.lengthOf(1);
     expect(violations[0]).to.include('status 200 is not documented for a path the document does not list');
+  });
+
+  it('leaves a page’s own files to the page, and checks its errors as the document says (x-pages)', async () => {
+    const app = contractChecked(appWithoutDatabase());
+    const stylesheet = observed('GET', '/docs/swagger-ui.css', await request(app).get('/docs/swagger-ui.css'));
+    const unknownFile = observed('GET', '/docs/missing.js', await request(app).get('/docs/missing.js'));
+    const otherMethod = observed('DELETE', '/docs', await request(app).delete('/docs'));
+
+    expect(stylesheet.status).to.equal(200);
+    expect([unknownFile.status, otherMethod.status]).to.deep.equal([404, 405]);
+    for (const response of [stylesheet, unknownFile, otherMethod]) expect(keelContract().violations(response)).to.deep.equal([]);
+    expect(keelContract().violations({ ...unknownFile, body: '{}' })[0]).to.include('body does not match the document');
+    expect(keelContract().violations({ ...stylesheet, status: 302 }), 'a page’s own answer').to.deep.equal([]);
+    expect(keelContract().violations({ ...stylesheet, path: '/docsx' })[0]).to.include('a path the document does not list');
   });
 
   it('checks only the status and the headers of a HEAD response', () => {

@@ -40,6 +40,8 @@ type PathItem = Readonly<Record<string, Operation | undefined>>;
 interface Document {
   readonly paths: Readonly<Record<string, PathItem>>;
   readonly 'x-other-paths': { readonly responses: Responses };
+  /** The pages for people (app/openapi.ts): their own files are no operation's, their errors are the document's. */
+  readonly 'x-pages'?: { readonly paths: readonly string[]; readonly responses: Responses };
 }
 
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -142,6 +144,8 @@ export class Contract {
   violations(response: ObservedResponse): string[] {
     const label = `${response.method} ${response.path} → ${response.status}`;
     const found = this.documentedResponse(response);
+    // A page's HTML, scripts and styles: what the document says of them is that they are not the API.
+    if (found === undefined) return [];
     if (typeof found === 'string') return [`${label}: ${found}`];
     const problems = [...this.headerViolations(found.response, found.pointer, response), ...this.requestViolations(found, response)];
     // A HEAD response has the headers of the GET and no body: status and headers are all there is to check.
@@ -163,15 +167,29 @@ export class Contract {
     return failure ? [`accepted a request body the document refuses: ${failure}`] : [];
   }
 
-  /** The response object the document has for this request and status, or why there is none. */
-  private documentedResponse(observed: ObservedResponse): Found | string {
-    const path = this.documentedPath(observed.path.split('?')[0] ?? observed.path) ?? observed.path;
+  /** The page (x-pages) a request path is on: the page's own path, or a file under it. */
+  private pageOf(path: string): string | undefined {
+    return this.document['x-pages']?.paths.find((page) => path === page || path.startsWith(`${page}/`));
+  }
+
+  /**
+   * The response object the document has for this request and status, or why there is none; undefined for a
+   * page's own answer (below 400), which is not the API's.
+   */
+  private documentedResponse(observed: ObservedResponse): Found | string | undefined {
+    const requested = observed.path.split('?')[0] ?? observed.path;
+    const path = this.documentedPath(requested) ?? requested;
     const method = observed.method.toLowerCase();
     const item = this.document.paths[path];
+    const pages = this.document['x-pages'];
     let requestBodySchema: string | undefined;
     let responses: Responses;
     let base: string;
-    if (!item) {
+    if (!item && pages && this.pageOf(path)) {
+      if (observed.status < 400) return undefined;
+      responses = pages.responses;
+      base = '/x-pages/responses';
+    } else if (!item) {
       responses = this.document['x-other-paths'].responses;
       base = '/x-other-paths/responses';
     } else if (isHttpMethod(method) && item[method]) {
@@ -190,7 +208,8 @@ export class Contract {
     const key = [status, `${status[0] ?? ''}XX`, 'default'].find((candidate) => responses[candidate] !== undefined);
     const documented = key === undefined ? undefined : responses[key];
     if (key === undefined || documented === undefined) {
-      return `status ${status} is not documented for ${item ? `${observed.method} ${path}` : 'a path the document does not list'} (documented: ${Object.keys(responses).join(', ')})`;
+      const where = item ? `${observed.method} ${path}` : base.startsWith('/x-pages') ? 'a page' : 'a path the document does not list';
+      return `status ${status} is not documented for ${where} (documented: ${Object.keys(responses).join(', ')})`;
     }
     const { value, pointer } = this.resolve<Response>(documented, `${base}/${escapeSegment(key)}`);
     return { response: value, pointer, requestBodySchema };

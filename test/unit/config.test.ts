@@ -182,6 +182,31 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('API_DOCS', () => {
+    for (const nodeEnv of ['development', 'test'] as const) {
+      it(`turns the page at /docs on in ${nodeEnv} when unset`, () => {
+        expect(loadConfig({ NODE_ENV: nodeEnv }).apiDocs.enabled).to.equal(true);
+      });
+    }
+
+    for (const nodeEnv of ['staging', 'production'] as const) {
+      it(`keeps the page at /docs off in ${nodeEnv} when unset, and turns it on with API_DOCS=on`, () => {
+        expect(loadConfig(deployedEnv(nodeEnv)).apiDocs.enabled).to.equal(false);
+        expect(loadConfig(deployedEnv(nodeEnv, { API_DOCS: 'on' })).apiDocs.enabled).to.equal(true);
+      });
+    }
+
+    it('turns the page off in development with API_DOCS=off', () => {
+      expect(loadConfig({ API_DOCS: 'off' }).apiDocs.enabled).to.equal(false);
+    });
+
+    it('rejects any other value, naming the variable', () => {
+      const error = configErrorFrom({ API_DOCS: 'true' });
+
+      expect(problemsAbout(error, 'API_DOCS')).to.deep.equal(['API_DOCS: must be one of on, off']);
+    });
+  });
+
   describe('NODE_ENV', () => {
     it('rejects an unknown environment, naming the variable', () => {
       const error = configErrorFrom({ NODE_ENV: 'prod' });
