@@ -22,7 +22,7 @@ export async function createTestKey(alg = 'RS256', kid = `test-key-${++keysMade}
 }
 
 export interface TestSignOptions {
-  /** The header's kid; the signing key's by default. */
+  /** The header's kid; the signing key's by default, none when given as undefined. */
   readonly kid?: string;
   /** The header's alg; the signing key's by default. */
   readonly alg?: string;
@@ -159,7 +159,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
         exp: issuedAt + (signOptions.expiresInS ?? 300),
         ...claims,
       };
-      const header = { alg: signOptions.alg ?? key.alg, kid: signOptions.kid ?? key.kid, ...signOptions.header };
+      const header = { alg: signOptions.alg ?? key.alg, kid: 'kid' in signOptions ? signOptions.kid : key.kid, ...signOptions.header };
       return new SignJWT(payload).setProtectedHeader(header).sign(key.privateKey);
     },
     async rotate(alg = current.alg) {
