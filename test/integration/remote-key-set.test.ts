@@ -148,6 +148,7 @@ describe('remoteKeySet', () => {
 
       expect(keys.status().status).to.equal('fail');
       expect(elsewhere.totalRequests()).to.equal(0);
+      expect(await linesAt('warn')).to.have.nested.property('[0].reason', 'redirect');
     });
   });
 
@@ -285,6 +286,19 @@ describe('remoteKeySet', () => {
       expect(withinCooldown).to.be.instanceOf(IdentityProviderUnavailableError);
       expect(key.type).to.equal('public');
       expect(keys.status().status).to.equal('pass');
+      expect(await linesAt('warn')).to.have.nested.property('[0].reason', 'unreachable');
+      expect(await linesAt('info')).to.have.lengthOf(1);
+    });
+
+    it('names the network error when nothing listens at the provider', async () => {
+      const provider = await startProvider();
+      const keys = keySetFor(provider);
+      await provider.close();
+
+      await keys.refresh();
+
+      const [line] = await linesAt('warn');
+      expect(line).to.include({ reason: 'unreachable', networkCode: 'ECONNREFUSED' });
     });
 
     it('gives up on a provider slower than the fetch timeout', async () => {

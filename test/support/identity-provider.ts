@@ -82,6 +82,7 @@ export interface IdentityProvider {
   slow(ms: number): void;
   /** Answers a path with this instead (undefined: serves it normally again). */
   respond(path: string, response: CannedResponse | undefined): void;
+  /** Stops listening and ends every connection; a second call does nothing. */
   close(): Promise<void>;
 }
 
@@ -187,6 +188,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
       else canned.set(path, response);
     },
     async close() {
+      if (!server.listening) return;
       for (const timer of held) clearTimeout(timer);
       held.clear();
       const closed = once(server, 'close');
