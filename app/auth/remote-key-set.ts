@@ -60,7 +60,8 @@ class RemoteKeySet implements KeySource {
     this.maxAgeMs = options.maxAgeMs ?? 600_000;
   }
 
-  async getKey(header: CompactJWSHeaderParameters): Promise<CryptoKey> {
+  /** An arrow function, so that keys.getKey may be handed to jwtVerify as it is. */
+  readonly getKey = async (header: CompactJWSHeaderParameters): Promise<CryptoKey> => {
     if (this.keys === undefined) await this.fetchUnlessCoolingDown();
     const keys = this.keys;
     if (keys === undefined) throw new IdentityProviderUnavailableError();
@@ -72,7 +73,7 @@ class RemoteKeySet implements KeySource {
       if (!(error instanceof errors.JWKSNoMatchingKey) || !(await this.fetchUnlessCoolingDown())) throw error;
       return (this.keys ?? keys)(header);
     }
-  }
+  };
 
   status(): KeySetStatus {
     if (this.keys === undefined || this.fetchedAt === undefined) {

@@ -82,8 +82,10 @@ describe('remoteKeySet', () => {
       const provider = await startProvider({ alg: 'RS256' });
       const keys = keySetFor(provider);
 
+      const { getKey } = keys; // jwtVerify may be handed it unbound
+
       await keys.refresh();
-      const key = await keys.getKey(headerFor(provider.currentKey));
+      const key = await getKey(headerFor(provider.currentKey));
 
       expect(key.type).to.equal('public');
       expect(keys.status()).to.deep.equal({ status: 'pass', keys: 1, fetchedAt: new Date(START_MS).toISOString() });
