@@ -7,6 +7,7 @@ export const MAX_PROVIDER_RESPONSE_BYTES = 512 * 1024;
 export type ProviderFailure =
   | 'url_not_allowed'
   | 'unreachable'
+  | 'redirect'
   | 'timeout'
   | 'closed'
   | 'status'
@@ -22,6 +23,8 @@ export class ProviderFetchError extends Error {
     readonly reason: ProviderFailure,
     /** The HTTP status, for reason 'status'. */
     readonly status?: number,
+    /** The system error's code (ECONNREFUSED, ENOTFOUND, …), for reason 'unreachable'. */
+    readonly networkCode?: string,
   ) {
     super(`identity provider fetch failed: ${reason}`);
     this.name = new.target.name;
@@ -44,8 +47,15 @@ export async function fetchProviderJson(url: string, signal: AbortSignal): Promi
   } catch (error) {
     if (error instanceof ProviderFetchError) throw error;
     if (signal.aborted) throw new ProviderFetchError(isTimeout(signal.reason) ? 'timeout' : 'closed');
-    throw new ProviderFetchError('unreachable');
+    throw networkFailure(error);
   }
+}
+
+/** fetch's TypeError says little; its cause says what happened (for the log only). */
+function networkFailure(error: unknown): ProviderFetchError {
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
+  if (cause?.message === 'unexpected redirect') return new ProviderFetchError('redirect');
+  return new ProviderFetchError('unreachable', undefined, typeof cause?.code === 'string' ? cause.code : undefined);
 }
 
 const isTimeout = (reason: unknown): boolean => reason instanceof Error && reason.name === 'TimeoutError';

@@ -2,7 +2,7 @@ import { createLocalJWKSet, errors, type CompactJWSHeaderParameters, type Crypto
 import type { Logger } from '../../config/logger';
 import { IdentityProviderUnavailableError } from './errors';
 import type { KeySetStatus, KeySource } from './key-source';
-import { fetchProviderJson, ProviderFetchError, type ProviderFailure } from './provider-fetch';
+import { fetchProviderJson, ProviderFetchError } from './provider-fetch';
 import { signatureKeys } from './signature-keys';
 
 export interface RemoteKeySetOptions {
@@ -60,7 +60,8 @@ class RemoteKeySet implements KeySource {
     this.maxAgeMs = options.maxAgeMs ?? 600_000;
   }
 
-  async getKey(header: CompactJWSHeaderParameters): Promise<CryptoKey> {
+  /** An arrow function, so that keys.getKey may be handed to jwtVerify as it is. */
+  readonly getKey = async (header: CompactJWSHeaderParameters): Promise<CryptoKey> => {
     if (this.keys === undefined) await this.fetchUnlessCoolingDown();
     const keys = this.keys;
     if (keys === undefined) throw new IdentityProviderUnavailableError();
@@ -72,7 +73,7 @@ class RemoteKeySet implements KeySource {
       if (!(error instanceof errors.JWKSNoMatchingKey) || !(await this.fetchUnlessCoolingDown())) throw error;
       return (this.keys ?? keys)(header);
     }
-  }
+  };
 
   status(): KeySetStatus {
     if (this.keys === undefined || this.fetchedAt === undefined) {
@@ -152,9 +153,12 @@ class RemoteKeySet implements KeySource {
       this.keys === undefined
         ? 'identity provider unreachable and no signing keys held; tokens cannot be verified'
         : 'identity provider unreachable; the signing keys already held still verify';
-    const reason: ProviderFailure | 'unexpected' = error instanceof ProviderFetchError ? error.reason : 'unexpected';
-    const status = error instanceof ProviderFetchError ? error.status : undefined;
-    this.options.logger.warn(message, { reason, status, issuer: this.options.issuer, ...(reason === 'unexpected' ? { error } : {}) });
+    const issuer = this.options.issuer;
+    if (error instanceof ProviderFetchError) {
+      this.options.logger.warn(message, { reason: error.reason, status: error.status, networkCode: error.networkCode, issuer });
+    } else {
+      this.options.logger.warn(message, { reason: 'unexpected', issuer, error });
+    }
   }
 }
 

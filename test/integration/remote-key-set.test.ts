@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { errors, type CompactJWSHeaderParameters } from 'jose';
 import { IdentityProviderUnavailableError } from '../../app/auth/errors';
@@ -5,7 +6,6 @@ import { remoteKeySet, type KeySource, type RemoteKeySetOptions } from '../../ap
 import { MAX_PROVIDER_RESPONSE_BYTES } from '../../app/auth/provider-fetch';
 import { createLogger } from '../../config/logger';
 import {
-  createTestKey,
   DISCOVERY_PATH,
   JWKS_PATH,
   startIdentityProvider,
@@ -82,8 +82,10 @@ describe('remoteKeySet', () => {
       const provider = await startProvider({ alg: 'RS256' });
       const keys = keySetFor(provider);
 
+      const { getKey } = keys; // jwtVerify may be handed it unbound
+
       await keys.refresh();
-      const key = await keys.getKey(headerFor(provider.currentKey));
+      const key = await getKey(headerFor(provider.currentKey));
 
       expect(key.type).to.equal('public');
       expect(keys.status()).to.deep.equal({ status: 'pass', keys: 1, fetchedAt: new Date(START_MS).toISOString() });
@@ -148,29 +150,49 @@ describe('remoteKeySet', () => {
 
       expect(keys.status().status).to.equal('fail');
       expect(elsewhere.totalRequests()).to.equal(0);
+      expect(await linesAt('warn')).to.have.nested.property('[0].reason', 'redirect');
     });
   });
 
   describe('what it keeps', () => {
     it('keeps only public signature keys: no encryption, secret or private keys, no RSA key under 2048 bits', async () => {
       const provider = await startProvider();
-      const [rsa1024, encryption] = await Promise.all([createTestKey('RS256'), createTestKey('RS256')]);
-      const { n, e } = provider.currentKey.publicJwk;
+      // RSA public keys by their shape: the filter reads kty, use, key_ops and the length of n, and imports nothing.
+      const rsa = (bits: number, fields: Record<string, unknown> = {}): Record<string, unknown> => ({
+        kty: 'RSA',
+        n: randomBytes(bits / 8).toString('base64url'),
+        e: 'AQAB',
+        ...fields,
+      });
       const published = [
         provider.currentKey.publicJwk,
-        { ...encryption.publicJwk, use: 'enc' },
+        rsa(2048, { kid: 'rsa-2048', use: 'sig' }),
+        rsa(1024, { kid: 'rsa-1024' }),
+        rsa(2048, { kid: 'encryption', use: 'enc' }),
         { kty: 'oct', kid: 'secret', k: 'c2VjcmV0' },
         { ...provider.currentKey.publicJwk, kid: 'private', d: 'AAAA' },
-        { ...rsa1024.publicJwk, kid: 'short', n: (rsa1024.publicJwk.n ?? '').slice(0, 171) },
         { ...provider.currentKey.publicJwk, kid: 'no-verify', key_ops: ['encrypt'] },
-        { kty: 'RSA', kid: 'not-signing', n, e, use: 'enc' },
+        { kty: 'unknown', kid: 'unknown' },
+        'not a key',
       ];
       provider.respond(JWKS_PATH, { body: JSON.stringify({ keys: published }) });
       const keys = keySetFor(provider);
 
       await keys.refresh();
 
-      expect(keys.status()).to.include({ status: 'pass', keys: 1 });
+      expect(keys.status()).to.include({ status: 'pass', keys: 2 });
+    });
+
+    it('refuses a key set without a single signature key, keeping the keys it holds', async () => {
+      const provider = await startProvider();
+      const keys = keySetFor(provider, { jwksUrl: provider.jwksUrl });
+      await keys.refresh();
+
+      provider.respond(JWKS_PATH, { body: JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }) });
+      await keys.refresh();
+
+      expect(keys.status()).to.include({ status: 'warn', keys: 1 });
+      expect(await linesAt('warn')).to.have.nested.property('[0].reason', 'no_signing_keys');
     });
 
     it(`refuses a key set larger than ${MAX_PROVIDER_RESPONSE_BYTES / 1024} KiB, whether it declares its length or not`, async () => {
@@ -285,6 +307,19 @@ describe('remoteKeySet', () => {
       expect(withinCooldown).to.be.instanceOf(IdentityProviderUnavailableError);
       expect(key.type).to.equal('public');
       expect(keys.status().status).to.equal('pass');
+      expect(await linesAt('warn')).to.have.nested.property('[0].reason', 'unreachable');
+      expect(await linesAt('info')).to.have.lengthOf(1);
+    });
+
+    it('names the network error when nothing listens at the provider', async () => {
+      const provider = await startProvider();
+      const keys = keySetFor(provider);
+      await provider.close();
+
+      await keys.refresh();
+
+      const [line] = await linesAt('warn');
+      expect(line).to.include({ reason: 'unreachable', networkCode: 'ECONNREFUSED' });
     });
 
     it('gives up on a provider slower than the fetch timeout', async () => {

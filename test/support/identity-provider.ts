@@ -22,7 +22,7 @@ export async function createTestKey(alg = 'RS256', kid = `test-key-${++keysMade}
 }
 
 export interface TestSignOptions {
-  /** The header's kid; the signing key's by default. */
+  /** The header's kid; the signing key's by default, none when given as undefined. */
   readonly kid?: string;
   /** The header's alg; the signing key's by default. */
   readonly alg?: string;
@@ -82,6 +82,7 @@ export interface IdentityProvider {
   slow(ms: number): void;
   /** Answers a path with this instead (undefined: serves it normally again). */
   respond(path: string, response: CannedResponse | undefined): void;
+  /** Stops listening and ends every connection; a second call does nothing. */
   close(): Promise<void>;
 }
 
@@ -159,7 +160,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
         exp: issuedAt + (signOptions.expiresInS ?? 300),
         ...claims,
       };
-      const header = { alg: signOptions.alg ?? key.alg, kid: signOptions.kid ?? key.kid, ...signOptions.header };
+      const header = { alg: signOptions.alg ?? key.alg, kid: 'kid' in signOptions ? signOptions.kid : key.kid, ...signOptions.header };
       return new SignJWT(payload).setProtectedHeader(header).sign(key.privateKey);
     },
     async rotate(alg = current.alg) {
@@ -187,6 +188,7 @@ export async function startIdentityProvider(options: IdentityProviderOptions = {
       else canned.set(path, response);
     },
     async close() {
+      if (!server.listening) return;
       for (const timer of held) clearTimeout(timer);
       held.clear();
       const closed = once(server, 'close');
