@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger';
 import { cancelTargetOf, sendCancelRequest } from './cancel';
 import { classifyDatabaseFault } from './errors';
 import { databaseFault, type DatabaseFault } from './faults';
+import { outsideAnyRequest } from './outside-requests';
 import type { PoolAccess, PoolStats, RawConnection } from './pool';
 import type { ReplicaInspection, ReplicationReport } from './replication';
 
@@ -47,6 +48,12 @@ export interface DatabaseProbe {
    * a probe already in flight does not overwrite it. The next probe after the window decides again.
    */
   markDown(fault: DatabaseFault): void;
+  /**
+   * Calls listener (in no request's context) each time a probe finishes with an answer from the
+   * database (pass or warn), for work that must wait until the database is reachable. Returns the
+   * function that stops it.
+   */
+  onAnswer(listener: () => void): () => void;
 }
 
 const DEFAULT_STATEMENT = 'SELECT 1';
@@ -158,6 +165,14 @@ async function cancelAndRecover(pool: PoolAccess, connection: RawConnection, que
 export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: Logger): DatabaseProbe {
   let inFlight: Promise<ProbeResult> | undefined;
   let last: { result: ProbeResult; finishedAt: number } | undefined;
+  const answerListeners = new Set<() => void>();
+  const notify = (listener: () => void): void => {
+    try {
+      outsideAnyRequest(listener);
+    } catch (error) {
+      logger.warn('a listener for the database probe failed', { error });
+    }
+  };
 
   // Built field by field, not spread: every health ping makes one, and spreading results of two
   // shapes (with and without a fault) costs more than the rest of a /health/db answer.
@@ -178,6 +193,10 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
     markDown(fault) {
       last = { result: { status: 'fail', responseTimeMs: 0, checkedAt: new Date(), fault }, finishedAt: performance.now() };
     },
+    onAnswer(listener) {
+      answerListeners.add(listener);
+      return () => answerListeners.delete(listener);
+    },
     async check() {
       const reused = reuse();
       if (reused) return reused;
@@ -195,6 +214,7 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
           inFlight = undefined;
           if (result.status === 'fail')
             logger.debug('database probe failed', { code: result.fault?.code, responseTimeMs: result.responseTimeMs });
+          else for (const listener of answerListeners) notify(listener);
           return last.result;
         });
       return report(await inFlight, false);
