@@ -18,10 +18,10 @@ export function checkDatabaseRoleWhenReachable(
   exit: (code: number) => void = (code) => process.exit(code),
 ): void {
   let busyOrDone = false;
-  const check = (): void => {
+  const check = async (): Promise<void> => {
     if (busyOrDone) return;
     busyOrDone = true;
-    readDatabaseRole(database.sequelize).then(
+    await readDatabaseRole(database.sequelize).then(
       (role) => {
         stopListening();
         // Not "bypassRls": the logger redacts any field whose name holds "pass".
@@ -43,5 +43,5 @@ export function checkDatabaseRoleWhenReachable(
   };
   const stopListening = database.probe.onAnswer(check);
   const latest = database.probe.latest();
-  if (latest && latest.status !== 'fail') check();
+  if (latest && latest.status !== 'fail') void check();
 }

@@ -49,12 +49,16 @@ export interface DatabaseProbe {
    */
   markDown(fault: DatabaseFault): void;
   /**
-   * Calls listener (in no request's context) each time a probe finishes with an answer from the
-   * database (pass or warn), for work that must wait until the database is reachable. Returns the
-   * function that stops it.
+   * Calls listener (in no request's context) each time a probe gets an answer from the database
+   * (pass or warn), for work that must wait until the database is reachable, and waits for it
+   * before handing the result out, within what is left of the probe's time budget: the listener's
+   * query takes the connection the probe has just released instead of opening another beside the
+   * callers that waited for the probe. Returns the function that stops it.
    */
-  onAnswer(listener: () => void): () => void;
+  onAnswer(listener: AnswerListener): () => void;
 }
+
+export type AnswerListener = () => Promise<unknown> | void;
 
 const DEFAULT_STATEMENT = 'SELECT 1';
 // After a timeout the query is cancelled; the connection goes back to the pool if it then
@@ -165,13 +169,19 @@ async function cancelAndRecover(pool: PoolAccess, connection: RawConnection, que
 export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: Logger): DatabaseProbe {
   let inFlight: Promise<ProbeResult> | undefined;
   let last: { result: ProbeResult; finishedAt: number } | undefined;
-  const answerListeners = new Set<() => void>();
-  const notify = (listener: () => void): void => {
+  const answerListeners = new Set<AnswerListener>();
+  const notify = async (listener: AnswerListener): Promise<void> => {
     try {
-      outsideAnyRequest(listener);
+      await outsideAnyRequest(listener);
     } catch (error) {
       logger.warn('a listener for the database probe failed', { error });
     }
+  };
+  const notifyAll = async (started: number): Promise<void> => {
+    if (answerListeners.size === 0) return;
+    const budget = after(Math.max(0, settings.timeoutMs - (performance.now() - started)), TIMED_OUT);
+    await Promise.race([Promise.all([...answerListeners].map(notify)), budget.promise]);
+    budget.cancel();
   };
 
   // Built field by field, not spread: every health ping makes one, and spreading results of two
@@ -208,13 +218,13 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
           const fault = classifyDatabaseFault(error) ?? databaseFault('database_unavailable');
           return { status: 'fail', responseTimeMs: elapsedSince(started), checkedAt: new Date(), fault };
         })
-        .then((result) => {
+        .then(async (result) => {
           // Begun before a markDown: the failure seen since is the newer news.
           if (!last || last.finishedAt <= started) last = { result, finishedAt: performance.now() };
-          inFlight = undefined;
           if (result.status === 'fail')
             logger.debug('database probe failed', { code: result.fault?.code, responseTimeMs: result.responseTimeMs });
-          else for (const listener of answerListeners) notify(listener);
+          else await notifyAll(started);
+          inFlight = undefined;
           return last.result;
         });
       return report(await inFlight, false);

@@ -111,8 +111,11 @@ describe('bin/www: whether its database role bypasses row-level security, checke
       const whileDown = await httpRequest(port, '/health');
 
       await proxy.pass();
-      // The next probe that gets an answer (a load balancer's readiness check) runs the check.
-      await httpRequest(port, '/health/ready').catch(() => undefined);
+      // As a load balancer does: readiness checks, until the first that gets an answer has run the check.
+      while (server.child.exitCode === null) {
+        await httpRequest(port, '/health/ready').catch(() => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
       const { code } = await server.exited;
 
       expect(whileDown.status).to.equal(200);
