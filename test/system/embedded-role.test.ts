@@ -13,6 +13,7 @@ import { runSequelizeCli } from '../../db/sequelize-cli';
 import { freePort, queryOnce } from '../support/database';
 import { httpRequest } from '../support/http';
 import { makeLegacyDataDir } from '../support/legacy-embedded';
+import { migrationFilesOnDisk } from '../support/migrations';
 import { spawnServer, stageProjectCopy, type ServerProcess } from '../support/process';
 import { registerSentinel } from '../support/sentinels';
 import { insertNote, TENANT_A, TENANT_B, visibleNotes, writeTenantMigration } from '../support/tenant-table';
@@ -152,7 +153,7 @@ describe('bin/www in development: the role it connects to the embedded PostgreSQ
         expect(owners, 'the old layout').to.deep.equal([{ database: 'postgres', SequelizeMeta: 'postgres' }]);
       });
       const superuser = urlAs(EMBEDDED_DATABASE_SUPERUSER);
-      writeTenantMigration(path.join(project, 'db', 'migrations'));
+      const notesMigration = writeTenantMigration(path.join(project, 'db', 'migrations'));
 
       const first = await startDevelopment();
       const owner = await queryOnce(superuser, 'SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [
@@ -177,7 +178,7 @@ describe('bin/www in development: the role it connects to the embedded PostgreSQ
       expect(owner).to.deep.equal([{ owner: EMBEDDED_DATABASE_ROLE }]);
       expect(leftToOthers, 'objects in public the role does not own').to.deep.equal([]);
       expect(schema, 'schema public is the database owner’s').to.deep.equal({ owns: true });
-      expect(applied.map((row) => row.name)).to.deep.equal(['20260101000000-foundation.js', '20990101000000-create-notes.js']);
+      expect(applied.map((row) => row.name)).to.deep.equal([...migrationFilesOnDisk(), notesMigration]);
       expect(withoutTenant).to.deep.equal([]);
       expect(first.server.output()).to.match(/now belongs to the ordinary role "keel"[^\n]*"objectsTransferred":\d+/);
       expect(second.server.output()).not.to.include('now belongs to the ordinary role');
