@@ -11,12 +11,7 @@ import { readDatabaseRole, rlsVerdict } from '../db/role-check';
  * on rlsVerdict: a warn line, or, deployed, an error line and exit(1). A read that fails is tried
  * again at the next answer.
  */
-export function checkDatabaseRoleWhenReachable(
-  database: Pick<Database, 'sequelize' | 'probe'>,
-  config: Config,
-  logger: Logger,
-  exit: (code: number) => void = (code) => process.exit(code),
-): void {
+export function checkDatabaseRoleWhenReachable(database: Pick<Database, 'sequelize' | 'probe'>, config: Config, logger: Logger): void {
   let busyOrDone = false;
   const check = async (): Promise<void> => {
     if (busyOrDone) return;
@@ -30,7 +25,7 @@ export function checkDatabaseRoleWhenReachable(
         const verdict = rlsVerdict(role, { deployed: isDeployed(config.env), allowBypass: config.database.allowRlsBypass });
         if (verdict?.action === 'refuse') {
           logger.error(verdict.message, verdict.fields);
-          exit(1);
+          process.exit(1);
         } else if (verdict) logger.warn(verdict.message, verdict.fields);
       },
       (error: unknown) => {

@@ -1,4 +1,4 @@
-import { bool, cleanEnv, str, EnvMissingError } from 'envalid';
+import { cleanEnv, str, EnvMissingError } from 'envalid';
 import { databaseSpec, defaultDatabaseSsl } from './database';
 import { embeddedDataDir, embeddedDatabaseSpec } from './embedded-database';
 import { isDeployed } from './deployed';
@@ -99,8 +99,10 @@ export const envSpec = {
     default: undefined,
     desc: 'server-side idle_in_transaction_session_timeout: a transaction left idle this long is ended with its session (above DB_STATEMENT_TIMEOUT_MS, below REQUEST_DEADLINE_MS; default halfway between them)',
   }),
-  DB_ALLOW_RLS_BYPASS: bool({
-    default: false,
+  // Choices rather than envalid's bool(), whose error message repeats the value.
+  DB_ALLOW_RLS_BYPASS: str({
+    choices: ['true', 'false'] as const,
+    default: 'false',
     desc: 'true: a database role that bypasses row-level security (superuser, BYPASSRLS) is intended; staging and production then warn instead of exiting 1',
   }),
   DATABASE_REPLICA_URLS: postgresUrlList({
@@ -292,7 +294,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
       probe: { timeoutMs: clean.DB_PROBE_TIMEOUT_MS, cacheMs: clean.DB_PROBE_CACHE_MS, warnMs: clean.DB_PROBE_WARN_MS },
       slowQueryMs: clean.SLOW_QUERY_MS,
       logSqlText: clean.NODE_ENV === 'development',
-      allowRlsBypass: clean.DB_ALLOW_RLS_BYPASS,
+      allowRlsBypass: clean.DB_ALLOW_RLS_BYPASS === 'true',
     },
     embeddedDatabase: {
       port: clean.EMBEDDED_DATABASE_PORT,

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { ConfigError, loadConfig } from '../../config/env';
 import { rlsVerdict, type DatabaseRole } from '../../db/role-check';
 
 const superuser: DatabaseRole = { name: 'postgres', superuser: true, bypassRls: true, tablesUnderRls: 3 };
@@ -51,5 +52,21 @@ describe('rlsVerdict (what keel does about a role that bypasses row-level securi
       expect(verdict?.action, `deployed: ${deployed}`).to.equal('warn');
       expect(verdict?.message).to.include('DB_ALLOW_RLS_BYPASS=true says this is intended');
     }
+  });
+});
+
+describe('DB_ALLOW_RLS_BYPASS', () => {
+  const allowRlsBypass = (value?: string): boolean =>
+    loadConfig({ NODE_ENV: 'test', ...(value === undefined ? {} : { DB_ALLOW_RLS_BYPASS: value }) }).database.allowRlsBypass;
+
+  it('is false unless set, and true only when set to true', () => {
+    expect([allowRlsBypass(), allowRlsBypass('false'), allowRlsBypass('true')]).to.deep.equal([false, false, true]);
+  });
+
+  it('refuses any other value, stating the rule without repeating the value', () => {
+    expect(() => allowRlsBypass('yes-please'))
+      .to.throw(ConfigError, 'DB_ALLOW_RLS_BYPASS: must be one of true, false')
+      .with.property('message')
+      .that.does.not.include('yes-please');
   });
 });
