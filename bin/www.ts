@@ -22,6 +22,7 @@ import { loadOrCreateLocalIssuerKey } from '../app/auth/local-issuer';
 import { databaseRunByPrimary, runPrimary } from './cluster';
 import { clusterScrape } from './cluster-metrics';
 import { disableAllocationSitePretenuring } from './heap-tuning';
+import { checkDatabaseRoleWhenReachable } from './role-guard';
 import { createShutdown } from './shutdown';
 
 function onError(error: NodeJS.ErrnoException, port: number, logger: Logger): void {
@@ -108,6 +109,8 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
   process.on('SIGINT', shutdown);
   server.listen(config.port);
 
+  // Whether keel's database role is bound by row-level security, once the database answers.
+  checkDatabaseRoleWhenReachable(database, config, logger);
   // Warm the pool without blocking boot: the service must come up while the database is down.
   void database.probe.check().then((report) => {
     if (report.status === 'fail')

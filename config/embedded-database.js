@@ -22,7 +22,13 @@ const embeddedDatabaseSpec = {
   }),
 };
 
-const EMBEDDED_DATABASE_USER = 'postgres';
+/** The superuser initdb creates: administration only (the service role and its database). */
+const EMBEDDED_DATABASE_SUPERUSER = 'postgres';
+/**
+ * The ordinary role keel and its migrations connect as: it owns the service's database, and a
+ * superuser would bypass every row-level security policy.
+ */
+const EMBEDDED_DATABASE_ROLE = 'keel';
 const EMBEDDED_DATABASE_HOST = '127.0.0.1';
 /** The service's database on the embedded server. */
 const EMBEDDED_DATABASE_NAME = 'keel';
@@ -37,21 +43,24 @@ function embeddedDataDir(configured, projectRoot) {
 }
 
 /**
- * The superuser's random password is kept beside the data directory asked for, also when root's
- * PostgreSQL keeps the data elsewhere (db/embedded-placement.ts): that path never moves.
+ * A role's random password is kept beside the data directory asked for, also when root's
+ * PostgreSQL keeps the data elsewhere (db/embedded-placement.ts): that path never moves. The
+ * superuser's file keeps the name it always had; the service role's is named after the role.
  * @param {string} dataDir the directory asked for
+ * @param {string} [role]
  */
-function embeddedPasswordFile(dataDir) {
-  return `${dataDir}.password`;
+function embeddedPasswordFile(dataDir, role = EMBEDDED_DATABASE_SUPERUSER) {
+  return role === EMBEDDED_DATABASE_SUPERUSER ? `${dataDir}.password` : `${dataDir}.${role}.password`;
 }
 
 /**
- * The password of the server with its data in dataDir; undefined when none was ever started there.
+ * A role's password on the server with its data in dataDir; undefined when none was ever made there.
  * @param {string} dataDir the directory asked for
+ * @param {string} [role]
  */
-function readEmbeddedPassword(dataDir) {
+function readEmbeddedPassword(dataDir, role = EMBEDDED_DATABASE_SUPERUSER) {
   try {
-    return fs.readFileSync(embeddedPasswordFile(dataDir), 'utf8').trim();
+    return fs.readFileSync(embeddedPasswordFile(dataDir, role), 'utf8').trim();
   } catch (error) {
     if (/** @type {NodeJS.ErrnoException} */ (error).code === 'ENOENT') return undefined;
     throw error;
@@ -59,12 +68,13 @@ function readEmbeddedPassword(dataDir) {
 }
 
 /**
+ * @param {string} role
  * @param {string} password
  * @param {number} port
  * @param {string} databaseName
  */
-function embeddedDatabaseUrl(password, port, databaseName) {
-  return `postgres://${EMBEDDED_DATABASE_USER}:${encodeURIComponent(password)}@${EMBEDDED_DATABASE_HOST}:${port}/${encodeURIComponent(databaseName)}`;
+function embeddedDatabaseUrl(role, password, port, databaseName) {
+  return `postgres://${role}:${encodeURIComponent(password)}@${EMBEDDED_DATABASE_HOST}:${port}/${encodeURIComponent(databaseName)}`;
 }
 
 /**
@@ -87,7 +97,8 @@ async function connectionProblem(url) {
 
 module.exports = {
   embeddedDatabaseSpec,
-  EMBEDDED_DATABASE_USER,
+  EMBEDDED_DATABASE_SUPERUSER,
+  EMBEDDED_DATABASE_ROLE,
   EMBEDDED_DATABASE_HOST,
   EMBEDDED_DATABASE_NAME,
   embeddedDataDir,

@@ -95,6 +95,12 @@ export const envSpec = {
     default: undefined,
     desc: 'server-side idle_in_transaction_session_timeout: a transaction left idle this long is ended with its session (above DB_STATEMENT_TIMEOUT_MS, below REQUEST_DEADLINE_MS; default halfway between them)',
   }),
+  // Choices rather than envalid's bool(), whose error message repeats the value.
+  DB_ALLOW_RLS_BYPASS: str({
+    choices: ['true', 'false'] as const,
+    default: 'false',
+    desc: 'true: a database role that bypasses row-level security (superuser, BYPASSRLS) is intended; staging and production then warn instead of exiting 1',
+  }),
   DATABASE_REPLICA_URLS: postgresUrlList({
     default: [],
     desc: 'comma-separated postgres:// URLs of read replicas: reads outside transactions go there (optional)',
@@ -165,6 +171,8 @@ export interface DatabaseConfig {
   readonly slowQueryMs: number;
   /** SQL text in slow-query logs: development only (it can carry literal values). */
   readonly logSqlText: boolean;
+  /** DB_ALLOW_RLS_BYPASS: a role that bypasses row-level security is intended (bin/role-guard.ts). */
+  readonly allowRlsBypass: boolean;
 }
 
 export interface Config {
@@ -297,6 +305,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
       probe: { timeoutMs: clean.DB_PROBE_TIMEOUT_MS, cacheMs: clean.DB_PROBE_CACHE_MS, warnMs: clean.DB_PROBE_WARN_MS },
       slowQueryMs: clean.SLOW_QUERY_MS,
       logSqlText: clean.NODE_ENV === 'development',
+      allowRlsBypass: clean.DB_ALLOW_RLS_BYPASS === 'true',
     },
     auth: authConfig(clean, projectRoot(), readPackageInfo().name),
     embeddedDatabase: {

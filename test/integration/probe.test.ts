@@ -334,6 +334,55 @@ describe('the database health probe (db/probe.ts)', () => {
     });
   });
 
+  describe('onAnswer(): work that waits until the database answers', () => {
+    it('calls the listener after each probe the database answers, never after one that fails, until stopped', async () => {
+      const down = openDatabase({ DATABASE_URL: viaPort(testDatabaseUrl(), await freePort()), DB_PROBE_CACHE_MS: '0' });
+      const up = openDatabase({ DATABASE_URL: scratch.url, DB_PROBE_CACHE_MS: '0' });
+      const calls = { down: 0, up: 0 };
+      down.probe.onAnswer(() => void (calls.down += 1));
+      const stop = up.probe.onAnswer(() => void (calls.up += 1));
+
+      const failed = await down.probe.check();
+      await up.probe.check();
+      await up.probe.check();
+      stop();
+      await up.probe.check();
+
+      expect(failed.status).to.equal('fail');
+      expect(calls).to.deep.equal({ down: 0, up: 2 });
+    });
+
+    it("hands the result out once the listener is done, so the listener's query and the caller's share one connection", async () => {
+      const database = openDatabase({ DATABASE_URL: scratch.url });
+      const events: string[] = [];
+      database.probe.onAnswer(async () => {
+        await database.sequelize.query('SELECT pg_sleep(0.1)', { type: QueryTypes.SELECT });
+        events.push('listener done');
+      });
+
+      const report = await database.probe.check();
+      events.push('result handed out');
+      await database.sequelize.query('SELECT 1', { type: QueryTypes.SELECT });
+
+      expect(report.status).to.equal('pass');
+      expect(events).to.deep.equal(['listener done', 'result handed out']);
+      expect(database.poolStats().size, 'connections opened').to.equal(1);
+    });
+
+    it('waits for a listener no longer than the probe timeout, and a listener that throws fails nothing', async () => {
+      const database = openDatabase({ DATABASE_URL: scratch.url, DB_PROBE_TIMEOUT_MS: '500', DB_PROBE_WARN_MS: '400' });
+      database.probe.onAnswer(() => new Promise(() => undefined));
+      database.probe.onAnswer(() => {
+        throw new Error('a broken listener');
+      });
+
+      const { value: report, elapsedMs } = await timed(database.probe.check());
+
+      expect(report.status).to.be.oneOf(['pass', 'warn']);
+      expect(elapsedMs, 'a hang guard: the listener never settles').to.be.below(5_000);
+    });
+  });
+
   describe('when the database comes back after a failed probe', () => {
     it('passes on the first check after the cache window, with the same Database object', async () => {
       const cacheMs = 200;

@@ -47,7 +47,8 @@ export async function startTemporaryPostgres(prefix: string, databaseName = 'pos
     logger: createLogger({ env: 'test', logLevel: 'silent' }),
   });
   return {
-    url: embedded.url,
+    // The suite creates scratch databases and roles: it needs the superuser, not the service's role.
+    url: embedded.adminUrl,
     async stop() {
       await embedded.stop();
       await fs.rm(parent, { recursive: true, force: true });

@@ -71,7 +71,7 @@ export async function startTlsDatabase(): Promise<TlsDatabase> {
     });
     await installServerCertificate(await serverCertificate(ca), dataDir);
     await fs.writeFile(path.join(dataDir, 'pg_hba.conf'), 'hostssl all all 127.0.0.1/32 scram-sha-256\n');
-    const admin = new Client({ connectionString: embedded.url });
+    const admin = new Client({ connectionString: embedded.adminUrl });
     await admin.connect();
     try {
       await admin.query("ALTER SYSTEM SET ssl_cert_file = 'server.crt'");
@@ -82,13 +82,13 @@ export async function startTlsDatabase(): Promise<TlsDatabase> {
       await admin.end();
     }
     const deadline = Date.now() + 10_000;
-    while (!(await connects(embedded.url, { ca: ca.cert })) || (await connects(embedded.url, false))) {
+    while (!(await connects(embedded.adminUrl, { ca: ca.cert })) || (await connects(embedded.adminUrl, false))) {
       if (Date.now() > deadline) throw new Error('the PostgreSQL with TLS did not start refusing plaintext within 10 s');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const server = embedded;
     return {
-      url: server.url,
+      url: server.adminUrl,
       caPem: ca.cert,
       caFile,
       wrongCaPem: wrongCa.cert,

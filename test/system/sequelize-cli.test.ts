@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { EMBEDDED_DATABASE_NAME, readEmbeddedPassword } from '../../config/embedded-database';
+import { EMBEDDED_DATABASE_NAME, EMBEDDED_DATABASE_ROLE, readEmbeddedPassword } from '../../config/embedded-database';
 import { createLogger } from '../../config/logger';
 import { projectRoot } from '../../config/project';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../db/embedded';
@@ -87,6 +87,10 @@ describe('npx sequelize-cli in development, with DATABASE_URL unset', function (
         logger: createLogger({ env: 'test', logLevel: 'silent' }),
       });
       registerSentinel(readEmbeddedPassword(env.EMBEDDED_DATABASE_DIR as string) as string, 'the embedded PostgreSQL password');
+      registerSentinel(
+        readEmbeddedPassword(env.EMBEDDED_DATABASE_DIR as string, EMBEDDED_DATABASE_ROLE) as string,
+        'the embedded service role password',
+      );
     });
     afterEach(() => embedded.stop());
 

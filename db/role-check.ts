@@ -1,0 +1,60 @@
+// Whether the role keel connects as is bound by row-level security. A superuser, or a role with
+// BYPASSRLS, never is: every policy (FORCE included) is then silently ignored for keel's queries.
+import { QueryTypes, type Sequelize } from 'sequelize';
+
+export interface DatabaseRole {
+  readonly name: string;
+  readonly superuser: boolean;
+  readonly bypassRls: boolean;
+  /** Tables with row-level security enabled, outside the system schemas. */
+  readonly tablesUnderRls: number;
+}
+
+const ROLE_SQL = `
+  SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolbypassrls AS "bypassRls",
+         (SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relrowsecurity AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%') AS "tablesUnderRls"
+    FROM pg_roles r WHERE r.rolname = current_user`;
+
+/** One statement, on the primary (a replica's URL may log in as another role). */
+export async function readDatabaseRole(sequelize: Sequelize): Promise<DatabaseRole> {
+  const [row] = await sequelize.query<DatabaseRole>(ROLE_SQL, { type: QueryTypes.SELECT, logging: false, useMaster: true });
+  if (!row) throw new Error('the connected role is missing from pg_roles');
+  return row;
+}
+
+/** Why the role bypasses row-level security, or undefined when it is bound by it. */
+export function rlsBypassReason(role: DatabaseRole): 'it is a superuser' | 'it has the BYPASSRLS attribute' | undefined {
+  if (role.superuser) return 'it is a superuser';
+  if (role.bypassRls) return 'it has the BYPASSRLS attribute';
+  return undefined;
+}
+
+export interface RlsVerdict {
+  /** warn: keep serving and say so; refuse: log at error and stop (deployed, not declared intended). */
+  readonly action: 'warn' | 'refuse';
+  readonly message: string;
+  readonly fields: { readonly role: string; readonly reason: string; readonly tablesUnderRls: number };
+}
+
+/**
+ * What keel does about its role: nothing when the role is bound by row-level security or no table
+ * uses it; otherwise a warning, or, deployed without allowBypass (DB_ALLOW_RLS_BYPASS), a refusal.
+ */
+export function rlsVerdict(role: DatabaseRole, options: { deployed: boolean; allowBypass: boolean }): RlsVerdict | undefined {
+  const reason = rlsBypassReason(role);
+  if (!reason || role.tablesUnderRls === 0) return undefined;
+  const tables = `${role.tablesUnderRls} table${role.tablesUnderRls === 1 ? '' : 's'}`;
+  const fields = { role: role.name, reason, tablesUnderRls: role.tablesUnderRls };
+  const bypass = `the database role "${role.name}" bypasses row-level security (${reason}): the policies of ${tables} do not apply to keel's queries`;
+  const remedy = 'connect as an ordinary role (NOSUPERUSER NOBYPASSRLS) that owns the tables, whose policies FORCE ROW LEVEL SECURITY';
+  if (options.allowBypass) return { action: 'warn', message: `${bypass}; DB_ALLOW_RLS_BYPASS=true says this is intended`, fields };
+  if (options.deployed) {
+    return {
+      action: 'refuse',
+      message: `refusing to serve: ${bypass}; ${remedy}, or set DB_ALLOW_RLS_BYPASS=true if this is intended`,
+      fields,
+    };
+  }
+  return { action: 'warn', message: `${bypass}; ${remedy} (the embedded database does: leave DATABASE_URL unset)`, fields };
+}
