@@ -310,6 +310,16 @@ describe('the served document under an independent linter (Redocly CLI 2, recomm
     expect(errorsOf(report)).to.deep.equal([]);
   });
 
+  it('reports no error for the document of a resource that needs a caller, with a scope for its writes', async () => {
+    const guarded = TEST_ROUTES.map((entry) => (entry.path === '/widgets' ? { ...entry, access: { write: ['widgets:write'] } } : entry));
+    const document = openApiDocument(VERSION, guarded);
+
+    const report = await redoclyLint(document);
+
+    expect(errorsOf(report)).to.deep.equal([]);
+    expect(document.paths?.['/widgets']?.post?.security).to.deep.equal([{ bearerAuth: ['widgets:write'] }]);
+  });
+
   it('would report a document with no servers and an operation that says nothing of its security (the check has teeth)', async () => {
     const broken = asJson(keelDocument()) as { servers?: unknown; paths: Record<string, Record<string, { security?: unknown }>> };
     delete broken.servers;
