@@ -3,7 +3,7 @@
 import 'express-async-errors';
 import express, { Router, type Express } from 'express';
 import { requirementOf } from './access';
-import type { TokenVerifier } from './auth/verifier';
+import { REFUSE_EVERY_TOKEN, type TokenVerifier } from './auth/verifier';
 import { isDeployed } from '../config/deployed';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
@@ -43,7 +43,7 @@ export interface AppDeps {
   readonly requestSettings?: RequestSettingsHook;
   /**
    * Verifies the bearer tokens of every route that is not public (app/auth); 'off' (AUTH=off): every
-   * route is public. Without it, a route table with a route that needs a caller is refused.
+   * route is public. Without it, no token verifies: a route that needs a caller answers 401, never publicly.
    */
   readonly auth?: TokenVerifier | 'off';
 }
@@ -68,15 +68,13 @@ function answerOtherMethods(router: Router, entry: RouteEntry): Router {
  * token of each operation that needs one, then lets the request through to the entry's own router.
  * Paths and methods the entry does not serve reach the 404 and 405 without a token being read.
  */
-function guardOperations(entry: RouteEntry, auth: AppDeps['auth'], hook: RequestSettingsHook): Router | undefined {
+function guardOperations(entry: RouteEntry, auth: TokenVerifier | 'off', hook: RequestSettingsHook): Router | undefined {
   if (auth === 'off') return undefined;
   const guard = Router();
   let guarded = false;
   for (const declared of entry.operations) {
     const requirement = requirementOf(entry.access, declared.method);
     if (!requirement.authenticated) continue;
-    if (!auth)
-      throw new Error(`${entry.path}: ${declared.operationId} needs a caller, and createApp was given no auth (a TokenVerifier, or 'off')`);
     guard[declared.method](expressPath(declared.path), authenticate(auth, requirement, hook));
     guarded = true;
   }
@@ -109,7 +107,7 @@ export function createApp(deps: AppDeps): Express {
   for (const entry of routes) {
     const router = entry.router(routeDeps);
     if (!router) continue;
-    const guard = guardOperations(entry, deps.auth, hook);
+    const guard = guardOperations(entry, deps.auth ?? REFUSE_EVERY_TOKEN, hook);
     app.use(entry.path, mountedAt(entry.path), ...(guard ? [guard] : []), answerOtherMethods(router, entry));
   }
 

@@ -2,7 +2,7 @@ import { hash } from 'node:crypto';
 import { jwtVerify, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
 import { callerFromClaims, type Caller } from './caller';
 import { InvalidTokenError } from './errors';
-import type { KeySource } from './key-source';
+import { localKeySet, type KeySource } from './key-source';
 import { refusalFor } from './refusals';
 import { VerifiedTokens } from './verified-tokens';
 
@@ -85,3 +85,9 @@ function checkOptions(options: VerifierOptions): void {
   if (options.audience.length === 0) throw new TypeError('the verifier needs at least one audience');
   if (!Number.isFinite(options.clockToleranceS) || options.clockToleranceS < 0) throw new TypeError('clockToleranceS must be 0 or more');
 }
+
+/** What verifies when nothing was configured to (an app built without a verifier): no token, ever. */
+export const REFUSE_EVERY_TOKEN: TokenVerifier = {
+  verify: () => Promise.reject(new InvalidTokenError('unknown_key')),
+  keys: localKeySet({ keys: [] }),
+};

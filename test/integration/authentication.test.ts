@@ -402,8 +402,13 @@ describe('who is calling: when no token is verified', function () {
     expect(document.body.paths['/whoami'].post.security).to.deep.equal([]);
   });
 
-  it('refuses to build an app whose route needs a caller without a verifier, rather than serve it publicly', () => {
-    expect(() => build(undefined)).to.throw(/getWhoami needs a caller, and createApp was given no auth/);
+  it('answers 401 on a route that needs a caller when the app was built without a verifier, never serving it publicly', async () => {
+    const app = build(undefined);
+
+    const res = await request(app).get('/whoami').set('Authorization', 'Bearer a.b.c');
+
+    expect(res.status).to.equal(401);
+    expect(res.body.code).to.equal('invalid_token');
   });
 });
 
