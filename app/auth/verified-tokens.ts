@@ -1,5 +1,13 @@
 import type { Caller } from './caller';
 
+/** The characters of every token remembered, together (see the memory note below). */
+export const MAX_TOKEN_CHARACTERS = 8 * 1024 * 1024;
+
+interface Entry {
+  readonly caller: Caller;
+  readonly tokenLength: number;
+}
+
 /**
  * Callers of tokens verified before, by the SHA-256 of the token (the token itself is a credential, and is not
  * kept). Bounded: the least recently used entry makes room (a Map iterates in insertion order, and a hit is
@@ -11,38 +19,54 @@ import type { Caller } from './caller';
  *
  * Memory (Node 24, measured with 10,000 entries): an entry costs about 0.6 KB for a typical 650-character
  * token (5.4 MB for the default 10,000) and grows with the claims, up to about 17 KB for a token near the
- * 8,192-character limit packed with short array entries (160 MB for 10,000). Only verified tokens get in, so
- * what an entry costs is what the identity provider puts in its tokens; lower cacheEntries if they are heavy.
+ * 8,192-character limit packed with short array entries. So the entries' tokens are also bounded together,
+ * to MAX_TOKEN_CHARACTERS: about 1,000 such heavy tokens (17 MB) at most, while 10,000 typical ones still fit.
  */
 export class VerifiedTokens {
-  private readonly entries = new Map<string, Caller>();
+  private readonly entries = new Map<string, Entry>();
   private keysVersion: number | undefined;
+  private characters = 0;
 
   constructor(
     private readonly maxEntries: number,
     private readonly clockToleranceS: number,
+    private readonly maxCharacters: number = MAX_TOKEN_CHARACTERS,
   ) {}
 
   /** The Caller for this hash if it is still valid at nowMs and the key set is the one it was verified with. */
   get(hash: string, nowMs: number, keysVersion: number): Caller | undefined {
     if (keysVersion !== this.keysVersion) {
       this.entries.clear();
+      this.characters = 0;
       this.keysVersion = keysVersion;
       return undefined;
     }
-    const caller = this.entries.get(hash);
-    if (caller === undefined) return undefined;
-    this.entries.delete(hash);
-    if (isExpired(caller, nowMs, this.clockToleranceS)) return undefined;
-    this.entries.set(hash, caller);
-    return caller;
+    const entry = this.entries.get(hash);
+    if (entry === undefined) return undefined;
+    this.remove(hash, entry);
+    if (isExpired(entry.caller, nowMs, this.clockToleranceS)) return undefined;
+    this.add(hash, entry);
+    return entry.caller;
   }
 
   /** Remembers a Caller verified with this version of the key set, unless the set has changed since. */
-  set(hash: string, caller: Caller, keysVersion: number): void {
-    if (keysVersion !== this.keysVersion || this.maxEntries === 0) return;
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(hash, caller);
+  set(hash: string, caller: Caller, keysVersion: number, tokenLength: number): void {
+    if (keysVersion !== this.keysVersion || this.maxEntries === 0 || tokenLength > this.maxCharacters) return;
+    while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.characters + tokenLength > this.maxCharacters)) {
+      const [oldest, entry] = this.entries.entries().next().value as [string, Entry];
+      this.remove(oldest, entry);
+    }
+    this.add(hash, { caller, tokenLength });
+  }
+
+  private add(hash: string, entry: Entry): void {
+    this.entries.set(hash, entry);
+    this.characters += entry.tokenLength;
+  }
+
+  private remove(hash: string, entry: Entry): void {
+    this.entries.delete(hash);
+    this.characters -= entry.tokenLength;
   }
 
   get size(): number {

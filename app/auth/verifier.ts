@@ -69,7 +69,7 @@ export function createVerifier(options: VerifierOptions): TokenVerifier {
     } catch (error) {
       throw refusalFor(error);
     }
-    cache.set(digest, caller, version);
+    cache.set(digest, caller, version, token.length);
     return caller;
   }
 
