@@ -20,8 +20,8 @@ export function checkDatabaseRoleWhenReachable(database: Pick<Database, 'sequeli
       (role) => {
         stopListening();
         // Not "bypassRls": the logger redacts any field whose name holds "pass".
-        const { name, superuser, bypassRls: exemptFromRls, tablesUnderRls } = role;
-        logger.debug('database role checked', { role: name, superuser, exemptFromRls, tablesUnderRls });
+        const { name, superuser, bypassRls: exemptFromRls, tablesUnderRls, ownedUnforced } = role;
+        logger.debug('database role checked', { role: name, superuser, exemptFromRls, tablesUnderRls, ownedUnforced });
         const verdict = rlsVerdict(role, { deployed: isDeployed(config.env), allowBypass: config.database.allowRlsBypass });
         if (verdict?.action === 'refuse') {
           logger.error(verdict.message, verdict.fields);

@@ -8,12 +8,17 @@ export interface DatabaseRole {
   readonly bypassRls: boolean;
   /** Tables with row-level security enabled, outside the system schemas. */
   readonly tablesUnderRls: number;
+  /** Of those, the ones this role owns without FORCE ROW LEVEL SECURITY: their policies do not bind their owner. */
+  readonly ownedUnforced: number;
 }
 
 const ROLE_SQL = `
   SELECT r.rolname AS name, r.rolsuper AS superuser, r.rolbypassrls AS "bypassRls",
          (SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE c.relrowsecurity AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%') AS "tablesUnderRls"
+           WHERE c.relrowsecurity AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%') AS "tablesUnderRls",
+         (SELECT count(*)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relrowsecurity AND NOT c.relforcerowsecurity AND c.relowner = r.oid
+             AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%') AS "ownedUnforced"
     FROM pg_roles r WHERE r.rolname = current_user`;
 
 /** One statement, on the primary (a replica's URL may log in as another role). */
@@ -43,6 +48,7 @@ export interface RlsVerdict {
  */
 export function rlsVerdict(role: DatabaseRole, options: { deployed: boolean; allowBypass: boolean }): RlsVerdict | undefined {
   const reason = rlsBypassReason(role);
+  if (!reason && role.ownedUnforced > 0) return ownerVerdict(role);
   if (!reason || role.tablesUnderRls === 0) return undefined;
   const tables = `${role.tablesUnderRls} table${role.tablesUnderRls === 1 ? '' : 's'}`;
   const fields = { role: role.name, reason, tablesUnderRls: role.tablesUnderRls };
@@ -57,4 +63,20 @@ export function rlsVerdict(role: DatabaseRole, options: { deployed: boolean; all
     };
   }
   return { action: 'warn', message: `${bypass}; ${remedy} (the embedded database does: leave DATABASE_URL unset)`, fields };
+}
+
+/**
+ * An ordinary role that owns tables whose row-level security is enabled but not forced: their policies
+ * do not apply to it (PostgreSQL exempts a table's owner unless FORCE says otherwise). A warning, not a
+ * refusal: the other tables' policies hold, and a table may be meant for the owner alone.
+ */
+function ownerVerdict(role: DatabaseRole): RlsVerdict {
+  const tables = `${role.ownedUnforced} table${role.ownedUnforced === 1 ? '' : 's'}`;
+  return {
+    action: 'warn',
+    message:
+      `the database role "${role.name}" owns ${tables} whose row-level security is not forced: their policies do not apply to keel's ` +
+      'queries; ALTER TABLE … FORCE ROW LEVEL SECURITY (as generated tables do)',
+    fields: { role: role.name, reason: 'it owns tables whose row-level security is not forced', tablesUnderRls: role.ownedUnforced },
+  };
 }

@@ -2,13 +2,22 @@ import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../config/env';
 import { rlsVerdict, type DatabaseRole } from '../../db/role-check';
 
-const superuser: DatabaseRole = { name: 'postgres', superuser: true, bypassRls: true, tablesUnderRls: 3 };
-const bypassing: DatabaseRole = { name: 'reporting', superuser: false, bypassRls: true, tablesUnderRls: 1 };
-const ordinary: DatabaseRole = { name: 'keel', superuser: false, bypassRls: false, tablesUnderRls: 3 };
+const superuser: DatabaseRole = { name: 'postgres', superuser: true, bypassRls: true, tablesUnderRls: 3, ownedUnforced: 0 };
+const bypassing: DatabaseRole = { name: 'reporting', superuser: false, bypassRls: true, tablesUnderRls: 1, ownedUnforced: 0 };
+const ordinary: DatabaseRole = { name: 'keel', superuser: false, bypassRls: false, tablesUnderRls: 3, ownedUnforced: 0 };
 
 describe('rlsVerdict (what keel does about a role that bypasses row-level security)', () => {
   it('says nothing when the role is bound by row-level security', () => {
     expect(rlsVerdict(ordinary, { deployed: true, allowBypass: false })).to.equal(undefined);
+  });
+
+  it('warns, deployed too, when the role owns tables whose row-level security is not forced, naming them and the remedy', () => {
+    const verdict = rlsVerdict({ ...ordinary, ownedUnforced: 2 }, { deployed: true, allowBypass: false });
+
+    expect(verdict?.action).to.equal('warn');
+    expect(verdict?.message)
+      .to.include('"keel" owns 2 tables whose row-level security is not forced')
+      .and.include('FORCE ROW LEVEL SECURITY');
   });
 
   it('says nothing when no table is under row-level security, even deployed as a superuser', () => {
