@@ -11,7 +11,7 @@ import { verifierFor, type TokenVerifier } from '../../app/auth';
 import { jsonResponse } from '../../app/openapi';
 import { handle, operation } from '../../app/operation';
 import { KEEL_ROUTES, type RouteEntry } from '../../app/routes';
-import { createLogger } from '../../config/logger';
+import { createLogger, type Logger } from '../../config/logger';
 import { readPackageInfo } from '../../config/project';
 import type { Database } from '../../db';
 import { contractChecked, servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
@@ -70,6 +70,16 @@ function whoamiRoutes(database: Database): readonly RouteEntry[] {
   ];
 }
 
+/** The whoami service, as bin/www builds one: its tokens verified against the provider through discovery. */
+async function whoamiService(provider: IdentityProvider, database: Database, logger: Logger = silentLogger()) {
+  const config = testConfig({ AUTH_ISSUER: provider.issuer, AUTH_AUDIENCE: TEST_AUDIENCE });
+  const auth = (await verifierFor(config.auth, silentLogger())) as TokenVerifier;
+  const routes = whoamiRoutes(database);
+  const version = readPackageInfo().version;
+  const app = contractChecked(createApp({ config, logger, database, lifecycle: servingLifecycle(), version, routes, auth }), routes);
+  return { auth, app };
+}
+
 describe('who is calling: bearer tokens on a route that needs a caller', function () {
   this.timeout(30_000);
   let provider: IdentityProvider;
@@ -85,22 +95,8 @@ describe('who is calling: bearer tokens on a route that needs a caller', functio
     database.sequelize.addHook('beforeQuery', () => {
       statements += 1;
     });
-    const config = testConfig({ AUTH_ISSUER: provider.issuer, AUTH_AUDIENCE: TEST_AUDIENCE });
-    auth = (await verifierFor(config.auth, silentLogger())) as TokenVerifier;
+    ({ auth, app } = await whoamiService(provider, database, createLogger({ env: 'production', logLevel: 'info' }, log.stream)));
     await auth.keys.refresh();
-    const routes = whoamiRoutes(database);
-    app = contractChecked(
-      createApp({
-        config,
-        logger: createLogger({ env: 'production', logLevel: 'info' }, log.stream),
-        database,
-        lifecycle: servingLifecycle(),
-        version: readPackageInfo().version,
-        routes,
-        auth,
-      }),
-      routes,
-    );
   });
 
   after(async () => {
@@ -300,21 +296,7 @@ describe('who is calling: the identity provider unreachable', function () {
   beforeEach(async () => {
     provider = await startIdentityProvider({ audience: TEST_AUDIENCE });
     database = testDatabase();
-    const config = testConfig({ AUTH_ISSUER: provider.issuer, AUTH_AUDIENCE: TEST_AUDIENCE });
-    auth = (await verifierFor(config.auth, silentLogger())) as TokenVerifier;
-    const routes = whoamiRoutes(database);
-    app = contractChecked(
-      createApp({
-        config,
-        logger: silentLogger(),
-        database,
-        lifecycle: servingLifecycle(),
-        version: readPackageInfo().version,
-        routes,
-        auth,
-      }),
-      routes,
-    );
+    ({ auth, app } = await whoamiService(provider, database));
   });
 
   afterEach(async () => {
