@@ -22,8 +22,9 @@ export interface BenchIdentity {
   /** What the token says, for the report: the user and the tenant keel's settings hook turns into the unit of work's settings. */
   readonly user: string;
   readonly tenant: string;
-  /** The token's signature algorithm, for the report. */
+  /** The token's signature algorithm and length in characters, for the report: hashing and parsing it scale with the length. */
   readonly algorithm: string;
+  readonly tokenLength: number;
   /** Verifies the token as keel does on a cache miss (jose's jwtVerify: signature, issuer, audience, exp), here. */
   verifyToken(): Promise<void>;
   close(): Promise<void>;
@@ -54,6 +55,7 @@ export async function startBenchIdentity(): Promise<BenchIdentity> {
       user,
       tenant,
       algorithm: provider.currentKey.alg,
+      tokenLength: token.length,
       async verifyToken() {
         const key = provider.currentKey;
         await jwtVerify(token, key.publicKey, {

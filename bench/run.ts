@@ -245,7 +245,7 @@ async function resourceMode(options: Options): Promise<void> {
   print(
     `- callers: AUTH=on with AUTH_ISSUER an identity provider the bench runs on 127.0.0.1 (test/support/identity-provider.ts; ` +
       `keel fetches its discovery document and keys at boot). Every request carries the same ${identity.algorithm} bearer token ` +
-      `(sub ${identity.user}, tenant_id ${identity.tenant}, valid ${TOKEN_LIFETIME_S} s): keel verifies it once, then finds its claims ` +
+      `(${identity.tokenLength} characters; sub ${identity.user}, tenant_id ${identity.tenant}, valid ${TOKEN_LIFETIME_S} s): keel verifies it once, then finds its claims ` +
       `in its verified-claims cache (per token, at most 10,000 tokens, each until it expires); its settings hook turns user and ` +
       `tenant into the two settings each unit of work carries. The baseline ignores the token`,
   );
@@ -277,8 +277,8 @@ async function resourceMode(options: Options): Promise<void> {
   print(
     `Two more keel processes of the same build, started for this comparison and measured in turns like the others: ` +
       `AUTH=on with the bench's token, and AUTH=off serving the same request without one. GET /widgets/:id reads outside a ` +
-      `transaction, so the difference is the authentication of a request whose token is in the cache: the Authorization ` +
-      `header, the token's SHA-256 and the cache lookup, the scope and settings checks. What the cache saves: one ` +
+      `transaction, so the difference is authenticating a request whose token is in the cache: a longer request to parse ` +
+      `(the Authorization header), the route's guard, the token's SHA-256 and the cache lookup, the scope and settings checks. What the cache saves: one ` +
       `${identity.algorithm} verification of the token (jose's jwtVerify, in the bench's process before any server ran, ` +
       `${VERIFICATIONS} in a row) cost ${verification.cpuMicros.toFixed(0)} µs of CPU (${verification.wallMicros.toFixed(0)} µs wall), ` +
       `which every request would pay on top without it.`,
