@@ -94,6 +94,7 @@ export default tseslint.config(
                 '!../test/support/node-process',
                 '!../test/support/database',
                 '!../test/support/fault-proxy',
+                '!../test/support/identity-provider',
                 '!../test/support/pg-wire',
               ],
               message: 'bench may import only the test/support modules shared with it (eslint.config.mjs)',
@@ -105,7 +106,13 @@ export default tseslint.config(
   },
   {
     // The test/support modules the bench imports: they must not bring the app, bin or the suite's hooks with them.
-    files: ['test/support/node-process.ts', 'test/support/database.ts', 'test/support/fault-proxy.ts', 'test/support/pg-wire.ts'],
+    files: [
+      'test/support/node-process.ts',
+      'test/support/database.ts',
+      'test/support/fault-proxy.ts',
+      'test/support/identity-provider.ts',
+      'test/support/pg-wire.ts',
+    ],
     rules: boundary('shared with the bench: may import config, db and pg-wire only', [
       '**/app/**',
       '**/bin/**',

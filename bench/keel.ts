@@ -44,11 +44,15 @@ export function passedThroughSettings(env: NodeJS.ProcessEnv = process.env): Rec
   } catch {
     // No .env.example: nothing is passed through.
   }
-  const names = documented.filter((name) => !SET_BY_BENCH.has(name) && !name.startsWith('EMBEDDED_'));
+  // AUTH_*: the bench is keel's identity provider (bench/identity.ts) or turns authentication off.
+  const names = documented.filter((name) => !SET_BY_BENCH.has(name) && !name.startsWith('EMBEDDED_') && !name.startsWith('AUTH_'));
   return Object.fromEntries(names.filter((name) => env[name]).map((name) => [name, env[name] as string]));
 }
 
-/** A keel server in production mode on an OS-chosen port, pointed at databaseUrl; by default this checkout's build. */
+/**
+ * A keel server in production mode on an OS-chosen port, pointed at databaseUrl; by default this checkout's
+ * build, with AUTH=off unless extraEnv says otherwise (bench/identity.ts).
+ */
 export function startKeel(databaseUrl: string, extraEnv: Record<string, string> = {}, root: string = ROOT): Promise<ServerProcess> {
   return startServer('keel', path.join(root, 'dist', 'bin', 'www.js'), root, {
     NODE_ENV: 'production',
@@ -69,10 +73,20 @@ export function startBaseline(script: string = BASELINE, env: Record<string, str
   return startServer('baseline', script, ROOT, { PORT: '0', ...env });
 }
 
+/** Stops every server started (SIGTERM, then SIGKILL after graceMs), together. */
+export async function stopAll(servers: readonly (ServerProcess | undefined)[], graceMs: number): Promise<void> {
+  await Promise.all(servers.map((server) => server?.stop(graceMs)));
+}
+
 export interface Answer {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
   readonly body: string;
+}
+
+/** An answer in a line, for the report's samples and for errors. */
+export function describe(status: number, body: string): string {
+  return `${status} ${body.slice(0, 200)}`;
 }
 
 /** One GET on a fresh connection to 127.0.0.1. */

@@ -12,13 +12,6 @@ const run = promisify(execFile);
 /** The issue's example: a plural name, then name:type[:unique][:optional] fields. */
 export const RESOURCE_COMMAND = ['widgets', 'name:string:unique', 'size:integer', 'note:text:optional'] as const;
 
-/**
- * What the bench's stand-in for authentication returns: each unit of work carries two settings, as
- * it would behind a real authentication (keel's own hook returns none).
- */
-const HEADER_SETTINGS_HOOK = `export const requestSettings: RequestSettingsHook = (req) => ({ tenant_id: req.get('X-Tenant-Id'), user_id: req.get('X-User-Id') });`;
-const SHIPPED_HOOK = 'export const requestSettings: RequestSettingsHook = () => ({});';
-
 export interface ResourceCopy {
   /** The copy's root: dist/bin/www.js and its migrations are there. */
   readonly root: string;
@@ -37,7 +30,8 @@ export interface CopyOptions {
 
 /**
  * git clone of this repository at options.ref (plus options.mergeFrom), node_modules linked to this
- * checkout's, then `npm run generate:resource -- widgets …`, the settings hook above, and a build.
+ * checkout's, then `npm run generate:resource -- widgets …` and a build. Nothing else is changed: keel's
+ * own settings hook turns the bench's bearer token (bench/identity.ts) into the unit of work's settings.
  */
 export async function prepareResourceCopy(options: CopyOptions): Promise<ResourceCopy> {
   const parent = await fs.mkdtemp(path.join(os.tmpdir(), 'keel-bench-resource-'));
@@ -62,10 +56,6 @@ export async function prepareResourceCopy(options: CopyOptions): Promise<Resourc
     }
     options.log(`resource copy: ${description} in ${root}; generating and building`);
     await inCopy('npm', ['run', '--silent', 'generate:resource', '--', ...RESOURCE_COMMAND]);
-    const hookFile = path.join(root, 'app', 'request-settings.ts');
-    const hook = await fs.readFile(hookFile, 'utf8');
-    if (!hook.includes(SHIPPED_HOOK)) throw new Error(`${hookFile} no longer holds the hook the bench replaces`);
-    await fs.writeFile(hookFile, hook.replace(SHIPPED_HOOK, HEADER_SETTINGS_HOOK));
     await inCopy('npm', ['run', '--silent', 'build']);
     return { root, description, remove };
   } catch (error) {

@@ -1,14 +1,19 @@
 // The resource mode: what a feature request costs. keel serving a generated resource (a throwaway
-// copy, bench/resource-copy.ts) against bare Express + pg running the same SQL
-// (bench/baseline-resource-server.ts), taking turns; then the SQL round trips per request of each,
-// counted on the wire by a proxy (test/support/fault-proxy.ts).
+// copy, bench/resource-copy.ts) as a product would, verifying bearer tokens of an identity provider
+// the bench runs (bench/identity.ts; every request carries the same token, so keel verifies it once
+// and then finds it in its cache), against bare Express + pg running the same SQL
+// (bench/baseline-resource-server.ts), taking turns; then what authentication costs, the same build
+// with and without it (bench/resource-auth.ts); then the SQL round trips per request of each, counted
+// on the wire by a proxy (test/support/fault-proxy.ts).
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { startFaultProxy } from '../test/support/fault-proxy';
 import type { WireCounts } from '../test/support/pg-wire';
 import type { BenchDatabase } from './database';
-import { ROOT, send, startBaseline, startKeel, type ServerProcess } from './keel';
+import type { BenchIdentity } from './identity';
+import { describe, ROOT, send, startBaseline, startKeel, stopAll, type ServerProcess } from './keel';
 import type { RequestShape } from './load';
+import { measureAuthentication, type AuthenticationResult } from './resource-auth';
 import type { ResourceCopy } from './resource-copy';
 import { keelSetting } from './settings';
 import { measureInTurns, Side, type Measured } from './throughput';
@@ -18,9 +23,6 @@ export const BASELINE_RESOURCE = path.join(ROOT, 'dist', 'bench', 'baseline-reso
 /** Requests counted on the wire per endpoint and server, after WIRE_WARMUP_REQUESTS not counted. */
 export const WIRE_REQUESTS = 200;
 const WIRE_WARMUP_REQUESTS = 20;
-
-/** The authenticated caller the bench pretends to be: each of keel's units of work carries these two settings. */
-const CALLER = { 'X-Tenant-Id': 'tenant-bench', 'X-User-Id': 'user-bench' };
 
 export interface ResourceOptions {
   readonly connections: number;
@@ -49,6 +51,7 @@ export interface ResourceEndpoint {
 
 export interface ResourceResult {
   readonly endpoints: ResourceEndpoint[];
+  readonly authentication: AuthenticationResult;
   readonly samples: Record<string, string>;
 }
 
@@ -66,8 +69,9 @@ const baselineEnv = (databaseUrl: string): Record<string, string> => ({
 
 const widgetBody = (name: string): string => JSON.stringify({ name, size: 3, note: 'bench' });
 
-const ENDPOINTS: readonly Endpoint[] = [
-  { label: 'GET /widgets/:id', path: (id) => `/widgets/${id}`, request: { method: 'GET', headers: CALLER } },
+/** Each request carries the token: keel's settings hook makes its user and tenant the unit of work's two settings. */
+const endpoints = (identity: BenchIdentity): readonly Endpoint[] => [
+  { label: 'GET /widgets/:id', path: (id) => `/widgets/${id}`, request: { method: 'GET', headers: identity.headers } },
   {
     label: 'POST /widgets',
     path: () => '/widgets',
@@ -75,38 +79,43 @@ const ENDPOINTS: readonly Endpoint[] = [
     request: {
       method: 'POST',
       body: () => widgetBody(`bench-${crypto.randomUUID()}`),
-      headers: { ...CALLER, 'Content-Type': 'application/json' },
+      headers: { ...identity.headers, 'Content-Type': 'application/json' },
     },
   },
 ];
 
-function describe(status: number, body: string): string {
-  return `${status} ${body.slice(0, 200)}`;
-}
-
 /** One widget to read, created through keel. */
-async function createWidget(keel: ServerProcess): Promise<string> {
-  const answer = await send(keel.port, 'POST', '/widgets', widgetBody(`read-${crypto.randomUUID()}`), CALLER);
+async function createWidget(keel: ServerProcess, identity: BenchIdentity): Promise<string> {
+  const answer = await send(keel.port, 'POST', '/widgets', widgetBody(`read-${crypto.randomUUID()}`), identity.headers);
   if (answer.status !== 201) throw new Error(`keel did not create a widget: ${describe(answer.status, answer.body)}`);
   return (JSON.parse(answer.body) as { id: string }).id;
 }
 
-async function stopAll(servers: readonly (ServerProcess | undefined)[], graceMs: number): Promise<void> {
-  await Promise.all(servers.map((server) => server?.stop(graceMs)));
-}
-
-export async function runResource(database: BenchDatabase, copy: ResourceCopy, options: ResourceOptions): Promise<ResourceResult> {
+export async function runResource(
+  database: BenchDatabase,
+  copy: ResourceCopy,
+  identity: BenchIdentity,
+  options: ResourceOptions,
+): Promise<ResourceResult> {
   const samples: Record<string, string> = {};
   const measured = new Map<string, { keel: Measured; baseline: Measured }>();
+  const served = endpoints(identity);
   let keel: ServerProcess | undefined;
   let baseline: ServerProcess | undefined;
+  let id: string;
   try {
-    keel = await startKeel(database.url, {}, copy.root);
+    keel = await startKeel(database.url, identity.keelEnv, copy.root);
     baseline = await startBaseline(BASELINE_RESOURCE, baselineEnv(database.url));
-    const id = await createWidget(keel);
-    for (const endpoint of ENDPOINTS) {
+    id = await createWidget(keel, identity);
+    for (const endpoint of served) {
       for (const server of [keel, baseline]) {
-        const answer = await send(server.port, endpoint.request.method ?? 'GET', endpoint.path(id), endpoint.request.body?.(), CALLER);
+        const answer = await send(
+          server.port,
+          endpoint.request.method ?? 'GET',
+          endpoint.path(id),
+          endpoint.request.body?.(),
+          endpoint.request.headers,
+        );
         samples[`${server.name} ${endpoint.label}`] = describe(answer.status, answer.body);
       }
       options.log(`${endpoint.label}: ${options.warmupSeconds} s warm-up each, then keel and the baseline in turns`);
@@ -123,10 +132,12 @@ export async function runResource(database: BenchDatabase, copy: ResourceCopy, o
   } finally {
     await stopAll([keel, baseline], options.shutdownGraceMs);
   }
-  const wire = await countOnTheWire(database, copy, options);
+  const authentication = await measureAuthentication(database.url, copy.root, identity, id, options, samples);
+  const wire = await countOnTheWire(database, copy, identity, options);
   return {
     samples,
-    endpoints: ENDPOINTS.map((endpoint) => {
+    authentication,
+    endpoints: served.map((endpoint) => {
       const pair = measured.get(endpoint.label);
       const counted = wire.get(endpoint.label);
       if (!pair || !counted) throw new Error(`${endpoint.label} was not measured`);
@@ -144,6 +155,7 @@ export async function runResource(database: BenchDatabase, copy: ResourceCopy, o
 async function countOnTheWire(
   database: BenchDatabase,
   copy: ResourceCopy,
+  identity: BenchIdentity,
   options: ResourceOptions,
 ): Promise<Map<string, { keel: WirePerRequest; baseline: WirePerRequest }>> {
   const proxy = await startFaultProxy(database.url);
@@ -151,14 +163,20 @@ async function countOnTheWire(
   let keel: ServerProcess | undefined;
   let baseline: ServerProcess | undefined;
   try {
-    keel = await startKeel(proxy.url, {}, copy.root);
+    keel = await startKeel(proxy.url, identity.keelEnv, copy.root);
     baseline = await startBaseline(BASELINE_RESOURCE, baselineEnv(proxy.url));
-    const id = await createWidget(keel);
+    const id = await createWidget(keel, identity);
     options.log(`counting SQL round trips through a proxy: ${WIRE_REQUESTS} requests per endpoint and server`);
-    for (const endpoint of ENDPOINTS) {
+    for (const endpoint of endpoints(identity)) {
       const count = async (server: ServerProcess): Promise<WirePerRequest> => {
         const one = async (): Promise<void> => {
-          const answer = await send(server.port, endpoint.request.method ?? 'GET', endpoint.path(id), endpoint.request.body?.(), CALLER);
+          const answer = await send(
+            server.port,
+            endpoint.request.method ?? 'GET',
+            endpoint.path(id),
+            endpoint.request.body?.(),
+            endpoint.request.headers,
+          );
           if (answer.status >= 300) throw new Error(`${server.name} ${endpoint.label}: ${describe(answer.status, answer.body)}`);
         };
         for (let i = 0; i < WIRE_WARMUP_REQUESTS; i += 1) await one();

@@ -17,6 +17,7 @@ import {
   runShutdown,
   type FaultOptions,
 } from './faults';
+import { startBenchIdentity, TOKEN_LIFETIME_S } from './identity';
 import { BASELINE, passedThroughSettings, WWW } from './keel';
 import { BASELINE_RESOURCE } from './resource';
 import {
@@ -35,7 +36,8 @@ import { killSpawnedProcesses } from '../test/support/node-process';
 import { clockTicksPerSecond } from './process-cpu';
 import { runResource, WIRE_REQUESTS } from './resource';
 import { prepareResourceCopy } from './resource-copy';
-import { resourceChecks, resourceRatiosTable, resourceResultsTable } from './resource-report';
+import { measureVerification, VERIFICATIONS } from './verification-cost';
+import { authenticationChecks, authenticationTable, resourceChecks, resourceRatiosTable, resourceResultsTable } from './resource-report';
 import { isSet, keelSetting } from './settings';
 import { target } from './targets';
 import { runThroughput, SLICES } from './throughput';
@@ -45,7 +47,8 @@ const USAGE = `usage: node dist/bench/run.js [--faults | --resource [--resource-
   --connections     concurrent connections (default 50)
   --warmup          seconds of unmeasured load before each measured run (default 2)
   --faults          the faults mode: database down, SIGTERM under load
-  --resource        the resource mode: a generated widgets resource against bare Express + pg
+  --resource        the resource mode: a generated widgets resource against bare Express + pg, and
+                    with bearer tokens against AUTH=off
   --resource-ref    the commit the generated copy starts from (default HEAD: committed work only)
   --resource-merge  a branch merged into that copy first (a generator not on the commit yet)
 environment: BENCH_DATABASE_URL (else an embedded PostgreSQL is started); keel settings such as
@@ -221,8 +224,12 @@ async function resourceMode(options: Options): Promise<void> {
   cleanups.push(() => copy.remove());
   const database = await openBenchDatabase(process.env.BENCH_DATABASE_URL, copy.root);
   cleanups.push(() => database.close());
+  const identity = await startBenchIdentity();
+  cleanups.push(() => identity.close());
+  // Before any server runs: the bench process has the cores to itself, apart from other tenants.
+  const verification = await measureVerification(() => identity.verifyToken());
   const measuredFrom = performance.now();
-  const { endpoints, samples } = await runResource(database, copy, {
+  const { endpoints, authentication, samples } = await runResource(database, copy, identity, {
     connections: options.connections,
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,
@@ -233,8 +240,14 @@ async function resourceMode(options: Options): Promise<void> {
   header(options, database);
   print(
     `- keel serving: a throwaway clone of ${copy.description} after \`npm run generate:resource -- widgets name:string:unique ` +
-      `size:integer note:text:optional\`, built; its settings hook returns the X-Tenant-Id and X-User-Id headers (the bench sends both), ` +
-      `so each unit of work carries two settings, as behind a real authentication`,
+      `size:integer note:text:optional\`, built, unchanged (its resources need a caller)`,
+  );
+  print(
+    `- callers: AUTH=on with AUTH_ISSUER an identity provider the bench runs on 127.0.0.1 (test/support/identity-provider.ts; ` +
+      `keel fetches its discovery document and keys at boot). Every request carries the same ${identity.algorithm} bearer token ` +
+      `(${identity.tokenLength} characters; sub ${identity.user}, tenant_id ${identity.tenant}, valid ${TOKEN_LIFETIME_S} s): keel verifies it once, then finds its claims ` +
+      `in its verified-claims cache (per token, at most 10,000 tokens, each until it expires); its settings hook turns user and ` +
+      `tenant into the two settings each unit of work carries. The baseline ignores the token`,
   );
   print(
     `- baseline: bench/baseline-resource-server.ts, bare Express 4 + express.json() + a pg Pool of the same size, running the SQL ` +
@@ -257,9 +270,23 @@ async function resourceMode(options: Options): Promise<void> {
   print();
   print(resourceRatiosTable(endpoints));
   print();
+  print('## What authentication costs');
+  print();
+  print(authenticationTable(authentication));
+  print();
+  print(
+    `Two more keel processes of the same build, started for this comparison and measured in turns like the others: ` +
+      `AUTH=on with the bench's token, and AUTH=off serving the same request without one. GET /widgets/:id reads outside a ` +
+      `transaction, so the difference is authenticating a request whose token is in the cache: a longer request to parse ` +
+      `(the Authorization header), the route's guard, the token's SHA-256 and the cache lookup, the scope and settings checks. What the cache saves: one ` +
+      `${identity.algorithm} verification of the token (jose's jwtVerify, in the bench's process before any server ran, ` +
+      `${VERIFICATIONS} in a row) cost ${verification.cpuMicros.toFixed(0)} µs of CPU (${verification.wallMicros.toFixed(0)} µs wall), ` +
+      `which every request would pay on top without it.`,
+  );
+  print();
   print('## Targets');
   print();
-  print(targetsTable(resourceChecks(endpoints)));
+  print(targetsTable([...resourceChecks(endpoints), ...authenticationChecks(authentication)]));
   print();
   print('## First answer of each server');
   print();

@@ -99,6 +99,14 @@ export const TARGETS = [
     bound: 1.3,
   },
   {
+    name: 'resource GET authenticated throughput',
+    mode: 'resource',
+    metric:
+      'GET /widgets/:id requests per second with a bearer token (verified once, then found in the cache) / the same build’s with AUTH=off and no token, with no non-2xx answer and no error',
+    comparison: '≥',
+    bound: 0.9,
+  },
+  {
     name: 'resource round trips',
     mode: 'resource',
     metric: 'SQL round trips per request beyond its own statements (begin with the settings, commit), on plaintext connections',

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { projectRoot } from '../../config/project';
 import { checkTargets, type EndpointRun } from '../../bench/report';
 import type { LoadResult } from '../../bench/load';
+import { authenticationChecks } from '../../bench/resource-report';
+import type { Measured } from '../../bench/throughput';
 import { boundOf, meets, TARGETS, type Target } from '../../bench/targets';
 
 const benchDir = path.join(projectRoot(), 'bench');
@@ -80,5 +82,32 @@ describe('bench/report.ts checkTargets', () => {
   it('passes /health/db at one probe statement per probe window and misses at one more', () => {
     expect(probeCheck(4)).to.include({ target: '/health/db ≤ 1 probe statement per probe window', pass: true });
     expect(probeCheck(5)).to.include({ measured: '5 in 4 windows', pass: false });
+  });
+});
+
+describe('bench/resource-report.ts authenticationChecks', () => {
+  const measured = (requestsPerSecond: number, non2xx = 0): Measured => ({
+    load: { ...load(requestsPerSecond, 10), non2xx },
+    serverCpuMicrosPerRequest: 100,
+    serverCpuShare: 1,
+    responses: 100,
+    loadMs: 1000,
+    windows: 1,
+    turnRates: [requestsPerSecond],
+  });
+  const check = (authenticated: Measured, open: Measured) => authenticationChecks({ label: 'GET /widgets/:id', authenticated, open })[0];
+
+  it('passes a request with a bearer token at 0.9× the same build with AUTH=off, and misses below', () => {
+    expect(check(measured(900), measured(1000))).to.include({
+      target: 'GET /widgets/:id with a bearer token: throughput ≥ 0.9× the same build with AUTH=off',
+      measured: '0.90× (900 vs 1,000 req/s)',
+      pass: true,
+    });
+    expect(check(measured(899), measured(1000))).to.include({ pass: false });
+  });
+
+  it('misses when either side answered anything but 2xx: a 401 is fast, and measures nothing', () => {
+    expect(check(measured(1000, 5), measured(1000))).to.include({ pass: false });
+    expect(check(measured(1000), measured(1000, 5))).to.include({ pass: false });
   });
 });
