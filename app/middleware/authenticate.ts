@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Requirement } from '../access';
 import type { Caller } from '../auth/caller';
 import { InsufficientScopeError, InvalidAuthorizationError, InvalidTokenError, MissingTokenError } from '../auth/errors';
@@ -22,11 +22,20 @@ declare global {
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 const SCHEME = /^Bearer(?: |$)/i;
 
+/** How many Authorization headers the request has: Node keeps the first in req.headers and drops the others. */
+function authorizationHeaders(req: Request): number {
+  let count = 0;
+  for (let at = 0; at < req.rawHeaders.length; at += 2) {
+    const name = req.rawHeaders[at] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') count += 1;
+  }
+  return count;
+}
+
 /** The bearer token of a request, from its one Authorization header: never from the URL, where logs and proxies keep it. */
 function bearerToken(req: Request): string {
-  const headers = req.headersDistinct.authorization ?? [];
-  if (headers.length > 1 || Object.hasOwn(req.query as object, 'access_token')) throw new InvalidAuthorizationError();
-  const [header] = headers;
+  if (authorizationHeaders(req) > 1 || Object.hasOwn(req.query as object, 'access_token')) throw new InvalidAuthorizationError();
+  const header = req.headers.authorization;
   if (header === undefined || !SCHEME.test(header)) throw new MissingTokenError();
   const token = BEARER.exec(header)?.[1];
   if (!token) throw new InvalidTokenError('malformed');
@@ -40,6 +49,18 @@ function bearerToken(req: Request): string {
  * (401, 403, 400, and 503 while no provider key is at hand) reach the error middleware; no SQL is sent.
  */
 export function authenticate(verifier: TokenVerifier, requirement: Requirement, hook: RequestSettingsHook): RequestHandler {
+  /** Lets the verified caller through, or refuses it; either way the request goes on. */
+  const admit = (caller: Caller, req: Request, res: Response, next: NextFunction): void => {
+    try {
+      if (requirement.scopes.some((scope) => !caller.scopes.has(scope))) throw new InsufficientScopeError(requirement.scopes);
+      res.locals.caller = caller;
+      requestSettingsOf(req, res, hook);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    next();
+  };
   return (req, res, next) => {
     let token: string;
     try {
@@ -48,16 +69,8 @@ export function authenticate(verifier: TokenVerifier, requirement: Requirement, 
       next(error);
       return;
     }
-    verifier.verify(token).then((caller) => {
-      try {
-        if (requirement.scopes.some((scope) => !caller.scopes.has(scope))) throw new InsufficientScopeError(requirement.scopes);
-        res.locals.caller = caller;
-        requestSettingsOf(req, res, hook);
-      } catch (error) {
-        next(error);
-        return;
-      }
-      next();
-    }, next);
+    const known = verifier.known(token);
+    if (known) admit(known, req, res, next);
+    else verifier.verify(token).then((caller) => admit(caller, req, res, next), next);
   };
 }

@@ -176,6 +176,31 @@ describe('createVerifier', () => {
       expect(second).to.equal(first);
     });
 
+    it('knows a token it has verified at once, and no other, without asking the key source', async () => {
+      const subject = verifier();
+      const token = await sign();
+      const other = await sign({ sub: 'grace' });
+
+      const before = subject.known(token);
+      const verified = await subject.verify(token);
+      const after = subject.known(token);
+
+      expect(before).to.equal(undefined);
+      expect(after).to.equal(verified);
+      expect(subject.known(other)).to.equal(undefined);
+      expect(keys.calls).to.equal(1);
+    });
+
+    it('knows no cached token once it has expired past the clock tolerance', async () => {
+      const subject = verifier({ clockToleranceS: 30 });
+      const token = await sign();
+      await subject.verify(token);
+
+      clock = (START_S + 300 + 30) * 1000;
+
+      expect(subject.known(token)).to.equal(undefined);
+    });
+
     it('refuses a cached token from exp plus the clock tolerance on', async () => {
       const subject = verifier({ clockToleranceS: 30 });
       const token = await sign({ exp: START_S + 60 });
