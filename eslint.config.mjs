@@ -1,12 +1,17 @@
 // @ts-check
 import js from '@eslint/js';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
-// The folder rules (docs/architecture.md#folders-and-their-rules): config <- db <- app <- bin.
+// The folder rules (docs/architecture.md#rooms-and-their-doors): config <- lib/keel <- app <- bin.
 // A wrong import fails lint.
 const boundary = (message, ...groups) => ({
   'no-restricted-imports': ['error', { patterns: groups.map((group) => ({ group, message })) }],
 });
+
+// keel's rooms under lib/keel/, as a module in one of them names another: '../http', '../http/errors'.
+const KEEL_ROOMS = ['auth', 'db', 'endpoints', 'generator', 'http', 'models', 'schemas'];
+const otherRooms = (...allowed) => KEEL_ROOMS.filter((room) => !allowed.includes(room)).flatMap((room) => [`../${room}`, `../${room}/*`]);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**'] },
@@ -29,6 +34,17 @@ export default tseslint.config(
     },
   },
   {
+    // No import cycles anywhere: a module's imports form a tree a reader can follow down. Type-only
+    // imports are erased at compile time and are not counted.
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js'] })],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/extensions': ['.ts', '.js'],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
     files: ['**/*.js', '.sequelizerc'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
@@ -39,17 +55,45 @@ export default tseslint.config(
   },
   {
     files: ['config/**'],
-    rules: boundary('config imports nothing of ours', ['**/app/**', '**/db/**', '**/bin/**', '../app', '../db', '../bin']),
+    rules: boundary('config imports nothing of ours', [
+      '**/app/**',
+      '**/db/**',
+      '**/bin/**',
+      '**/lib/**',
+      '../app',
+      '../db',
+      '../bin',
+      '../lib',
+    ]),
+  },
+  { files: ['db/**'], rules: boundary('a migration or seeder imports nothing of ours', ['../*', '../../*']) },
+  {
+    files: ['lib/**'],
+    rules: boundary('keel (lib/keel) never imports the product (app) or bin', [
+      '**/app/**',
+      '**/bin/**',
+      '../../../app',
+      '../../../bin',
+      '../../../../app',
+      '../../../../bin',
+    ]),
   },
   {
-    files: ['db/**'],
-    rules: boundary('db may import config only', ['**/app/**', '**/bin/**', '../app', '../bin', '../../app', '../../bin']),
+    files: ['lib/keel/db/**'],
+    rules: boundary('the data layer (lib/keel/db) imports config only', otherRooms('db')),
   },
-  { files: ['db/migrations/**', 'db/seeders/**'], rules: boundary('a migration imports nothing of ours', ['../*', '../../*']) },
-  { files: ['app/**'], rules: boundary('app may import config and db, never bin', ['**/bin/**', '../bin', '../../bin']) },
   {
-    // A schema is a declaration a generator copies and a client could share: zod, other schemas, and the
-    // problem codes (app/problems.ts and the db/faults.ts it reads: plain data that imports nothing else).
+    // A schema is a declaration a generator copies and a client could share: zod, other schemas, the problem
+    // contract (lib/keel/schemas/problems.ts) and the database fault codes it reads (lib/keel/db/faults.ts).
+    files: ['lib/keel/schemas/**'],
+    rules: boundary('lib/keel/schemas imports zod, itself and lib/keel/db/faults only', [
+      '../../../*',
+      ...otherRooms('schemas', 'db'),
+      '../db/*',
+      '!../db/faults',
+    ]),
+  },
+  {
     files: ['app/schemas/**', 'test/support/example/schemas/**'],
     rules: {
       'no-restricted-imports': [
@@ -60,21 +104,21 @@ export default tseslint.config(
               group: [
                 '../*',
                 '../../*',
+                '../../../*',
+                '../../../../*',
                 '!../schemas',
                 '!../schemas/*',
-                '**/app/**',
-                '**/db/**',
-                '**/config/**',
-                '!../problems',
-                '!../../db/faults',
+                '!../../lib/keel/schemas',
+                '!../../../../lib/keel/schemas',
               ],
-              message: 'a schema imports zod, other schemas and the problem codes only',
+              message: 'a schema imports zod, other schemas and lib/keel/schemas only',
             },
           ],
         },
       ],
     },
   },
+  { files: ['app/**'], rules: boundary('app may import config and lib/keel, never bin', ['**/bin/**', '../bin', '../../bin']) },
   {
     // The bench runs keel as a separate process (dist/bin/www.js): it never imports the app or bin. It uses
     // the suite's own helpers for processes, databases and the PostgreSQL wire rather than copies of them:
@@ -85,7 +129,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['**/app/**', '**/bin/**', '../app', '../bin'], message: 'bench may import config and db, never app or bin' },
+            { group: ['**/app/**', '**/bin/**', '../app', '../bin'], message: 'bench may import config and lib/keel, never app or bin' },
             {
               group: [
                 '../test/*',
@@ -124,7 +168,7 @@ export default tseslint.config(
   },
   {
     // Only bin and config read the environment or install process-wide handlers.
-    files: ['app/**', 'db/**'],
+    files: ['app/**', 'lib/**'],
     rules: {
       'no-restricted-properties': [
         'error',

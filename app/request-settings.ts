@@ -1,27 +1,10 @@
-import type { Request } from 'express';
-import { z } from 'zod';
-import type { Caller } from './auth/caller';
+import type { RequestSettingsHook } from '../lib/keel/http';
 
 /**
- * What a request's unit of work tells PostgreSQL: each setting is visible to SQL, and to row-level
- * security policies, as current_setting('app.<name>', true) for that transaction only. A caller whose
- * identity does not fit this shape (a tenant that is not a UUID, as the policies cast it) is answered
- * 403 invalid_identity before any SQL is sent.
- */
-export const RequestSettings = z.object({
-  tenant_id: z.guid().optional(),
-  user_id: z.string().min(1).max(255).optional(),
-});
-export type RequestSettings = z.output<typeof RequestSettings>;
-
-/** The settings before they are checked against RequestSettings: whatever the caller's claims hold. */
-export type UncheckedSettings = { readonly [Name in keyof RequestSettings]?: unknown };
-
-export type RequestSettingsHook = (caller: Caller | undefined, req: Request) => UncheckedSettings;
-
-/**
- * The one place that turns the caller, verified from its bearer token (app/auth), into settings.
- * Which claims give the user and the tenant is configuration (AUTH_USER_CLAIM, AUTH_TENANT_CLAIM).
- * A public route has no caller, and its unit of work gets no settings.
+ * The one place that turns the caller, verified from its bearer token (lib/keel/auth), into the settings
+ * of its unit of work (RequestSettings, lib/keel/http/request-settings.ts): row-level security reads them
+ * as current_setting('app.tenant_id', true) and current_setting('app.user_id', true). Which claims give
+ * the user and the tenant is configuration (AUTH_USER_CLAIM, AUTH_TENANT_CLAIM). A public route has no
+ * caller, and its unit of work gets no settings.
  */
 export const requestSettings: RequestSettingsHook = (caller) => ({ tenant_id: caller?.tenant, user_id: caller?.user });

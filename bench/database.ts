@@ -1,7 +1,7 @@
 // The PostgreSQL the bench runs against, a database of its own on it, and the server-side
 // counters that count the statements keel executed.
 import type { ClientConfig } from 'pg';
-import { runSequelizeCli } from '../db/sequelize-cli';
+import { runSequelizeCli } from '../lib/keel/db/sequelize-cli';
 import { createDatabase, queryOnce, startTemporaryPostgres, type ScratchDatabase } from '../test/support/database';
 
 export interface BenchDatabase {

@@ -4,8 +4,8 @@ import { loadDotEnv } from '../config/dotenv';
 import { EMBEDDED_DATABASE_NAME } from '../config/embedded-database';
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import { redactText, type Logger } from '../config/logger';
-import { startEmbeddedDatabase, stopEmbeddedServersNow, type EmbeddedDatabase } from '../db/embedded';
-import { runSequelizeCli } from '../db/sequelize-cli';
+import { startEmbeddedDatabase, stopEmbeddedServersNow, type EmbeddedDatabase } from '../lib/keel/db/embedded';
+import { runSequelizeCli } from '../lib/keel/db/sequelize-cli';
 import { projectRoot } from '../config/project';
 
 export interface LoadedConfig {

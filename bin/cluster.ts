@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
-import type { EmbeddedDatabase } from '../db/embedded';
+import type { EmbeddedDatabase } from '../lib/keel/db/embedded';
 import { startEmbedded } from './boot';
 import { serveClusterMetrics } from './cluster-metrics';
 import { CrashWindow } from './crash-window';

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { createLogger } from '../config/logger';
 import { projectRoot } from '../config/project';
-import { runSequelizeCli, sequelizeCliPath, type MigrationCommand } from '../db/sequelize-cli';
+import { runSequelizeCli, sequelizeCliPath, type MigrationCommand } from '../lib/keel/db/sequelize-cli';
 import { loadConfigOrExit, startEmbedded } from './boot';
 
 const COMMANDS: readonly MigrationCommand[] = ['db:migrate', 'db:migrate:undo', 'db:migrate:undo:all', 'db:seed:all', 'db:seed:undo:all'];

@@ -3,8 +3,8 @@
 import { isDeployed } from '../config/deployed';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
-import type { Database } from '../db';
-import { readDatabaseRole, rlsVerdict } from '../db/role-check';
+import type { Database } from '../lib/keel/db';
+import { readDatabaseRole, rlsVerdict } from '../lib/keel/db/role-check';
 
 /**
  * Reads the role once a probe of the primary gets an answer (now, if one already has), then acts

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import net, { type Socket } from 'node:net';
-import type { Lifecycle } from '../app/lifecycle';
-import { onResponseClosed } from '../app/response-closed';
+import type { Lifecycle } from '../lib/keel/http/lifecycle';
+import { onResponseClosed } from '../lib/keel/http/response-closed';
 import type { Logger } from '../config/logger';
 
 export interface ShutdownDeps {

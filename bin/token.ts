@@ -4,7 +4,7 @@
 // accept when AUTH_ISSUER is unset. Deployed, tokens come from the identity provider, never from here.
 import { parseArgs } from 'node:util';
 import { isDeployed } from '../config/deployed';
-import { loadOrCreateLocalIssuerKey, signLocalToken } from '../app/auth/local-issuer';
+import { loadOrCreateLocalIssuerKey, signLocalToken } from '../lib/keel/auth/local-issuer';
 import { loadConfigOrExit } from './boot';
 
 const USAGE = `usage: npm run token -- [--sub <user>] [--tenant <uuid>] [--scope <scope>]... [--expires-in <seconds>]

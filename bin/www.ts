@@ -4,21 +4,24 @@
 import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../app';
-import { verifierFor } from '../app/auth';
-import { createLifecycle } from '../app/lifecycle';
-import { createMetrics, type Metrics } from '../app/metrics';
-import { initModels } from '../app/models';
-import { currentRequestFields } from '../app/request-scope';
+import { createApp } from '../lib/keel/http';
+import { verifierFor } from '../lib/keel/auth';
+import { createLifecycle } from '../lib/keel/http/lifecycle';
+import { createMetrics, type Metrics } from '../lib/keel/http/metrics';
+import { MODELS } from '../app/models';
+import { requestSettings } from '../app/request-settings';
+import { ROUTES } from '../app/routes';
+import { initModels } from '../lib/keel/models';
+import { currentRequestFields } from '../lib/keel/http/request-scope';
 import { sendConsoleToLogger, sendWarningsToLogger } from '../config/console';
 import { isDeployed } from '../config/deployed';
 import type { Config } from '../config/env';
 import { createLogger, type Logger } from '../config/logger';
 import { readPackageInfo } from '../config/project';
-import { createDatabase, type Database } from '../db';
-import type { EmbeddedDatabase } from '../db/embedded';
+import { createDatabase, type Database } from '../lib/keel/db';
+import type { EmbeddedDatabase } from '../lib/keel/db/embedded';
 import { authBootLine, developmentDefaultsWarning, loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
-import { loadOrCreateLocalIssuerKey } from '../app/auth/local-issuer';
+import { loadOrCreateLocalIssuerKey } from '../lib/keel/auth/local-issuer';
 import { databaseRunByPrimary, runPrimary } from './cluster';
 import { clusterScrape } from './cluster-metrics';
 import { disableAllocationSitePretenuring } from './heap-tuning';
@@ -69,10 +72,20 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
     disconnectsExpected: () => databaseIsEmbedded && shuttingDown(),
   });
   // Every model of app/models/index.ts, defined once on this pool, then associated.
-  initModels(database.sequelize);
+  initModels(database.sequelize, MODELS);
   const metrics = config.metrics.enabled ? metricsFor(database) : undefined;
   const auth = await verifierFor(config.auth, logger);
-  const app = createApp({ config, logger, database, lifecycle, version, auth, ...(metrics ? { metrics } : {}) });
+  const app = createApp({
+    config,
+    logger,
+    database,
+    lifecycle,
+    version,
+    auth,
+    routes: ROUTES,
+    requestSettings,
+    ...(metrics ? { metrics } : {}),
+  });
 
   // Server timeouts set on purpose; the reasons are in docs/operations.md#http-timeouts.
   const server = http.createServer(

@@ -1,15 +1,4 @@
-import type { Model, ModelStatic, Sequelize } from 'sequelize';
-
-/**
- * What every model class provides: initModel() defines its attributes on a Sequelize instance;
- * associate() (optional) links it to the others once all are defined.
- */
-export interface ModelDefinition {
-  initModel(sequelize: Sequelize): ModelStatic<Model>;
-  associate?(models: ModelRegistry): void;
-}
-
-export type ModelRegistry = Readonly<Record<string, ModelStatic<Model>>>;
+import type { ModelDefinition } from '../../lib/keel/models';
 
 /**
  * The product's models, initialised once by bin/www (initModels). keel ships none: add yours here
@@ -18,15 +7,3 @@ export type ModelRegistry = Readonly<Record<string, ModelStatic<Model>>>;
 export const MODELS: readonly ModelDefinition[] = [
   // generate:resource adds models above this line
 ];
-
-/** Defines every model on the instance, then runs their associations; returns them by name. */
-export function initModels(sequelize: Sequelize, definitions: readonly ModelDefinition[] = MODELS): ModelRegistry {
-  const registry: Record<string, ModelStatic<Model>> = {};
-  for (const definition of definitions) {
-    const model = definition.initModel(sequelize);
-    registry[model.name] = model;
-  }
-  const frozen = Object.freeze(registry);
-  for (const definition of definitions) definition.associate?.(frozen);
-  return frozen;
-}

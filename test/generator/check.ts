@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../config/project';
-import { relocatedDataDir } from '../../db/embedded-placement';
+import { relocatedDataDir } from '../../lib/keel/db/embedded-placement';
 import { freePort } from '../support/database';
 
 const STEP_TIMEOUT_MS = 900_000;

@@ -6,15 +6,16 @@ import { exportSPKI, SignJWT, UnsecuredJWT, type JWTPayload } from 'jose';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import { z } from 'zod';
-import { createApp } from '../../app';
-import { verifierFor, type TokenVerifier } from '../../app/auth';
-import { jsonResponse } from '../../app/openapi';
-import { handle, operation } from '../../app/operation';
-import { KEEL_ROUTES, type RouteEntry } from '../../app/routes';
+import { createApp } from '../../lib/keel/http';
+import { verifierFor, type TokenVerifier } from '../../lib/keel/auth';
+import { jsonResponse } from '../../lib/keel/http/openapi';
+import { handle, operation } from '../../lib/keel/http/operation';
+import { KEEL_ROUTES } from '../../lib/keel/endpoints';
+import type { RouteEntry } from '../../lib/keel/http';
 import { createLogger, type Logger } from '../../config/logger';
 import { readPackageInfo } from '../../config/project';
-import type { Database } from '../../db';
-import { contractChecked, servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
+import type { Database } from '../../lib/keel/db';
+import { contractChecked, servingLifecycle, silentLogger, testConfig, testDatabase, SERVICE } from '../support/app';
 import { startIdentityProvider, type IdentityProvider } from '../support/identity-provider';
 import { listenOnLoopback } from '../support/http';
 import { captureLog } from '../support/log-capture';
@@ -76,7 +77,10 @@ async function whoamiService(provider: IdentityProvider, database: Database, log
   const auth = (await verifierFor(config.auth, silentLogger())) as TokenVerifier;
   const routes = whoamiRoutes(database);
   const version = readPackageInfo().version;
-  const app = contractChecked(createApp({ config, logger, database, lifecycle: servingLifecycle(), version, routes, auth }), routes);
+  const app = contractChecked(
+    createApp({ ...SERVICE, config, logger, database, lifecycle: servingLifecycle(), version, routes, auth }),
+    routes,
+  );
   return { auth, app };
 }
 
@@ -362,6 +366,7 @@ describe('who is calling: when no token is verified', function () {
   const build = (auth: 'off' | undefined) => {
     const routes = whoamiRoutes(database);
     return createApp({
+      ...SERVICE,
       config: testConfig(),
       logger: silentLogger(),
       database,

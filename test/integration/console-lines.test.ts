@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { QueryTypes } from 'sequelize';
-import { runInRequestScope, currentRequestFields } from '../../app/request-scope';
+import { runInRequestScope, currentRequestFields } from '../../lib/keel/http/request-scope';
 import { sendConsoleToLogger, sendWarningsToLogger } from '../../config/console';
 import { createLogger } from '../../config/logger';
-import type { Database } from '../../db';
+import type { Database } from '../../lib/keel/db';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
 import { captureLog } from '../support/log-capture';

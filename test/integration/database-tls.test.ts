@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
 import { loadConfig } from '../../config/env';
-import { createDatabase, type Database } from '../../db';
+import { createDatabase, type Database } from '../../lib/keel/db';
 import { silentLogger } from '../support/app';
 import { queryOnce, testDatabaseUrl } from '../support/database';
 import { startTlsDatabase, type TlsDatabase } from '../support/tls-database';

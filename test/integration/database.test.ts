@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import { ConnectionAcquireTimeoutError, QueryTypes, type Transaction } from 'sequelize';
-import type { Database, PoolStats } from '../../db';
-import { classifyDatabaseFault } from '../../db/errors';
+import type { Database, PoolStats } from '../../lib/keel/db';
+import { classifyDatabaseFault } from '../../lib/keel/db/errors';
 import { testDatabase } from '../support/app';
 import { queryOnce, testDatabaseUrl } from '../support/database';
 import { unreachableDatabase } from './fixtures';

@@ -1,5 +1,5 @@
 // The product's app module first: it loads express-async-errors exactly as the service does.
-import '../../app';
+import '../../lib/keel/http';
 import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
@@ -8,12 +8,12 @@ import { expect } from 'chai';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
-import { ClientGoneError, requestDeadline } from '../../app/middleware/deadline';
-import { HttpError } from '../../app/errors';
-import { errorHandler } from '../../app/middleware/error-handler';
-import { requestId } from '../../app/middleware/request-id';
+import { ClientGoneError, requestDeadline } from '../../lib/keel/http/middleware/deadline';
+import { HttpError } from '../../lib/keel/http/errors';
+import { errorHandler } from '../../lib/keel/http/middleware/error-handler';
+import { requestId } from '../../lib/keel/http/middleware/request-id';
 import { createLogger } from '../../config/logger';
-import { createDatabase, type Database } from '../../db';
+import { createDatabase, type Database } from '../../lib/keel/db';
 import { buildTestApp, silentLogger, testConfig, testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 import { waitForBackend } from '../support/pg-activity';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import type { Database } from '../../db';
+import type { Database } from '../../lib/keel/db';
 import { buildTestApp, testDatabase } from '../support/app';
 import { expectSecurityHeaders } from '../support/security-headers';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { createLogger } from '../../config/logger';
-import { startEmbeddedDatabase } from '../../db/embedded';
+import { startEmbeddedDatabase } from '../../lib/keel/db/embedded';
 import { freePort, queryOnce } from '../support/database';
 
 describe('an embedded PostgreSQL that is not persistent', function () {

@@ -1,17 +1,17 @@
 // The product's app module first: it loads express-async-errors exactly as the service does.
-import '../../app';
+import '../../lib/keel/http';
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import express, { type Express } from 'express';
 import { Client } from 'pg';
 import { QueryTypes } from 'sequelize';
 import request, { type Response } from 'supertest';
-import { requestDeadline } from '../../app/middleware/deadline';
-import { errorHandler } from '../../app/middleware/error-handler';
-import { requestId } from '../../app/middleware/request-id';
-import type { Database } from '../../db';
-import { CLIENT_QUERY_TIMEOUT_MARGIN_MS } from '../../db';
-import { selectRows } from '../../db/reads';
+import { requestDeadline } from '../../lib/keel/http/middleware/deadline';
+import { errorHandler } from '../../lib/keel/http/middleware/error-handler';
+import { requestId } from '../../lib/keel/http/middleware/request-id';
+import type { Database } from '../../lib/keel/db';
+import { CLIENT_QUERY_TIMEOUT_MARGIN_MS } from '../../lib/keel/db';
+import { selectRows } from '../../lib/keel/db/reads';
 import { buildTestApp, silentLogger, testDatabase } from '../support/app';
 import { createScratchDatabase, type ScratchDatabase } from '../support/database';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Database } from '../../db';
+import type { Database } from '../../lib/keel/db';
 import { testDatabase } from '../support/app';
 import { freePort } from '../support/database';
 

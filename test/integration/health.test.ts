@@ -2,10 +2,10 @@ import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import sinon from 'sinon';
 import request from 'supertest';
-import { createApp } from '../../app';
+import { createApp } from '../../lib/keel/http';
 import { readPackageInfo } from '../../config/project';
-import type { Database } from '../../db';
-import { buildTestApp, contractChecked, servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
+import type { Database } from '../../lib/keel/db';
+import { buildTestApp, contractChecked, servingLifecycle, silentLogger, testConfig, testDatabase, SERVICE } from '../support/app';
 import { testDatabaseUrl } from '../support/database';
 import { expectNoConnectionDetails, unreachableDatabase, unreachableDatabaseUrl } from './fixtures';
 
@@ -67,6 +67,7 @@ describe('GET /health', () => {
     };
     const app = contractChecked(
       createApp({
+        ...SERVICE,
         config: testConfig(),
         logger: silentLogger(),
         database: {

@@ -4,9 +4,9 @@ import zlib from 'node:zlib';
 import { expect } from 'chai';
 import type { Express, Request, Response as ExpressResponse } from 'express';
 import request from 'supertest';
-import { createApp } from '../../app';
-import type { Database } from '../../db';
-import { buildTestApp, servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
+import { createApp } from '../../lib/keel/http';
+import type { Database } from '../../lib/keel/db';
+import { buildTestApp, servingLifecycle, silentLogger, testConfig, testDatabase, SERVICE } from '../support/app';
 import { expectSecurityHeaders } from '../support/security-headers';
 
 const PROBLEM_JSON = /^application\/problem\+json; charset=utf-8$/;
@@ -107,6 +107,7 @@ describe('hostile HTTP input to the app (supertest)', () => {
     seen: Seen[];
   } {
     const app = createApp({
+      ...SERVICE,
       config: testConfig(config),
       logger: silentLogger(),
       database,

@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createApp } from '../../app';
-import { currentRequestFields } from '../../app/request-scope';
+import { createApp } from '../../lib/keel/http';
+import { currentRequestFields } from '../../lib/keel/http/request-scope';
 import { createLogger, type Logger } from '../../config/logger';
 import { readPackageInfo } from '../../config/project';
-import { createDatabase, type Database } from '../../db';
-import { contractChecked, servingLifecycle, testConfig } from '../support/app';
+import { createDatabase, type Database } from '../../lib/keel/db';
+import { contractChecked, servingLifecycle, testConfig, SERVICE } from '../support/app';
 import { queryOnce, testDatabaseUrl } from '../support/database';
 import { captureLog, type LogCapture } from '../support/log-capture';
 
@@ -21,7 +21,7 @@ function databaseWith(logger: Logger, overrides: Record<string, string> = {}): D
 
 function appWith(database: Database, logger: Logger): ReturnType<typeof createApp> {
   return contractChecked(
-    createApp({ config: testConfig(), logger, database, lifecycle: servingLifecycle(), version: readPackageInfo().version }),
+    createApp({ ...SERVICE, config: testConfig(), logger, database, lifecycle: servingLifecycle(), version: readPackageInfo().version }),
   );
 }
 

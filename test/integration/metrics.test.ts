@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import request from 'supertest';
-import { createApp } from '../../app';
-import { createMetrics, type Metrics } from '../../app/metrics';
+import { createApp } from '../../lib/keel/http';
+import { createMetrics, type Metrics } from '../../lib/keel/http/metrics';
 import { readPackageInfo } from '../../config/project';
-import type { Database } from '../../db';
-import { contractChecked, servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
+import type { Database } from '../../lib/keel/db';
+import { contractChecked, servingLifecycle, silentLogger, testConfig, testDatabase, SERVICE } from '../support/app';
 import { metricTypes, sample } from '../support/metrics';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
@@ -23,6 +23,7 @@ function appWith(
 ): ReturnType<typeof createApp> {
   return contractChecked(
     createApp({
+      ...SERVICE,
       config: testConfig(config),
       logger: silentLogger(),
       database,

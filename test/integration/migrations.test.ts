@@ -4,7 +4,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { projectRoot } from '../../config/project';
-import { runSequelizeCli, type CliResult, type MigrationCommand } from '../../db/sequelize-cli';
+import { runSequelizeCli, type CliResult, type MigrationCommand } from '../../lib/keel/db/sequelize-cli';
 import { createScratchDatabase, freePort, queryOnce, serverVersionNum, type ScratchDatabase } from '../support/database';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

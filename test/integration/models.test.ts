@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { DataTypes, Sequelize } from 'sequelize';
-import { initModels, MODELS } from '../../app/models';
-import type { Database } from '../../db';
+import { MODELS } from '../../app/models';
+import { initModels } from '../../lib/keel/models';
+import type { Database } from '../../lib/keel/db';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
 import { Part } from '../support/example/models/part';
@@ -16,7 +17,7 @@ const GENERATED_NAME = /^(\d{14})-create-widgets\.js$/;
 /** UTC yyyymmddhhmmss, the stamp sequelize-cli migration names start with. */
 const utcStamp = (date: Date): string => date.toISOString().replace(/\D/g, '').slice(0, 14);
 
-describe('the migration generator (db/templates/new-migration.js)', () => {
+describe('the migration generator (lib/keel/generator/templates/new-migration.js)', () => {
   let sandbox: GeneratorSandbox;
 
   beforeEach(() => {
@@ -85,10 +86,7 @@ describe('the migration generator (db/templates/new-migration.js)', () => {
       expect(result.status).to.equal(2);
       expect(result.stderr).to.include('usage');
       expect(fs.readdirSync(sandbox.migrations)).to.deep.equal([]);
-      expect(fs.readdirSync(path.join(sandbox.root, 'db')).sort(), 'nothing written beside migrations/').to.deep.equal([
-        'migrations',
-        'templates',
-      ]);
+      expect(fs.readdirSync(path.join(sandbox.root, 'db')), 'nothing written beside migrations/').to.deep.equal(['migrations']);
     });
   }
 });
@@ -98,7 +96,7 @@ describe('models', () => {
     it('registers exactly MODELS (keel ships none; generated resources add theirs), each under its name', async () => {
       const database = testDatabase();
       try {
-        const registry = initModels(database.sequelize);
+        const registry = initModels(database.sequelize, MODELS);
 
         expect(Object.values(registry)).to.have.members([...MODELS]);
         expect(Object.keys(database.sequelize.models)).to.have.members(Object.keys(registry));

@@ -9,12 +9,12 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
 import express, { type Express } from 'express';
 import request, { type Response as SupertestResponse } from 'supertest';
-import { createApp } from '../../app';
-import { createMetrics } from '../../app/metrics';
-import { openApiDocument, type OpenApiDocument } from '../../app/openapi';
+import { createApp } from '../../lib/keel/http';
+import { createMetrics } from '../../lib/keel/http/metrics';
+import { openApiDocument, type OpenApiDocument } from '../../lib/keel/http/openapi';
 import { ROUTES } from '../../app/routes';
 import { projectRoot, readPackageInfo } from '../../config/project';
-import { contractChecked, servingLifecycle, silentLogger, testConfig } from '../support/app';
+import { contractChecked, servingLifecycle, silentLogger, testConfig, SERVICE } from '../support/app';
 import { Contract, keelContract, takeViolations, type ObservedResponse } from '../support/contract';
 import { TEST_ROUTES } from '../support/example/routes';
 import { httpRequest } from '../support/http';
@@ -31,6 +31,7 @@ function appWithoutDatabase(): Express {
     throw new Error('the database must not be touched');
   };
   return createApp({
+    ...SERVICE,
     config: testConfig(),
     logger: silentLogger(),
     database: {

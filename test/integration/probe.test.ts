@@ -2,7 +2,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
-import { createDatabase, type Database, type ProbeReport } from '../../db';
+import { createDatabase, type Database, type ProbeReport } from '../../lib/keel/db';
 import { silentLogger, testConfig } from '../support/app';
 import { createScratchDatabase, freePort, queryOnce, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 

@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import { expect } from 'chai';
 import type { Environment } from '../../config/env';
 import { createLogger } from '../../config/logger';
-import { createDatabase, type Database } from '../../db';
-import { selectRows } from '../../db/reads';
+import { createDatabase, type Database } from '../../lib/keel/db';
+import { selectRows } from '../../lib/keel/db/reads';
 import { testConfig } from '../support/app';
 import { captureLog } from '../support/log-capture';
 

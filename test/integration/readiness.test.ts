@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import request from 'supertest';
-import { createApp } from '../../app';
-import { createLifecycle, type Lifecycle } from '../../app/lifecycle';
-import type { Database } from '../../db';
-import { buildTestApp, contractChecked, servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
+import { createApp } from '../../lib/keel/http';
+import { createLifecycle, type Lifecycle } from '../../lib/keel/http/lifecycle';
+import type { Database } from '../../lib/keel/db';
+import { buildTestApp, contractChecked, servingLifecycle, silentLogger, testConfig, testDatabase, SERVICE } from '../support/app';
 import { unreachableDatabase } from './fixtures';
 
 const HEALTH_JSON = /^application\/health\+json; charset=utf-8$/;
@@ -25,7 +25,9 @@ function appWithUntouchableDatabase(lifecycle: Lifecycle): {
   const settled = sinon.stub().throws(new Error('readiness must not ask for migrations in this phase'));
   const unitOfWork = sinon.stub().rejects(new Error('readiness must not open a unit of work'));
   const database: AppDatabase = { probe: { check, reuse }, migrations: { current, settled }, unitOfWork };
-  const app = contractChecked(createApp({ config: testConfig(), logger: silentLogger(), database, lifecycle, version: '0.0.0-test' }));
+  const app = contractChecked(
+    createApp({ ...SERVICE, config: testConfig(), logger: silentLogger(), database, lifecycle, version: '0.0.0-test' }),
+  );
   return { app, check, touched: () => check.called || reuse.called || current.called || settled.called };
 }
 

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { projectRoot } from '../../config/project';
-import { runSequelizeCli } from '../../db/sequelize-cli';
+import { runSequelizeCli } from '../../lib/keel/db/sequelize-cli';
 import { createScratchDatabase, queryOnce, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 import { generatorSandbox, KEEL_MIGRATION_FILES, migrationFilesOnDisk } from '../support/migrations';
 import { procfileReleaseCommand, runRelease, startRelease, temporaryMigrations, type MigrationsDirectory } from '../support/release';
@@ -252,7 +252,7 @@ describe('the release phase (the Procfile release command)', function () {
     expect(await tableExists(scratch.url, 'applied_once')).to.equal(true);
   });
 
-  describe('migrations made by npm run db:migration:new (db/templates/)', () => {
+  describe('migrations made by npm run db:migration:new (lib/keel/generator/templates/)', () => {
     const FURTHER_STATEMENTS = '// Further statements here (indexes, constraints, row-level security), in the order they run.';
 
     /** The migration the generator writes for name, with text replaced in it when given. */

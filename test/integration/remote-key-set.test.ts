@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { errors, type CompactJWSHeaderParameters } from 'jose';
-import { IdentityProviderUnavailableError } from '../../app/auth/errors';
-import { remoteKeySet, type KeySource, type RemoteKeySetOptions } from '../../app/auth/key-source';
-import { MAX_PROVIDER_RESPONSE_BYTES } from '../../app/auth/provider-fetch';
+import { IdentityProviderUnavailableError } from '../../lib/keel/auth/errors';
+import type { KeySource } from '../../lib/keel/auth/key-source';
+import { remoteKeySet, type RemoteKeySetOptions } from '../../lib/keel/auth/remote-key-set';
+import { MAX_PROVIDER_RESPONSE_BYTES } from '../../lib/keel/auth/provider-fetch';
 import { createLogger } from '../../config/logger';
 import {
   DISCOVERY_PATH,

@@ -1,13 +1,13 @@
 import { once } from 'node:events';
 import http from 'node:http';
 import { expect } from 'chai';
-import { createApp } from '../../app';
-import { createMetrics } from '../../app/metrics';
+import { createApp } from '../../lib/keel/http';
+import { createMetrics } from '../../lib/keel/http/metrics';
 import { createShutdown } from '../../bin/shutdown';
 import { readPackageInfo } from '../../config/project';
-import type { Database } from '../../db';
+import type { Database } from '../../lib/keel/db';
 import { listenOnLoopback } from '../support/http';
-import { servingLifecycle, silentLogger, testConfig, testDatabase } from '../support/app';
+import { servingLifecycle, silentLogger, testConfig, testDatabase, SERVICE } from '../support/app';
 
 // Why this matters (app/response-closed.ts): a second listener for one event puts a response's
 // listeners in an array V8 may allocate in the old generation, which keeps every request alive
@@ -22,6 +22,7 @@ describe('listeners on each response, with every middleware, the metrics and the
     database = testDatabase();
     const lifecycle = servingLifecycle();
     const app = createApp({
+      ...SERVICE,
       config: testConfig(),
       logger: silentLogger(),
       database,

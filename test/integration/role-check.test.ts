@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { expect } from 'chai';
-import { readDatabaseRole } from '../../db/role-check';
+import { readDatabaseRole } from '../../lib/keel/db/role-check';
 import { testDatabase } from '../support/app';
 import { adminQuery, createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
 import { registerSentinel } from '../support/sentinels';

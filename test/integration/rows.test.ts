@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DatabaseError, DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes } from 'sequelize';
-import { selectRows } from '../../app/models/rows';
-import type { Database } from '../../db';
+import { selectRows } from '../../lib/keel/models/rows';
+import type { Database } from '../../lib/keel/db';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
 import { createLogger } from '../../config/logger';
-import type { Database } from '../../db';
+import type { Database } from '../../lib/keel/db';
 import { testDatabase } from '../support/app';
 import { freePort } from '../support/database';
 import { captureLog, type LogCapture } from '../support/log-capture';

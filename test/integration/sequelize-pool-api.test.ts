@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Database } from '../../db';
+import type { Database } from '../../lib/keel/db';
 import { testDatabase } from '../support/app';
 import { testDatabaseUrl } from '../support/database';
 import { projectRoot } from '../../config/project';

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes } from 'sequelize';
 import { z } from 'zod';
-import { storableBigint, storableDate, storableText, storableTimestamp } from '../../app/schemas/values';
-import type { Database } from '../../db';
+import { storableBigint, storableDate, storableText, storableTimestamp } from '../../lib/keel/schemas/values';
+import type { Database } from '../../lib/keel/db';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
 

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 import { QueryTypes } from 'sequelize';
-import type { Database } from '../../db';
+import type { Database } from '../../lib/keel/db';
 import request from 'supertest';
-import { selectRows } from '../../db/reads';
+import { selectRows } from '../../lib/keel/db/reads';
 import { buildTestApp, testDatabase } from '../support/app';
 import { queryOnce } from '../support/database';
 import { startStreamingReplication, waitUntil, type StreamingReplication } from '../support/replica';

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { CompactSign, decodeProtectedHeader, exportSPKI, importPKCS8, SignJWT, UnsecuredJWT } from 'jose';
-import { IdentityProviderUnavailableError, InvalidTokenError, type InvalidTokenReason } from '../../app/auth/errors';
-import { remoteKeySet, type KeySource } from '../../app/auth/key-source';
-import { createVerifier, MAX_TOKEN_LENGTH, type TokenVerifier, type VerifierOptions } from '../../app/auth/verifier';
+import { IdentityProviderUnavailableError, InvalidTokenError, type InvalidTokenReason } from '../../lib/keel/auth/errors';
+import type { KeySource } from '../../lib/keel/auth/key-source';
+import { remoteKeySet } from '../../lib/keel/auth/remote-key-set';
+import { createVerifier, MAX_TOKEN_LENGTH, type TokenVerifier, type VerifierOptions } from '../../lib/keel/auth/verifier';
 import { createLogger, type Logger } from '../../config/logger';
 import { certificateAuthority } from '../support/certificates';
 import { createTestKey, JWKS_PATH, startIdentityProvider, type IdentityProvider, type TestKey } from '../support/identity-provider';

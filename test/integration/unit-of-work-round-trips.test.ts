@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
-import type { Database } from '../../db';
+import type { Database } from '../../lib/keel/db';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';

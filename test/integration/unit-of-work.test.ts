@@ -11,8 +11,8 @@ import {
   type Sequelize,
   type Transaction,
 } from 'sequelize';
-import { uuidPrimaryKey } from '../../app/models/attributes';
-import type { Database } from '../../db';
+import { uuidPrimaryKey } from '../../lib/keel/models/attributes';
+import type { Database } from '../../lib/keel/db';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 import { runCliOk } from '../support/migrations';

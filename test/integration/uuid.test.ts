@@ -5,8 +5,8 @@ import { expect } from 'chai';
 import { Client } from 'pg';
 import { Sequelize } from 'sequelize';
 import { projectRoot } from '../../config/project';
-import type { Database } from '../../db';
-import { uuidv7 } from '../../db/uuid';
+import type { Database } from '../../lib/keel/db';
+import { uuidv7 } from '../../lib/keel/db/uuid';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, serverVersionNum, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 import { loadMigration, migrationsDirectory, runCliOk } from '../support/migrations';
@@ -156,7 +156,10 @@ describe('a table created from the migration template', function () {
 
   /** The template as the generator fills it in, loaded as a migration. */
   function templateMigration(table: string): ReturnType<typeof loadMigration> {
-    const template = fs.readFileSync(path.join(projectRoot(), 'db', 'templates', 'create-table-migration.js'), 'utf8');
+    const template = fs.readFileSync(
+      path.join(projectRoot(), 'lib', 'keel', 'generator', 'templates', 'create-table-migration.js'),
+      'utf8',
+    );
     const file = path.join(directory, `20990101000000-create-${table}.js`);
     fs.writeFileSync(file, template.replace(/__NAME__/g, `create-${table}`).replace(/__TABLE__/g, table));
     return loadMigration(file);

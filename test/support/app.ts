@@ -1,13 +1,18 @@
-import { createApp } from '../../app';
-import { createLifecycle, type Lifecycle } from '../../app/lifecycle';
+import { createApp } from '../../lib/keel/http';
+import { createLifecycle, type Lifecycle } from '../../lib/keel/http/lifecycle';
 import { loadConfig, type Config } from '../../config/env';
 import { createLogger, type Logger } from '../../config/logger';
 import { readPackageInfo } from '../../config/project';
-import { createDatabase, type Database } from '../../db';
+import { createDatabase, type Database } from '../../lib/keel/db';
 import { contractChecked } from './contract';
 import { testDatabaseUrl } from './database';
+import { requestSettings } from '../../app/request-settings';
+import { ROUTES } from '../../app/routes';
 
 export { contractChecked } from './contract';
+
+/** The service's route table and request settings hook, as bin/www passes them to createApp. */
+export const SERVICE = { routes: ROUTES, requestSettings } as const;
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({ NODE_ENV: 'test', DATABASE_URL: testDatabaseUrl(), ...overrides });
@@ -38,6 +43,7 @@ export function buildTestApp(
 ): ReturnType<typeof createApp> {
   return contractChecked(
     createApp({
+      ...SERVICE,
       config: testConfig(options.config),
       logger: options.logger ?? silentLogger(),
       database,

@@ -1,8 +1,9 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import express, { type Express, type RequestHandler } from 'express';
-import { openApiDocument, type OpenApiDocument } from '../../app/openapi';
-import { ROUTES, type RouteEntry } from '../../app/routes';
+import { openApiDocument, type OpenApiDocument } from '../../lib/keel/http/openapi';
+import { ROUTES } from '../../app/routes';
+import type { RouteEntry } from '../../lib/keel/http';
 import { readPackageInfo } from '../../config/project';
 import { scanText } from './sentinels';
 

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, type ClientConfig } from 'pg';
 import { createLogger } from '../../config/logger';
-import { startEmbeddedDatabase, stopEmbeddedServersNow } from '../../db/embedded';
+import { startEmbeddedDatabase, stopEmbeddedServersNow } from '../../lib/keel/db/embedded';
 
 /**
  * The PostgreSQL the suite talks to: TEST_DATABASE_URL when set, else an embedded PostgreSQL 18

@@ -8,8 +8,8 @@ import {
   embeddedDatabaseUrl,
   embeddedPasswordFile,
 } from '../../config/embedded-database';
-import { placeEmbeddedPostgres } from '../../db/embedded-placement';
-import { initialiseCluster, startServer } from '../../db/embedded-server';
+import { placeEmbeddedPostgres } from '../../lib/keel/db/embedded-placement';
+import { initialiseCluster, startServer } from '../../lib/keel/db/embedded-server';
 import { queryOnce } from './database';
 
 /**

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { QueryInterface, Sequelize } from 'sequelize';
 import { projectRoot } from '../../config/project';
-import { runSequelizeCli, type CliResult, type MigrationCommand } from '../../db/sequelize-cli';
+import { runSequelizeCli, type CliResult, type MigrationCommand } from '../../lib/keel/db/sequelize-cli';
 
 /** The migrations directory sequelize-cli reads (.sequelizerc). */
 export const migrationsDirectory = (): string => path.join(projectRoot(), 'db', 'migrations');
@@ -46,7 +46,7 @@ export function loadMigration(file: string): MigrationModule {
   return loaded as MigrationModule;
 }
 
-/** A copy of db/templates in a temporary project, with the migrations/ folder the generator writes to. */
+/** A copy of the migration templates in a temporary project, with the db/migrations/ folder the generator writes to. */
 export interface GeneratorSandbox {
   readonly root: string;
   readonly migrations: string;
@@ -55,10 +55,11 @@ export interface GeneratorSandbox {
 
 export function generatorSandbox(): GeneratorSandbox {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-generator-'));
-  const templates = path.join(root, 'db', 'templates');
+  const templates = path.join(root, 'lib', 'keel', 'generator', 'templates');
   const migrations = path.join(root, 'db', 'migrations');
   fs.mkdirSync(migrations, { recursive: true });
-  fs.cpSync(path.join(projectRoot(), 'db', 'templates'), templates, { recursive: true });
+  fs.writeFileSync(path.join(root, '.sequelizerc'), '');
+  fs.cpSync(path.join(projectRoot(), 'lib', 'keel', 'generator', 'templates'), templates, { recursive: true });
   return {
     root,
     migrations,

@@ -1,13 +1,15 @@
+import { SERVICE } from './app';
 import crypto from 'node:crypto';
 import type { Express } from 'express';
 import type { Logger } from 'winston';
-import { createApp } from '../../app';
-import { verifierFor, type TokenVerifier } from '../../app/auth';
-import { initModels } from '../../app/models';
-import type { RequestSettingsHook } from '../../app/request-settings';
+import { createApp } from '../../lib/keel/http';
+import { verifierFor, type TokenVerifier } from '../../lib/keel/auth';
+import { MODELS } from '../../app/models';
+import { initModels } from '../../lib/keel/models';
+import type { RequestSettingsHook } from '../../lib/keel/http';
 import { ROUTES } from '../../app/routes';
 import { readPackageInfo } from '../../config/project';
-import { createDatabase, type Database } from '../../db';
+import { createDatabase, type Database } from '../../lib/keel/db';
 import { contractChecked, servingLifecycle, silentLogger, testConfig } from './app';
 import { adminQuery, createScratchDatabase, queryOnce, type ScratchDatabase } from './database';
 import { startIdentityProvider } from './identity-provider';
@@ -72,11 +74,12 @@ export async function startResourceApp(options: ResourceAppOptions = {}): Promis
   const provider = await startIdentityProvider({ audience: TEST_AUDIENCE });
   const config = testConfig({ DATABASE_URL: url, AUTH_ISSUER: provider.issuer, AUTH_AUDIENCE: TEST_AUDIENCE });
   const database = createDatabase({ ...config.database, url }, silentLogger());
-  initModels(database.sequelize);
+  initModels(database.sequelize, MODELS);
   const auth = (await verifierFor(config.auth, silentLogger())) as TokenVerifier;
   await auth.keys.refresh();
   const app = contractChecked(
     createApp({
+      ...SERVICE,
       config,
       logger: options.logger ?? silentLogger(),
       database,

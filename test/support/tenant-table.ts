@@ -2,8 +2,8 @@
 // makes it (ENABLE and FORCE, a policy on app.tenant_id), and what a session sees of it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { migrationSource } from '../../bin/generator/migration';
-import { parseArguments } from '../../bin/generator/spec';
+import { migrationSource } from '../../lib/keel/generator/migration';
+import { parseArguments } from '../../lib/keel/generator/spec';
 import { queryOnce } from './database';
 
 export const TENANT_A = '0197a1a0-0000-7000-8000-00000000000a';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createLogger } from '../../config/logger';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../db/embedded';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../lib/keel/db/embedded';
 import { certificateAuthority, serverCertificate, type KeyAndCertificate } from './certificates';
 import { freePort } from './database';
 

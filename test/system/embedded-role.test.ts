@@ -9,7 +9,7 @@ import {
   embeddedDatabaseUrl,
   readEmbeddedPassword,
 } from '../../config/embedded-database';
-import { runSequelizeCli } from '../../db/sequelize-cli';
+import { runSequelizeCli } from '../../lib/keel/db/sequelize-cli';
 import { freePort, queryOnce } from '../support/database';
 import { httpRequest } from '../support/http';
 import { makeLegacyDataDir } from '../support/legacy-embedded';

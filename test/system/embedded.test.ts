@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../config/project';
-import { STAGING_ROOT } from '../../db/embedded-placement';
+import { STAGING_ROOT } from '../../lib/keel/db/embedded-placement';
 import { freePort, queryOnce } from '../support/database';
 import { spawnServer, type ServerProcess } from '../support/process';
 

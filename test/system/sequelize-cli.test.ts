@@ -6,7 +6,7 @@ import path from 'node:path';
 import { EMBEDDED_DATABASE_NAME, EMBEDDED_DATABASE_ROLE, readEmbeddedPassword } from '../../config/embedded-database';
 import { createLogger } from '../../config/logger';
 import { projectRoot } from '../../config/project';
-import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../db/embedded';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../lib/keel/db/embedded';
 import { freePort, queryOnce } from '../support/database';
 import { migrationFilesOnDisk } from '../support/migrations';
 import { stageProjectCopy } from '../support/process';

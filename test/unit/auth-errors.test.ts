@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
-import { IdentityProviderUnavailableError, InvalidTokenError, MissingTokenError } from '../../app/auth/errors';
-import { HttpError } from '../../app/errors';
-import { errorHandler } from '../../app/middleware/error-handler';
-import { PROBLEMS, RETRY_AFTER_SECONDS } from '../../app/problems';
+import { IdentityProviderUnavailableError, InvalidTokenError, MissingTokenError } from '../../lib/keel/auth/errors';
+import { HttpError } from '../../lib/keel/http/errors';
+import { errorHandler } from '../../lib/keel/http/middleware/error-handler';
+import { PROBLEMS, RETRY_AFTER_SECONDS } from '../../lib/keel/schemas/problems';
 import { createLogger } from '../../config/logger';
 
 /** The problem+json response keel's error handler writes for an error thrown by a route. */

@@ -1,5 +1,5 @@
 // The product's app module first: it loads express-async-errors exactly as the service does.
-import '../../app';
+import '../../lib/keel/http';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,12 +14,12 @@ import {
 } from 'sequelize';
 import sinon from 'sinon';
 import request from 'supertest';
-import { HttpError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from '../../app/errors';
-import { errorHandler } from '../../app/middleware/error-handler';
-import { REQUEST_ID_HEADER, requestId } from '../../app/middleware/request-id';
-import type { Problem } from '../../app/views/problem';
+import { HttpError, MethodNotAllowedError, NotFoundError, ServiceUnavailableError } from '../../lib/keel/http/errors';
+import { errorHandler } from '../../lib/keel/http/middleware/error-handler';
+import { REQUEST_ID_HEADER, requestId } from '../../lib/keel/http/middleware/request-id';
+import type { Problem } from '../../lib/keel/http/problem-view';
 import { createLogger, type Logger } from '../../config/logger';
-import { classifyDatabaseFault } from '../../db/errors';
+import { classifyDatabaseFault } from '../../lib/keel/db/errors';
 import { captureLog, type LogCapture } from '../support/log-capture';
 
 const SENTINEL = 'SENTINEL_cafebabe_9317';

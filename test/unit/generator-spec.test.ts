@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { parseArguments, UsageError } from '../../bin/generator/spec';
+import { parseArguments, UsageError } from '../../lib/keel/generator/spec';
 
 describe('npm run generate:resource: its arguments', () => {
   it('names each field twice: snake_case for the column, camelCase for the model and the JSON', () => {

@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { decodeProtectedHeader } from 'jose';
-import { localKeySet } from '../../app/auth/key-source';
-import { createEphemeralIssuerKey, LOCAL_ISSUER, loadOrCreateLocalIssuerKey, signLocalToken } from '../../app/auth/local-issuer';
-import { createVerifier } from '../../app/auth/verifier';
+import { localKeySet } from '../../lib/keel/auth/key-source';
+import { createEphemeralIssuerKey, LOCAL_ISSUER, loadOrCreateLocalIssuerKey, signLocalToken } from '../../lib/keel/auth/local-issuer';
+import { createVerifier } from '../../lib/keel/auth/verifier';
 
 const CLAIM_NAMES = { userClaim: 'sub', tenantClaim: 'tenant_id' };
 

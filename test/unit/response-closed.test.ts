@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { expect } from 'chai';
-import { onResponseClosed } from '../../app/response-closed';
+import { onResponseClosed } from '../../lib/keel/http/response-closed';
 import { listenOnLoopback } from '../support/http';
 
 interface Closed {

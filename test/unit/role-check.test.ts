@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../config/env';
-import { rlsVerdict, type DatabaseRole } from '../../db/role-check';
+import { rlsVerdict, type DatabaseRole } from '../../lib/keel/db/role-check';
 
 const superuser: DatabaseRole = { name: 'postgres', superuser: true, bypassRls: true, tablesUnderRls: 3, ownedUnforced: 0 };
 const bypassing: DatabaseRole = { name: 'reporting', superuser: false, bypassRls: true, tablesUnderRls: 1, ownedUnforced: 0 };

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { SignJWT, type CompactJWSHeaderParameters, type CryptoKey, type JWTPayload } from 'jose';
-import { InvalidTokenError, type InvalidTokenReason } from '../../app/auth/errors';
-import { localKeySet, type KeySetStatus, type KeySource } from '../../app/auth/key-source';
-import { createEphemeralIssuerKey, type LocalIssuerKey } from '../../app/auth/local-issuer';
-import { createVerifier, MAX_TOKEN_LENGTH, type TokenVerifier, type VerifierOptions } from '../../app/auth/verifier';
+import { InvalidTokenError, type InvalidTokenReason } from '../../lib/keel/auth/errors';
+import { localKeySet, type KeySetStatus, type KeySource } from '../../lib/keel/auth/key-source';
+import { createEphemeralIssuerKey, type LocalIssuerKey } from '../../lib/keel/auth/local-issuer';
+import { createVerifier, MAX_TOKEN_LENGTH, type TokenVerifier, type VerifierOptions } from '../../lib/keel/auth/verifier';
 
 const ISSUER = 'https://issuer.test';
 const AUDIENCE = 'keel';

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { DataTypes, Sequelize } from 'sequelize';
-import { uuidPrimaryKey } from '../../app/models/attributes';
-import { uuidv7 } from '../../db/uuid';
+import { uuidPrimaryKey } from '../../lib/keel/models/attributes';
+import { uuidv7 } from '../../lib/keel/db/uuid';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const MAX_48_BITS = 2 ** 48 - 1;

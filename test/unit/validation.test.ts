@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { z } from 'zod';
-import { fieldErrors } from '../../app/validation';
+import { fieldErrors } from '../../lib/keel/http/validation';
 
 /** The field errors a schema gives for a body. */
 function errorsFor(schema: z.ZodType, body: unknown): ReturnType<typeof fieldErrors> {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import type { Caller } from '../../app/auth/caller';
-import { VerifiedTokens } from '../../app/auth/verified-tokens';
+import type { Caller } from '../../lib/keel/auth/caller';
+import { VerifiedTokens } from '../../lib/keel/auth/verified-tokens';
 
 const NOW_MS = Date.UTC(2026, 11, 7, 12);
 const callerFor = (user: string): Caller => ({

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { databaseHealthBody, livenessBody, readinessBody } from '../../app/views/health';
-import { problemBody } from '../../app/views/problem';
-import type { PoolStats, ProbeReport } from '../../db';
+import { databaseHealthBody, livenessBody, readinessBody } from '../../lib/keel/endpoints/health-views';
+import { problemBody } from '../../lib/keel/http/problem-view';
+import type { PoolStats, ProbeReport } from '../../lib/keel/db';
 
 describe('problemBody', () => {
   const titles: ReadonlyArray<readonly [number, string]> = [

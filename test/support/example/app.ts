@@ -1,11 +1,12 @@
+import { SERVICE } from '../app';
 import path from 'node:path';
 import type { Express } from 'express';
 import { Sequelize } from 'sequelize';
-import { createApp } from '../../../app';
-import { initModels } from '../../../app/models';
+import { createApp } from '../../../lib/keel/http';
+import { initModels } from '../../../lib/keel/models';
 import { createLogger } from '../../../config/logger';
 import { projectRoot, readPackageInfo } from '../../../config/project';
-import { createDatabase, type Database } from '../../../db';
+import { createDatabase, type Database } from '../../../lib/keel/db';
 import { contractChecked, servingLifecycle, silentLogger, testConfig } from '../app';
 import { createScratchDatabase, type ScratchDatabase } from '../database';
 import { captureLog, type LogCapture } from '../log-capture';
@@ -44,6 +45,7 @@ export async function startExampleApp(): Promise<ExampleApp> {
   initModels(database.sequelize, EXAMPLE_MODELS);
   const app = contractChecked(
     createApp({
+      ...SERVICE,
       config,
       logger: silentLogger(),
       database,

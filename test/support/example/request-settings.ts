@@ -1,4 +1,4 @@
-import type { RequestSettingsHook } from '../../../app/request-settings';
+import type { RequestSettingsHook } from '../../../lib/keel/http';
 
 /**
  * The example's stand-in for a caller, on a public route: the request names its tenant and user in

@@ -1,5 +1,6 @@
-import type { ModelDefinition } from '../../../app/models';
-import { KEEL_ROUTES, type RouteEntry } from '../../../app/routes';
+import type { ModelDefinition } from '../../../lib/keel/models';
+import { KEEL_ROUTES } from '../../../lib/keel/endpoints';
+import type { RouteEntry } from '../../../lib/keel/http';
 import { WIDGET_OPERATIONS, widgetsController } from './controllers/widgets';
 import { Part } from './models/part';
 import { Widget } from './models/widget';

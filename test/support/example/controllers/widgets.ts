@@ -1,8 +1,8 @@
 import { Router } from 'express';
-import { NotFoundError } from '../../../../app/errors';
-import { jsonResponse, responseRef } from '../../../../app/openapi';
-import { handle, operation } from '../../../../app/operation';
-import type { RouteDeps } from '../../../../app/routes';
+import { NotFoundError } from '../../../../lib/keel/http/errors';
+import { jsonResponse, responseRef } from '../../../../lib/keel/http/openapi';
+import { handle, operation } from '../../../../lib/keel/http/operation';
+import type { RouteDeps } from '../../../../lib/keel/http';
 import { Widget } from '../models/widget';
 import { WidgetChanges, WidgetInput, WidgetList, WidgetListQuery, WidgetParams, Widget as WidgetSchema } from '../schemas/widget';
 import { widgetBody, widgetListBody } from '../views/widget';

@@ -9,8 +9,8 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
-import { uuidPrimaryKey } from '../../../../app/models/attributes';
-import type { ModelRegistry } from '../../../../app/models';
+import { uuidPrimaryKey } from '../../../../lib/keel/models/attributes';
+import type { ModelRegistry } from '../../../../lib/keel/models';
 import type { Widget } from './widget';
 
 export class Part extends Model<InferAttributes<Part>, InferCreationAttributes<Part>> {

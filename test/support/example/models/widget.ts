@@ -8,8 +8,8 @@ import {
   type NonAttribute,
   type Sequelize,
 } from 'sequelize';
-import { uuidPrimaryKey } from '../../../../app/models/attributes';
-import type { ModelRegistry } from '../../../../app/models';
+import { uuidPrimaryKey } from '../../../../lib/keel/models/attributes';
+import type { ModelRegistry } from '../../../../lib/keel/models';
 import { Part } from './part';
 
 export class Widget extends Model<InferAttributes<Widget>, InferCreationAttributes<Widget>> {

@@ -1,0 +1,212 @@
+import { performance } from 'node:perf_hooks';
+import path from 'node:path';
+import { ConnectionError, QueryTypes, Sequelize, type Options, type Transaction } from 'sequelize';
+import { sequelizeOptions } from '../../../config/database';
+import type { DatabaseConfig } from '../../../config/env';
+import type { Logger } from '../../../config/logger';
+import { projectRoot } from '../../../config/project';
+import { installTransactionScope } from './transaction-scope';
+import { openConnectionsOutsideRequests, outsideAnyRequest } from './outside-requests';
+import { createMigrationMonitor, type MigrationMonitor } from './migration-state';
+import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type PoolStats } from './pool';
+import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
+import { enableDirectReads } from './reads';
+import { readOnThePrimary, routeReadsAwayFromFailingReplicas } from './replica-reads';
+import { replicaInspection } from './replication';
+import { runUnitOfWork, type TransactionSettings, type UnitOfWorkOptions } from './unit-of-work';
+
+export type { PoolStats } from './pool';
+export type { DatabaseProbe, ProbeReport, ProbeStatus } from './probe';
+export type { ReplicationReport } from './replication';
+export type { MigrationMonitor, MigrationState } from './migration-state';
+export type { TransactionSettings, UnitOfWorkOptions } from './unit-of-work';
+
+export interface PingResult {
+  readonly responseTimeMs: number;
+}
+
+export interface Database {
+  readonly sequelize: Sequelize;
+  /** Runs one trivial statement and measures the round trip, including acquiring a connection. */
+  ping(): Promise<PingResult>;
+  poolStats(): PoolStats;
+  /** The read replicas' pool counters (zeros without replicas). */
+  replicaPoolStats(): PoolStats;
+  /** The shared, bounded health probe of the primary (see db/probe.ts). */
+  readonly probe: DatabaseProbe;
+  /** The same for the read replicas' pool, when DATABASE_REPLICA_URLS is set. */
+  readonly replicaProbe: DatabaseProbe | undefined;
+  /** Migrations on disk versus applied (SequelizeMeta), read rarely. */
+  readonly migrations: MigrationMonitor;
+  /**
+   * Runs work in one transaction carrying settings for row-level security
+   * (current_setting('app.<key>')); see db/unit-of-work.ts. Pass the request's signal (res.locals.signal):
+   * at the request deadline, or when the client goes away, the work's statement is cancelled and nothing commits.
+   */
+  unitOfWork<T>(settings: TransactionSettings, work: (transaction: Transaction) => Promise<T>, options?: UnitOfWorkOptions): Promise<T>;
+  /** Closes the pool; gives up waiting for checked-out connections after timeoutMs. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+/** The subset of a pg Client the connection hooks use. */
+interface PgConnection {
+  query(config: { text: string; values: unknown[]; query_timeout: number }): Promise<unknown>;
+  on(event: 'error', listener: (error: Error & { code?: string }) => void): void;
+  processID?: number;
+  connection?: { stream: { destroy(): void } };
+}
+
+/**
+ * How long after DB_STATEMENT_TIMEOUT_MS the client itself gives up on a query (pg's query_timeout).
+ * statement_timeout is enforced by the server: it cannot fire when the network to the server is cut
+ * (a partition, a silent load balancer), and a query would then wait forever on a checked-out
+ * connection. The margin leaves the server's own cancel (which keeps the connection) time to arrive first.
+ */
+export const CLIENT_QUERY_TIMEOUT_MARGIN_MS = 1_000;
+
+// One round trip sets everything a new physical connection needs.
+const SESSION_SETUP_SQL = `SELECT set_config('application_name', $1, false),
+         set_config('statement_timeout', $2, false),
+         set_config('idle_in_transaction_session_timeout', $3, false),
+         set_config('TimeZone', 'UTC', false),
+         set_config('client_min_messages', 'warning', false)`;
+
+export type ResolvedDatabaseConfig = DatabaseConfig & { readonly url: string };
+
+/** What createDatabase takes beside the configuration. */
+export interface DatabaseOptions extends Pick<ProbeSettings, 'statement'> {
+  /**
+   * True while the database is expected to end its sessions, so that a connection lost then is
+   * logged at debug, not as a fault. bin/www: while it shuts down with the embedded PostgreSQL it
+   * runs, which Ctrl-C reaches too and which ends its sessions before keel closes its pool.
+   */
+  readonly disconnectsExpected?: () => boolean;
+}
+
+/**
+ * Builds the Sequelize instance and its pool. Nothing connects here: the first query opens the
+ * first connection, so the service can boot while the database is down.
+ */
+export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, databaseOptions: DatabaseOptions = {}): Database {
+  const { disconnectsExpected = () => false, ...probeOverrides } = databaseOptions;
+  installTransactionScope();
+  // query_timeout: the client-side backstop (see CLIENT_QUERY_TIMEOUT_MARGIN_MS). On 'Query read timeout'
+  // Sequelize marks the connection invalid, so the pool destroys it instead of handing it out again.
+  // A query cannot outlive it even after raising statement_timeout in its session.
+  const base = sequelizeOptions(config, {
+    clientMinMessages: 'ignore',
+    query_timeout: config.statementTimeoutMs + CLIENT_QUERY_TIMEOUT_MARGIN_MS,
+  });
+  const options: Options & { keepDefaultTimezone: boolean; databaseVersion: string } = {
+    ...base,
+    timezone: '+00:00',
+    // Not in Sequelize's typings (nor is databaseVersion): skips its own SET TIME ZONE round trip on every new connection;
+    // the afterConnect hook sets TimeZone together with the other session settings.
+    keepDefaultTimezone: true,
+    // Skips Sequelize's version probe, an extra connection outside the pool on the first query.
+    // 13 is the oldest PostgreSQL keel supports; nothing Sequelize does differs above it.
+    databaseVersion: '13.0.0',
+    logging: (sql: string, timingMs?: number) => logQuery(logger, config, sql, timingMs),
+    benchmark: true,
+  };
+  const sequelize = new Sequelize(options);
+  openConnectionsOutsideRequests(sequelize);
+
+  sequelize.addHook('afterConnect', async (connection: unknown) => {
+    const client = connection as PgConnection;
+    try {
+      // Bounded like the connect itself: a server that accepted the connection but went silent
+      // must not hold the pool's create call (and the caller waiting on it) forever.
+      await client.query({
+        text: SESSION_SETUP_SQL,
+        values: [config.applicationName, `${config.statementTimeoutMs}ms`, `${config.idleInTransactionTimeoutMs}ms`],
+        query_timeout: config.connectTimeoutMs,
+      });
+    } catch (error) {
+      // Sequelize does not close a connection whose afterConnect hook failed: close it here.
+      client.connection?.stream.destroy();
+      throw new ConnectionError(error instanceof Error ? error : new Error(String(error)));
+    }
+    logger.debug('database connection opened', { backendPid: client.processID });
+    // Sequelize's own listener marks the connection invalid and drops it from the pool, silently. A
+    // connection lost while idle (the server restarted, pg_terminate_backend, a proxy reset) is worth a warning.
+    const backendPid = client.processID;
+    client.on('error', (error) => {
+      const level = disconnectsExpected() ? 'debug' : 'warn';
+      logger.log(level, 'database connection lost; it is dropped from the pool', { backendPid, code: error.code, reason: error.message });
+    });
+  });
+  sequelize.addHook('afterDisconnect', async (connection: unknown) => {
+    // Also called from the pool's idle timer, which the request that last released a connection scheduled.
+    outsideAnyRequest(() => logger.debug('database connection closed', { backendPid: (connection as PgConnection).processID }));
+  });
+
+  const probe = createProbe(poolAccess(sequelize), { ...config.probe, ...probeOverrides }, logger);
+  // The replica probe also reads the replication state; it asks the primary for its WAL position
+  // within half the probe's budget, so a busy primary cannot make the replica look slow.
+  const inspect = replicaInspection(poolAccess(sequelize), {
+    lagWarnMs: config.replicaLagWarnMs,
+    primaryWaitMs: config.probe.timeoutMs / 2,
+  });
+  const replicaProbe =
+    config.replicaUrls.length > 0 ? createProbe(poolAccess(sequelize, 'replica'), { ...config.probe, inspect }, logger) : undefined;
+  guardReplicationPoolDestroy(sequelize);
+  enableDirectReads(sequelize, {
+    routing: replicaProbe ? routeReadsAwayFromFailingReplicas(sequelize, replicaProbe, logger) : readOnThePrimary,
+    logQuery: (sql, durationMs) => logQuery(logger, config, sql, durationMs),
+  });
+
+  let closing: Promise<void> | undefined;
+
+  return {
+    sequelize,
+    async ping() {
+      const started = performance.now();
+      await sequelize.query('SELECT 1', { type: QueryTypes.SELECT, logging: false });
+      return { responseTimeMs: Math.round((performance.now() - started) * 100) / 100 };
+    },
+    poolStats: () => readPoolStats(sequelize),
+    replicaPoolStats: () => readPoolStats(sequelize, 'replica'),
+    migrations: createMigrationMonitor(sequelize, path.join(projectRoot(), 'db', 'migrations')),
+    unitOfWork: (settings, work, options) => runUnitOfWork(sequelize, settings, work, options),
+    probe,
+    replicaProbe,
+    close(timeoutMs = 5_000) {
+      closing ??= closeWithin(sequelize, timeoutMs, logger);
+      return closing;
+    },
+  };
+}
+
+/**
+ * Slow queries at warn with their duration; every query at silly. The SQL text only in
+ * development: with replacements Sequelize inlines values into it. Bound parameters are never
+ * logged (Sequelize's logQueryParameters stays off).
+ */
+function logQuery(logger: Logger, config: ResolvedDatabaseConfig, sql: string, durationMs: number | undefined): void {
+  const text = config.logSqlText ? { sql } : {};
+  if (durationMs !== undefined && durationMs >= config.slowQueryMs) {
+    logger.warn('slow query', { durationMs, thresholdMs: config.slowQueryMs, ...text });
+  } else if (logger.isSillyEnabled()) {
+    logger.silly('query', { durationMs, ...text });
+  }
+}
+
+async function closeWithin(sequelize: Sequelize, timeoutMs: number, logger: Logger): Promise<void> {
+  // Sequelize's close() waits for every checked-out connection to come back, which can be never.
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    const outcome = await Promise.race([sequelize.close().then(() => 'closed' as const), gaveUp]);
+    if (outcome === 'timeout') {
+      logger.warn('database pool did not close in time; connections still checked out were abandoned', {
+        timeoutMs,
+        pool: readPoolStats(sequelize),
+      });
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,173 @@
+import type { MigrationState, PoolStats, ProbeReport, ProbeStatus, ReplicationReport } from '../db';
+import type { Phase } from '../http/lifecycle';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** IETF health-check draft status values. */
+export type HealthStatus = ProbeStatus;
+
+export const HEALTH_CONTENT_TYPE = 'application/health+json; charset=utf-8';
+
+export interface LivenessBody {
+  readonly status: HealthStatus;
+  readonly version: string;
+  readonly uptimeSeconds: number;
+  readonly timestamp: string;
+}
+
+export function livenessBody(input: { version: string; uptimeSeconds: number; now: Date }): LivenessBody {
+  return {
+    status: 'pass',
+    version: input.version,
+    uptimeSeconds: Math.round(input.uptimeSeconds * 1000) / 1000,
+    timestamp: input.now.toISOString(),
+  };
+}
+
+export interface DatabaseHealthBody {
+  readonly status: HealthStatus;
+  readonly responseTimeMs: number;
+  readonly checkedAt: string;
+  /** True when the result came from the shared probe window rather than a probe of its own. */
+  readonly cached: boolean;
+  readonly pool: PoolStats;
+  readonly code?: string;
+  readonly detail?: string;
+  /** Known once the database has answered. */
+  readonly migrations?: MigrationState;
+  /** The read replicas' pool, when configured. A failing replica degrades to warn: reads fall back to the primary. */
+  readonly replica?: ReplicaHealth;
+}
+
+export interface ReplicaHealth {
+  readonly status: HealthStatus;
+  readonly responseTimeMs: number;
+  readonly cached: boolean;
+  readonly pool: PoolStats;
+  /** Why it is not pass: unreachable (a database fault code), replication stopped, or lagging. */
+  readonly code?: string;
+  /** Known when the replica answered. */
+  readonly replication?: ReplicationReport['state'];
+  readonly replayLagMs?: number | null;
+}
+
+function replicaHealth(report: ProbeReport): ReplicaHealth {
+  const body: Mutable<ReplicaHealth> = {
+    status: report.status,
+    responseTimeMs: report.responseTimeMs,
+    cached: report.cached,
+    pool: report.pool,
+  };
+  const code = report.fault?.code ?? report.replication?.code;
+  if (code) body.code = code;
+  if (report.replication) {
+    body.replication = report.replication.state;
+    body.replayLagMs = report.replication.replayLagMs;
+  }
+  return body;
+}
+
+/** The primary decides pass/fail; a replica in trouble makes it at worst a warn. */
+function withReplica(status: HealthStatus, replica?: ProbeReport): HealthStatus {
+  return replica && replica.status !== 'pass' && status === 'pass' ? 'warn' : status;
+}
+
+/** Reports reachability, timing, pool numbers and migrations; never a host, port, user or database name. */
+export function databaseHealthBody(report: ProbeReport, migrations?: MigrationState, replica?: ProbeReport): DatabaseHealthBody {
+  // Assigned, not spread: this runs on every ping (see db/probe.ts's report()).
+  const body: Mutable<DatabaseHealthBody> = {
+    status: withReplica(report.status, replica),
+    responseTimeMs: report.responseTimeMs,
+    checkedAt: report.checkedAt.toISOString(),
+    cached: report.cached,
+    pool: report.pool,
+  };
+  if (report.fault) {
+    body.code = report.fault.code;
+    body.detail = report.fault.detail;
+  }
+  if (migrations) body.migrations = migrations;
+  if (replica) body.replica = replicaHealth(replica);
+  return body;
+}
+
+export type NotReadyReason =
+  | 'starting'
+  | 'draining'
+  | 'migrations_pending'
+  | 'identity_provider_unreachable'
+  | 'identity_provider_unavailable'
+  | NonNullable<ProbeReport['fault']>['code'];
+
+/** The identity provider's key set, as the token verifier holds it (app/auth). */
+export interface KeySetHealth {
+  /** pass: fresh keys; warn: the provider is unreachable and cached keys still verify; fail: no key at all. */
+  readonly status: HealthStatus;
+  readonly keys: number;
+}
+
+export interface ReadinessBody {
+  readonly status: HealthStatus;
+  readonly phase: Phase;
+  readonly timestamp: string;
+  /** Why the service should not get traffic now (status 'fail'), or what degrades it ('warn'). */
+  readonly reason?: NotReadyReason;
+  readonly database?: { readonly status: HealthStatus; readonly responseTimeMs: number; readonly cached: boolean };
+  readonly migrations?: { readonly pending: number; readonly latest: string | null };
+  readonly identityProvider?: KeySetHealth;
+}
+
+export interface ReadinessInput {
+  readonly phase: Phase;
+  readonly now: Date;
+  readonly database?: ProbeReport;
+  readonly replica?: ProbeReport;
+  readonly migrations?: MigrationState;
+  /** Absent when no token is verified (AUTH=off). */
+  readonly identityProvider?: KeySetHealth;
+  /** What pending migrations make readiness: 'warn' (still 200) or 'fail' (503). */
+  readonly pendingMigrations: 'warn' | 'fail';
+  /**
+   * What a pool with every connection busy makes readiness: 'warn' (still 200: a traffic spike busies
+   * every instance at once, and failing readiness would pull them all out of the load balancer
+   * together) or 'fail' (503).
+   */
+  readonly poolExhausted: 'warn' | 'fail';
+}
+
+const SEVERITY: Record<HealthStatus, number> = { pass: 0, warn: 1, fail: 2 };
+const worst = (a: HealthStatus, b: HealthStatus): HealthStatus => (SEVERITY[a] >= SEVERITY[b] ? a : b);
+
+export function readinessBody(input: ReadinessInput): ReadinessBody {
+  const { phase, database, migrations } = input;
+  const pending = (migrations?.pending ?? 0) > 0;
+  let status: HealthStatus = withReplica(database?.status ?? 'pass', input.replica);
+  let reason: NotReadyReason | undefined;
+  if (phase !== 'serving') {
+    status = 'fail';
+    reason = phase;
+  } else if (database?.fault) {
+    reason = database.fault.code;
+    if (reason === 'database_pool_exhausted') status = input.poolExhausted;
+    if (pending && SEVERITY[input.pendingMigrations] > SEVERITY[status]) {
+      status = input.pendingMigrations;
+      reason = 'migrations_pending';
+    }
+  } else if (pending) {
+    status = worst(status, input.pendingMigrations);
+    reason = 'migrations_pending';
+  }
+  // Without a key no caller can be verified: fail, so a new instance takes no traffic the old ones can serve.
+  // Unreachable with keys cached: warn, still routed, as every instance would be pulled out at once otherwise.
+  const provider = input.identityProvider;
+  if (phase === 'serving' && provider && SEVERITY[provider.status] > SEVERITY[status]) {
+    status = provider.status;
+    reason = provider.status === 'fail' ? 'identity_provider_unavailable' : 'identity_provider_unreachable';
+  }
+  const body: Mutable<ReadinessBody> = { status, phase, timestamp: input.now.toISOString() };
+  if (reason) body.reason = reason;
+  if (database) body.database = { status: database.status, responseTimeMs: database.responseTimeMs, cached: database.cached };
+  if (migrations) body.migrations = { pending: migrations.pending, latest: migrations.latest };
+  if (provider && phase === 'serving') body.identityProvider = { status: provider.status, keys: provider.keys };
+  return body;
+}

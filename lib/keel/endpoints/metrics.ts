@@ -1,0 +1,79 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Router, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { HttpError } from '../http/errors';
+import { PROBLEMS } from '../schemas/problems';
+import type { Metrics } from '../http/metrics';
+import { METRICS_MEDIA_TYPE, METRICS_TOKEN_SCHEME, noStoreHeaders, responseRef } from '../http/openapi';
+import { expressPath, operation } from '../http/operation';
+
+class UnauthorizedError extends HttpError {
+  constructor() {
+    super(401, 'unauthorized', PROBLEMS.unauthorized.detail, { 'WWW-Authenticate': 'Bearer realm="metrics"' });
+  }
+}
+
+const METRICS_EXAMPLE = `# HELP http_request_duration_seconds HTTP request duration, by method, route template and status
+# TYPE http_request_duration_seconds histogram
+http_request_duration_seconds_bucket{le="0.005",method="GET",route="/health/ready",status="200"} 118
+http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/health/ready",status="200"} 120
+http_request_duration_seconds_sum{method="GET",route="/health/ready",status="200"} 0.214
+http_request_duration_seconds_count{method="GET",route="/health/ready",status="200"} 120
+# HELP keel_db_pool_connections Database pool connections by pool and state (size = open, available = idle, using, waiting = queued callers, max)
+# TYPE keel_db_pool_connections gauge
+keel_db_pool_connections{pool="primary",state="size"} 1
+keel_db_pool_connections{pool="primary",state="max"} 10
+# HELP keel_db_probe_up Latest database health probe result by pool: 1 pass or warn, 0 fail (absent before the first probe)
+# TYPE keel_db_probe_up gauge
+keel_db_probe_up{pool="primary"} 1
+`;
+
+export const getMetrics = operation({
+  method: 'get',
+  path: '/',
+  operationId: 'getMetrics',
+  summary: 'Prometheus metrics',
+  description:
+    'Request durations by method, route template and status; pool and probe gauges; process and event-loop metrics. ' +
+    'On in development and test (no token); in staging and production only with METRICS_TOKEN, and then behind that bearer token. ' +
+    'When off, the path does not exist (404).',
+  tags: ['meta'],
+  // The bearer token in staging and production; none in development and test.
+  security: [{ [METRICS_TOKEN_SCHEME]: [] }, {}],
+  responses: {
+    200: {
+      description: 'The metrics, in the Prometheus text format.',
+      headers: noStoreHeaders(),
+      content: {
+        [METRICS_MEDIA_TYPE]: {
+          schema: z.string().min(1),
+          examples: { scrape: { summary: 'An excerpt of a scrape', value: METRICS_EXAMPLE } },
+        },
+      },
+    },
+    401: responseRef('Unauthorized'),
+    404: responseRef('NotFound'),
+  },
+});
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+/** Compares in constant time (over digests, so the token's length leaks nothing either). */
+function requireBearer(token: string): RequestHandler {
+  const expected = digest(token);
+  return (req, _res, next) => {
+    const match = /^Bearer (\S+)$/.exec(req.get('Authorization') ?? '');
+    if (!match?.[1] || !timingSafeEqual(digest(match[1]), expected)) throw new UnauthorizedError();
+    next();
+  };
+}
+
+/** GET /metrics in the Prometheus text format; behind a bearer token when one is configured. */
+export function metricsController(metrics: Metrics, token: string | undefined): Router {
+  const router = Router();
+  router.get(expressPath(getMetrics.path), ...(token ? [requireBearer(token)] : []), async (_req, res) => {
+    const body = await metrics.scrape();
+    res.set({ 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' }).send(body);
+  });
+  return router;
+}
