@@ -10,8 +10,10 @@ import v8 from 'node:v8';
  * literals inside Node and pg (a response header's [name, value] pair, a query result's rows array)
  * are pretenured for good. Each one then dies in the old generation still pointing at its request's
  * young objects, which are copied and promoted instead of freed: scavenges of ~2.3 ms instead of
- * ~1, and ~12% more CPU per request (docs/benchmarks.md). keel's own code avoids such literals on
- * the request path (app/response-closed.ts); this covers the libraries'.
+ * ~1, and ~12% more CPU per request
+ * (docs/benchmark-notes.md#garbage-collection-requests-promoted-through-pretenured-literals).
+ * keel's own code avoids such literals on the request path (app/response-closed.ts); this covers
+ * the libraries'.
  */
 export function disableAllocationSitePretenuring(): void {
   v8.setFlagsFromString('--no-allocation-site-pretenuring');

@@ -136,7 +136,8 @@ const withContext = winston.format((info, options: unknown) => {
 const MESSAGE = Symbol.for('message');
 
 // The ISO string of the last millisecond a line was stamped in: under load many lines share one,
-// and making it was the dearest step of a line (docs/benchmarks.md).
+// and making it was the dearest step of a line
+// (docs/benchmark-notes.md#the-access-logs-line-its-timestamp-and-its-json).
 let stampedAt = Number.NaN;
 let stamp = '';
 
@@ -197,7 +198,8 @@ function flushStdout(): void {
 
 /**
  * Lines for the process's stdout are written together, once per turn of the event loop: under load
- * a write(2) per line cost about as much as formatting it (docs/benchmarks.md). On process.exit
+ * a write(2) per line cost about as much as formatting it
+ * (docs/benchmark-notes.md#after-the-gc-fixes-a-faster-host-and-where-the-cpu-goes). On process.exit
  * (shutdown, a fatal error) the lines still waiting are written before the process ends, since
  * stdout's writes to a file, a pipe or a terminal are synchronous on Linux. Only a process killed
  * outright (SIGKILL, an abort) loses them: at most one turn's lines.
@@ -214,8 +216,8 @@ function writeToStdout(line: string): void {
 /**
  * winston's Stream transport, minus the setImmediate it schedules for every line to emit 'logged', an
  * event nothing here listens to. Under load that callback cost more than formatting the line
- * (docs/benchmarks.md). Lines for stdout are batched per turn (writeToStdout); lines for any other
- * stream (a test's capture) are written at once.
+ * (docs/benchmark-notes.md#reads-by-id-and-the-access-log). Lines for stdout are batched per turn
+ * (writeToStdout); lines for any other stream (a test's capture) are written at once.
  */
 class LineTransport extends winston.transports.Stream {
   constructor(private readonly stream: NodeJS.WritableStream) {

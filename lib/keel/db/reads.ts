@@ -25,8 +25,9 @@ export function enableDirectReads(sequelize: Sequelize, reads: DirectReads): voi
  * connection from Sequelize's pool, on a replica when there is one, and runs the statement on it: the
  * same connection, session, routing, timeouts, query log and errors as sequelize.query, without its
  * per-statement work (an options merge, a query object, a uuid and a captured stack trace, the retry
- * wrapper), which costs more CPU than the rest of a read by id (docs/benchmarks.md). Sequelize's
- * beforeQuery and afterQuery hooks do not run for it.
+ * wrapper), which costs more CPU than the rest of a read by id
+ * (docs/benchmark-notes.md#reads-by-id-and-the-access-log). Sequelize's beforeQuery and afterQuery
+ * hooks do not run for it.
  */
 export async function selectRows<Row extends object>(sequelize: Sequelize, sql: string, values: readonly unknown[]): Promise<Row[]> {
   const direct = directReads.get(sequelize);

@@ -17,7 +17,8 @@ function runHooks(this: WithHooks): void {
  * straight in the old generation (allocation-site pretenuring); a dead response's listener array
  * then keeps the response, its request and everything they reference alive through minor GCs, and
  * every request is promoted: scavenges of ~8 ms instead of ~0.5, and a quarter of the CPU
- * (docs/benchmarks.md). Hooks are chained as closures, so nothing here is an array either.
+ * (docs/benchmark-notes.md#garbage-collection-requests-promoted-through-pretenured-literals).
+ * Hooks are chained as closures, so nothing here is an array either.
  */
 export function onResponseClosed(res: ServerResponse, hook: () => void): void {
   const response = res as WithHooks;
@@ -36,7 +37,7 @@ export function onResponseClosed(res: ServerResponse, hook: () => void): void {
  * a context for it, even the calls that make none. While Maglev ran onResponseClosed (the first
  * seconds under load), those contexts kept the requests alive through minor GCs as the listener
  * arrays did: more than twice the promotion, scavenges of 6–8 ms instead of 1–2
- * (docs/benchmarks.md#the-first-seconds-what-maglevs-code-keeps-alive).
+ * (docs/benchmark-notes.md#the-first-seconds-what-maglevs-code-keeps-alive).
  */
 function inOrder(first: () => void, second: () => void): () => void {
   return () => {

@@ -80,7 +80,8 @@ class InFlight {
  * deadline). A linked list, not a Map or Set keyed by response: under load a collection that takes
  * and drops an entry per request kept requests reachable through V8's minor collections, so each
  * request's objects were promoted to the old generation, and scavenges took ~30 ms instead of ~1
- * (docs/benchmarks.md). An entry taken out drops its links, so nothing old points at anything new.
+ * (docs/benchmark-notes.md#reads-by-id-and-the-access-log). An entry taken out drops its links, so
+ * nothing old points at anything new.
  */
 class ArrivalOrder {
   private head: InFlight | undefined;
