@@ -12,7 +12,7 @@ import v8 from 'node:v8';
  * young objects, which are copied and promoted instead of freed: scavenges of ~2.3 ms instead of
  * ~1, and ~12% more CPU per request
  * (docs/benchmark-notes.md#garbage-collection-requests-promoted-through-pretenured-literals).
- * keel's own code avoids such literals on the request path (app/response-closed.ts); this covers
+ * keel's own code avoids such literals on the request path (lib/keel/http/response-closed.ts); this covers
  * the libraries'.
  */
 export function disableAllocationSitePretenuring(): void {

@@ -21,7 +21,7 @@ interface SocketState {
   /**
    * Its requests not yet answered (more than one only when a client pipelines). An array per socket,
    * not a Set of every response in flight: under load a collection that takes and drops an entry per
-   * request kept requests reachable through V8's minor collections (see app/middleware/deadline.ts).
+   * request kept requests reachable through V8's minor collections (see lib/keel/http/middleware/deadline.ts).
    */
   readonly responses: http.ServerResponse[];
   /** When it last finished a response (or connected). */

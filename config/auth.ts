@@ -6,7 +6,7 @@ import { integerBetween } from './validators';
 /**
  * Who is calling: bearer tokens (RFC 6750) from an OpenID provider, verified with its published keys.
  * The variables, their rules, and what they make of the configuration. The verification itself is in
- * app/auth; the reasons are in docs/api.md#who-is-calling.
+ * lib/keel/auth; the reasons are in docs/api.md#who-is-calling.
  */
 
 /** Asymmetric JWS algorithms only: an HMAC algorithm would take the provider's public key as its secret. */

@@ -1,6 +1,6 @@
 'use strict';
 // Where the embedded PostgreSQL of development and test is and how to log in: one definition for
-// the process that starts it (bin/boot.ts through db/embedded.ts) and for sequelize-cli, which
+// the process that starts it (bin/boot.ts through lib/keel/db/embedded.ts) and for sequelize-cli, which
 // only connects to it (config/sequelize-cli.js, loaded without a build).
 const fs = require('fs');
 const path = require('path');
@@ -44,7 +44,7 @@ function embeddedDataDir(configured, projectRoot) {
 
 /**
  * A role's random password is kept beside the data directory asked for, also when root's
- * PostgreSQL keeps the data elsewhere (db/embedded-placement.ts): that path never moves. The
+ * PostgreSQL keeps the data elsewhere (lib/keel/db/embedded-placement.ts): that path never moves. The
  * superuser's file keeps the name it always had; the service role's is named after the role.
  * @param {string} dataDir the directory asked for
  * @param {string} [role]

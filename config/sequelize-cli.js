@@ -1,6 +1,6 @@
 'use strict';
 // sequelize-cli's configuration (.sequelizerc), for the commands people type (`npx sequelize-cli
-// db:migrate`) and for keel's own runs (db/migrate.ts, which always sets DATABASE_URL). As the
+// db:migrate`) and for keel's own runs (lib/keel/db/sequelize-cli.ts, which always sets DATABASE_URL). As the
 // server does, development and test read .env and, without DATABASE_URL, use the embedded
 // PostgreSQL: the one `npm start` runs, which this file only connects to, never starts.
 const path = require('path');

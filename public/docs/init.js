@@ -2,7 +2,7 @@
 
 // Swagger UI over the document the page names (data-url on #swagger-ui). A file of its own, not an inline
 // script: the page's Content-Security-Policy runs scripts from keel's own origin only
-// (app/middleware/security-headers.ts, apiDocsSecurityHeaders).
+// (lib/keel/http/middleware/security-headers.ts, apiDocsSecurityHeaders).
 (function start() {
   const root = document.getElementById('swagger-ui');
   SwaggerUIBundle({

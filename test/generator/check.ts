@@ -160,7 +160,7 @@ async function main(): Promise<void> {
     process.exitCode = 1;
   } finally {
     fs.rmSync(workspace, { recursive: true, force: true });
-    // As root the embedded data directory may have moved out of the clone (db/embedded-placement.ts).
+    // As root the embedded data directory may have moved out of the clone (lib/keel/db/embedded-placement.ts).
     fs.rmSync(relocatedDataDir(path.join(clone, '.data', 'postgres')), { recursive: true, force: true });
   }
 }

@@ -1,4 +1,4 @@
-// The product's app module first: it loads express-async-errors exactly as the service does.
+// keel's HTTP room first (lib/keel/http): its app.ts loads express-async-errors exactly as the service does.
 import '../../lib/keel/http';
 import { once } from 'node:events';
 import http from 'node:http';

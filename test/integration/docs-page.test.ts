@@ -6,7 +6,7 @@ import { expectSecurityHeaders } from '../support/security-headers';
 
 const PRODUCTION = { NODE_ENV: 'production', AUTH: 'off' };
 
-/** The page's policy, directive by directive (app/middleware/security-headers.ts, apiDocsSecurityHeaders). */
+/** The page's policy, directive by directive (lib/keel/http/middleware/security-headers.ts, apiDocsSecurityHeaders). */
 const PAGE_POLICY = [
   "default-src 'none'",
   "script-src 'self'",

@@ -1,4 +1,4 @@
-// The product's app module first: it loads express-async-errors exactly as the service does.
+// keel's HTTP room first (lib/keel/http): its app.ts loads express-async-errors exactly as the service does.
 import '../../lib/keel/http';
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
@@ -51,7 +51,7 @@ interface ReadPath {
 const READ_PATHS: readonly ReadPath[] = [
   { name: 'sequelize.query', run: (database, sql) => database.sequelize.query(sql, { type: QueryTypes.SELECT }) },
   {
-    name: 'selectRows, which handles its connection itself (db/reads.ts)',
+    name: 'selectRows, which handles its connection itself (lib/keel/db/reads.ts)',
     run: (database, sql) => selectRows(database.sequelize, sql, []),
   },
 ];
@@ -169,7 +169,7 @@ describe('database faults under a request (real Database, real error middleware)
           expect(meanwhile.elapsedMs, 'within the acquire timeout').to.be.below(ACQUIRE_MS + 600);
           expect(healed.status, healed.text).to.equal(200);
           expect(healed.elapsedMs, 'healed at once').to.be.below(1_000);
-          // The timed-out connection was marked invalid (by Sequelize or db/reads.ts): the pool destroyed it, not reused it.
+          // The timed-out connection was marked invalid (by Sequelize or lib/keel/db/reads.ts): the pool destroyed it, not reused it.
           expect(after, 'a new connection').not.to.equal(before);
           expect(database.poolStats()).to.include({ using: 0, waiting: 0 });
           // The abandoned backend leaves once the network lets its connection close; every other one is pooled.

@@ -202,7 +202,7 @@ describe('GET /openapi.json', () => {
   }
 });
 
-describe('the OpenAPI document (app/openapi.ts)', () => {
+describe('the OpenAPI document (lib/keel/http/openapi.ts)', () => {
   it('is valid OpenAPI 3.1 according to @seriousme/openapi-schema-validator', async () => {
     const validator = new Validator();
 

@@ -103,7 +103,7 @@ async function flakyProxy(targetUrl: string): Promise<Listener & { forward(): vo
   };
 }
 
-describe('the database health probe (db/probe.ts)', () => {
+describe('the database health probe (lib/keel/db/probe.ts)', () => {
   let scratch: ScratchDatabase;
   const cleanups: (() => Promise<void>)[] = [];
 

@@ -59,7 +59,7 @@ async function logOfQueries(env: Environment, speed: Speed): Promise<{ text: str
   try {
     await database.sequelize.query(`SELECT ${sleep}$1::text AS ${BOUND_SQL}`, { bind: [BOUND_VALUE] });
     await database.sequelize.query(`SELECT ${sleep}CAST(:value AS text) AS ${REPLACED_SQL}`, { replacements: { value: REPLACED_VALUE } });
-    // A read outside a transaction, which runs on its connection without sequelize.query (db/reads.ts).
+    // A read outside a transaction, which runs on its connection without sequelize.query (lib/keel/db/reads.ts).
     await selectRows(database.sequelize, `SELECT ${sleep}$1::text AS ${DIRECT_SQL}`, [DIRECT_VALUE]);
   } finally {
     await database.close();

@@ -58,7 +58,7 @@ async function readMarker(database: Database): Promise<string | undefined> {
   return row?.source;
 }
 
-/** The same read through selectRows, which acquires its connection itself (db/reads.ts). */
+/** The same read through selectRows, which acquires its connection itself (lib/keel/db/reads.ts). */
 async function selectMarker(database: Database): Promise<string | undefined> {
   const [row] = await selectRows<{ source: string }>(database.sequelize, 'SELECT source FROM marker', []);
   return row?.source;

@@ -9,7 +9,7 @@ import type { Database } from '../../lib/keel/db';
 import { listenOnLoopback } from '../support/http';
 import { servingLifecycle, silentLogger, testConfig, testDatabase, SERVICE } from '../support/app';
 
-// Why this matters (app/response-closed.ts): a second listener for one event puts a response's
+// Why this matters (lib/keel/http/response-closed.ts): a second listener for one event puts a response's
 // listeners in an array V8 may allocate in the old generation, which keeps every request alive
 // through minor GCs under load.
 describe('listeners on each response, with every middleware, the metrics and the shutdown tracking on', () => {

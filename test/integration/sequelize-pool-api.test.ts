@@ -6,11 +6,11 @@ import { testDatabase } from '../support/app';
 import { testDatabaseUrl } from '../support/database';
 import { projectRoot } from '../../config/project';
 
-// db/pool.ts reads parts of Sequelize 6 that its typings do not expose: the connection manager's
+// lib/keel/db/pool.ts reads parts of Sequelize 6 that its typings do not expose: the connection manager's
 // pool (sequelize-pool's counters), getConnection/releaseConnection/destroyConnection, a connection's
-// _invalid mark (db/reads.ts), and with replication a { read, write } pair routed by destroy(). package.json pins Sequelize to one minor;
+// _invalid mark (lib/keel/db/reads.ts), and with replication a { read, write } pair routed by destroy(). package.json pins Sequelize to one minor;
 // this test says what moved when an upgrade changes any of it.
-const WHERE = 'Sequelize changed the private pool API that db/pool.ts reads; adapt db/pool.ts before upgrading';
+const WHERE = 'Sequelize changed the private pool API that lib/keel/db/pool.ts reads; adapt lib/keel/db/pool.ts before upgrading';
 
 type Bag = Record<string, unknown>;
 
@@ -29,7 +29,7 @@ function connectionManager(database: Database): Bag {
   return (database.sequelize as unknown as { connectionManager: Bag }).connectionManager;
 }
 
-describe("Sequelize's private pool API (db/pool.ts)", () => {
+describe("Sequelize's private pool API (lib/keel/db/pool.ts)", () => {
   const opened: Database[] = [];
   after(async () => {
     await Promise.all(opened.map((database) => database.close()));

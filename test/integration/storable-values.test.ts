@@ -23,10 +23,10 @@ interface Stored {
 }
 
 /**
- * app/schemas/values.ts: the edges of what its schemas accept are stored and read back exactly as sent,
+ * lib/keel/schemas/values.ts: the edges of what its schemas accept are stored and read back exactly as sent,
  * on a real PostgreSQL through keel's Sequelize; what they refuse would not have been.
  */
-describe('values PostgreSQL stores as sent (app/schemas/values.ts)', function () {
+describe('values PostgreSQL stores as sent (lib/keel/schemas/values.ts)', function () {
   this.timeout(30_000);
   let scratch: ScratchDatabase;
   let database: Database;

@@ -25,7 +25,7 @@ type Outcome = { readonly via: Via } & ({ readonly at: 'primary' | 'replica' } |
 
 const IN_RECOVERY = 'SELECT pg_is_in_recovery() AS replica';
 
-/** Where one plain read (outside any transaction) was answered, read through sequelize.query or selectRows (db/reads.ts). */
+/** Where one plain read (outside any transaction) was answered, read through sequelize.query or selectRows (lib/keel/db/reads.ts). */
 async function read(database: Database, via: Via): Promise<Outcome> {
   try {
     const [row] =

@@ -41,7 +41,7 @@ type PathItem = Readonly<Record<string, Operation | undefined>>;
 interface Document {
   readonly paths: Readonly<Record<string, PathItem>>;
   readonly 'x-other-paths': { readonly responses: Responses };
-  /** The pages for people (app/openapi.ts): their own files are no operation's, their errors are the document's. */
+  /** The pages for people (lib/keel/http/openapi.ts): their own files are no operation's, their errors are the document's. */
   readonly 'x-pages'?: { readonly paths: readonly string[]; readonly responses: Responses };
 }
 

@@ -3,7 +3,7 @@ import { startTestDatabase, stopTestDatabase } from './database';
 import { dropSentinelRole, registerTestDatabasePassword, takeSentinelLeaks } from './sentinels';
 
 const violationError = (violations: readonly string[], when: string): Error =>
-  new Error(`${when}, responses from the app broke the OpenAPI contract (app/openapi.ts):\n  ${violations.join('\n  ')}`);
+  new Error(`${when}, responses from the app broke the OpenAPI contract (lib/keel/http/openapi.ts):\n  ${violations.join('\n  ')}`);
 
 const isHook = (runnable: Mocha.Runnable | undefined): runnable is Mocha.Hook =>
   (runnable as { type?: unknown } | undefined)?.type === 'hook';

@@ -39,7 +39,7 @@ async function binaries(): Promise<Binaries> {
   return (await import(name)) as Binaries;
 }
 
-/** PostgreSQL refuses to run as root: then it runs as the `postgres` user (db/embedded.ts creates it). */
+/** PostgreSQL refuses to run as root: then it runs as the `postgres` user (lib/keel/db/embedded.ts creates it). */
 async function postgresUser(): Promise<{ uid: number; gid: number } | undefined> {
   if (process.getuid?.() !== 0) return undefined;
   const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 
 type Headers = Readonly<Record<string, unknown>>;
 
-/** Headers helmet sends for HTML pages, which keel (a JSON API) leaves off: see app/middleware/security-headers.ts. */
+/** Headers helmet sends for HTML pages, which keel (a JSON API) leaves off: see lib/keel/http/middleware/security-headers.ts. */
 const DOCUMENT_ONLY = [
   'cross-origin-opener-policy',
   'origin-agent-cluster',

@@ -65,7 +65,7 @@ describe('npx sequelize-cli in development, with DATABASE_URL unset', function (
   let parent: string;
   let env: Record<string, string>;
   beforeEach(async () => {
-    // A mode-700 directory: as root, PostgreSQL's data moves under /var/tmp (db/embedded-placement.ts)
+    // A mode-700 directory: as root, PostgreSQL's data moves under /var/tmp (lib/keel/db/embedded-placement.ts)
     // while the password file stays beside the directory asked for, where the CLI looks.
     parent = await fs.mkdtemp(path.join(os.tmpdir(), 'keel-cli-'));
     env = {

@@ -10,7 +10,7 @@ const MAX_48_BITS = 2 ** 48 - 1;
 /** The 48-bit Unix millisecond timestamp at the front of a version 7 UUID. */
 const embeddedMillis = (uuid: string): number => parseInt(uuid.replace(/-/g, '').slice(0, 12), 16);
 
-describe('uuidv7() (app-side, db/uuid.ts)', () => {
+describe('uuidv7() (app-side, lib/keel/db/uuid.ts)', () => {
   afterEach(() => {
     sinon.restore();
   });

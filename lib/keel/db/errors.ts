@@ -12,7 +12,7 @@ import { CONSTRAINT_VIOLATIONS, databaseFault, type DatabaseFault } from './faul
 const UNAVAILABLE_SQLSTATES = /^(08|53|57P0[1-3])/;
 const QUERY_CANCELED = '57014';
 const CONNECTION_LOST = /Connection terminated|ECONNRESET|EPIPE|ETIMEDOUT|not queryable/i;
-// pg's own message when its query_timeout (the client-side backstop, db/index.ts) gives up on the server.
+// pg's own message when its query_timeout (the client-side backstop, lib/keel/db/index.ts) gives up on the server.
 const CLIENT_QUERY_TIMEOUT = 'Query read timeout';
 
 function sqlState(error: BaseError): string | undefined {

@@ -1,5 +1,5 @@
 // The codes and texts of database faults, shared by the probe, the error handler and the contract
-// (app/schemas). Plain data that imports nothing, so a schema may import it.
+// (lib/keel/schemas). Plain data that imports nothing, so a schema may import it.
 
 /**
  * The database faults, each with the one text clients see for it, whoever noticed it: a request's query

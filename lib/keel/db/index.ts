@@ -32,7 +32,7 @@ export interface Database {
   poolStats(): PoolStats;
   /** The read replicas' pool counters (zeros without replicas). */
   replicaPoolStats(): PoolStats;
-  /** The shared, bounded health probe of the primary (see db/probe.ts). */
+  /** The shared, bounded health probe of the primary (see lib/keel/db/probe.ts). */
   readonly probe: DatabaseProbe;
   /** The same for the read replicas' pool, when DATABASE_REPLICA_URLS is set. */
   readonly replicaProbe: DatabaseProbe | undefined;
@@ -40,7 +40,7 @@ export interface Database {
   readonly migrations: MigrationMonitor;
   /**
    * Runs work in one transaction carrying settings for row-level security
-   * (current_setting('app.<key>')); see db/unit-of-work.ts. Pass the request's signal (res.locals.signal):
+   * (current_setting('app.<key>')); see lib/keel/db/unit-of-work.ts. Pass the request's signal (res.locals.signal):
    * at the request deadline, or when the client goes away, the work's statement is cancelled and nothing commits.
    */
   unitOfWork<T>(settings: TransactionSettings, work: (transaction: Transaction) => Promise<T>, options?: UnitOfWorkOptions): Promise<T>;

@@ -79,7 +79,7 @@ function after<T>(ms: number, value: T): { promise: Promise<T>; cancel(): void }
 const TIMED_OUT = Symbol('timed out');
 
 /**
- * pg's query_timeout gave up on the server (db/index.ts): the statement may still be on the wire, and the
+ * pg's query_timeout gave up on the server (lib/keel/db/index.ts): the statement may still be on the wire, and the
  * connection would queue every later query behind it. Such a connection goes, it never returns to the pool.
  */
 const isClientQueryTimeout = (error: unknown): boolean => error instanceof Error && error.message === 'Query read timeout';

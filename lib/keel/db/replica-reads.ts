@@ -38,7 +38,7 @@ type Query = (sql: unknown, options?: Record<string, unknown>) => Promise<unknow
  * replica is marked down at that moment, so the reads that follow go to the primary without each
  * having to fail first.
  *
- * Returns the routing, for reads that acquire their connection themselves (db/reads.ts); every
+ * Returns the routing, for reads that acquire their connection themselves (lib/keel/db/reads.ts); every
  * sequelize.query (the model finders included, via the query interface) goes through it too.
  */
 export function routeReadsAwayFromFailingReplicas(sequelize: Sequelize, replicaProbe: DatabaseProbe, logger: Logger): ReadRouting {

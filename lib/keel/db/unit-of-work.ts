@@ -24,7 +24,7 @@ const CANCEL_TIMEOUT_MS = 2_000;
  * as current_setting('app.user_id', true), for RLS policies. The settings are transaction-local
  * (set_config(..., true)): they end with the commit or rollback, never reach the next user of
  * the connection, and are safe behind PgBouncer in transaction mode. Queries and model calls
- * inside work use the transaction without passing it (see db/transaction-scope.ts). On the wire it costs two
+ * inside work use the transaction without passing it (see lib/keel/db/transaction-scope.ts). On the wire it costs two
  * round trips beyond the work's own statements: the begin carrying the settings, then the commit.
  */
 export async function runUnitOfWork<T>(
@@ -134,7 +134,7 @@ function parentOf(transaction: Transaction): Transaction | undefined {
 }
 
 /**
- * On abort, cancels whatever the transaction's connection is running with a CancelRequest (db/cancel.ts):
+ * On abort, cancels whatever the transaction's connection is running with a CancelRequest (lib/keel/db/cancel.ts):
  * a new connection that needs no pool slot (pg_cancel_backend would need one, from a pool that may
  * be exhausted at that very moment) and no authentication. A cancel that arrives while the backend
  * is idle is ignored by the server. settled() waits until the server has taken the request, so that it

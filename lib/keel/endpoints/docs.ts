@@ -7,7 +7,7 @@ import { methodNotAllowed } from '../http/middleware/method-not-allowed';
 import { apiDocsSecurityHeaders } from '../http/middleware/security-headers';
 import { docsPage, HTML_CONTENT_TYPE } from './docs-page';
 
-/** The document the page shows: the path of the /openapi.json entry in app/routes.ts. */
+/** The document the page shows: the path of the /openapi.json entry in KEEL_ROUTES (lib/keel/endpoints/index.ts). */
 const DOCUMENT_URL = '/openapi.json';
 
 const JAVASCRIPT = 'text/javascript; charset=utf-8';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DATABASE_FAULT_CODES } from '../schemas/problems';
 
-// The bodies of the health endpoints (app/views/health.ts builds them). Every object is closed: an
+// The bodies of the health endpoints (lib/keel/endpoints/health-views.ts builds them). Every object is closed: an
 // undocumented field breaks the contract.
 
 const number = (description: string) => z.number().min(0).meta({ description });

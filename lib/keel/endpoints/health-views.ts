@@ -74,7 +74,7 @@ function withReplica(status: HealthStatus, replica?: ProbeReport): HealthStatus 
 
 /** Reports reachability, timing, pool numbers and migrations; never a host, port, user or database name. */
 export function databaseHealthBody(report: ProbeReport, migrations?: MigrationState, replica?: ProbeReport): DatabaseHealthBody {
-  // Assigned, not spread: this runs on every ping (see db/probe.ts's report()).
+  // Assigned, not spread: this runs on every ping (see lib/keel/db/probe.ts's report()).
   const body: Mutable<DatabaseHealthBody> = {
     status: withReplica(report.status, replica),
     responseTimeMs: report.responseTimeMs,
@@ -99,7 +99,7 @@ export type NotReadyReason =
   | 'identity_provider_unavailable'
   | NonNullable<ProbeReport['fault']>['code'];
 
-/** The identity provider's key set, as the token verifier holds it (app/auth). */
+/** The identity provider's key set, as the token verifier holds it (lib/keel/auth). */
 export interface KeySetHealth {
   /** pass: fresh keys; warn: the provider is unreachable and cached keys still verify; fail: no key at all. */
   readonly status: HealthStatus;

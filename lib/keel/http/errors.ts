@@ -51,7 +51,7 @@ export interface FieldError {
   readonly detail: string;
 }
 
-/** A request whose params, query or body do not match its operation's schemas (app/validation.ts). */
+/** A request whose params, query or body do not match its operation's schemas (lib/keel/http/validation.ts). */
 export class ValidationError extends HttpError {
   constructor(readonly errors: readonly FieldError[]) {
     super(400, 'invalid_request', PROBLEMS.invalid_request.detail);

@@ -12,9 +12,9 @@ export type ResponseReference = { $ref: string };
 export type Examples = Readonly<Record<string, { readonly summary: string; readonly value: unknown }>>;
 
 /**
- * One operation, declared once: its schemas validate the request (app/validation.ts), type the
+ * One operation, declared once: its schemas validate the request (lib/keel/http/validation.ts), type the
  * handler's req.params, req.query and req.body, and describe it in the OpenAPI document
- * (app/openapi.ts). Errors every request can meet (400, 408, 413, 414, 415, 500, 503) are added to
+ * (lib/keel/http/openapi.ts). Errors every request can meet (400, 408, 413, 414, 415, 500, 503) are added to
  * its responses by the document; list the ones of its own (2xx, 404, …).
  */
 export interface Operation<

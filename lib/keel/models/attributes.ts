@@ -3,7 +3,7 @@ import { DataTypes, literal, type ModelAttributeColumnOptions } from 'sequelize'
 /**
  * A UUID primary key defaulting to uuidv7() in the database: built in from PostgreSQL 18, and
  * added by keel's foundation migration on older servers. Keys sort by creation time, which keeps
- * B-tree inserts local. The table template (db/templates/create-table-migration.js) and the
+ * B-tree inserts local. The table template (lib/keel/generator/templates/create-table-migration.js) and the
  * resource generator's migrations declare the same column.
  */
 export function uuidPrimaryKey(): ModelAttributeColumnOptions {

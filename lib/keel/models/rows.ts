@@ -7,7 +7,7 @@ import { selectRows as selectOn } from '../db/reads';
  * finder (findByPk, findAll) spends more CPU building its SQL and instances than the database spends
  * answering (docs/benchmark-notes.md#reads-by-id-and-the-access-log). Inside a unit of work it runs
  * in that transaction, outside one on a replica when there is one, and it fails with Sequelize's
- * errors (db/reads.ts).
+ * errors (lib/keel/db/reads.ts).
  */
 export function selectRows<Row extends object>(model: ModelStatic<Model>, sql: string, values: readonly unknown[]): Promise<Row[]> {
   const { sequelize } = model;

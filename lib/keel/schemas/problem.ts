@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { PROBLEMS, type ProblemCode, type ProblemStatus } from './problems';
 
 /**
- * The request ids keel keeps from a caller (app/middleware/request-id.ts): printable, short and free of
+ * The request ids keel keeps from a caller (lib/keel/http/middleware/request-id.ts): printable, short and free of
  * separators that could forge a log line or a header.
  */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -15,7 +15,7 @@ function codesByStatus(): Readonly<Record<ProblemStatus, readonly [ProblemCode, 
   return byStatus as Record<ProblemStatus, [ProblemCode, ...ProblemCode[]]>;
 }
 
-/** The problem codes the contract lists, by status (app/problems.ts). */
+/** The problem codes the contract lists, by status (lib/keel/schemas/problems.ts). */
 export const PROBLEM_CODES = codesByStatus();
 
 export const FieldError = z

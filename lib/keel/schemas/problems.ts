@@ -6,7 +6,7 @@ export { DATABASE_FAULT_CODES } from '../db/faults';
  * Every problem code keel answers with: its status (the title is the status phrase) and the detail clients
  * see, safe to show and never echoing the request ({placeholders} are filled in by the error that raises it). The error handler, the errors controllers throw, the
  * health endpoints and the OpenAPI document all read it from here; the database's own faults come from
- * db/faults.ts, which the probe shares.
+ * lib/keel/db/faults.ts, which the probe shares.
  */
 export const PROBLEMS = {
   invalid_request: { status: 400, detail: 'The request has invalid fields; see errors.' },

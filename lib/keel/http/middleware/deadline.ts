@@ -60,7 +60,7 @@ function sweepIntervalMs(deadlineMs: number): number {
 
 /**
  * A request in flight. A class, not an object literal: V8 may decide to allocate a literal's objects
- * straight in the old generation (see app/response-closed.ts), and one that points at a request
+ * straight in the old generation (see lib/keel/http/response-closed.ts), and one that points at a request
  * would keep every request alive through minor GCs; it never does so for instances of a class.
  */
 class InFlight {

@@ -30,7 +30,7 @@ export function securityHeaders(): RequestHandler {
 }
 
 /**
- * The API documentation page's policy (app/controllers/docs.ts), set on its HTML and its files in place of the
+ * The API documentation page's policy (lib/keel/endpoints/docs.ts), set on its HTML and its files in place of the
  * one above, and loosened from it only as far as Swagger UI needs: scripts, the stylesheet and the favicon from
  * keel's own origin ('self': keel serves every file, no CDN), the document and "Try it out" requests to that
  * origin (connect-src), and the data: URIs the stylesheet draws its icons with (img-src). No inline script, no
