@@ -9,10 +9,6 @@ const boundary = (message, ...groups) => ({
   'no-restricted-imports': ['error', { patterns: groups.map((group) => ({ group, message })) }],
 });
 
-// keel's rooms under lib/keel/, as a module in one of them names another: '../http', '../http/errors'.
-const KEEL_ROOMS = ['auth', 'db', 'endpoints', 'generator', 'http', 'models', 'schemas'];
-const otherRooms = (...allowed) => KEEL_ROOMS.filter((room) => !allowed.includes(room)).flatMap((room) => [`../${room}`, `../${room}/*`]);
-
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**'] },
   js.configs.recommended,
@@ -54,71 +50,55 @@ export default tseslint.config(
     languageOptions: { sourceType: 'script', globals: { document: 'readonly', SwaggerUIBundle: 'readonly' } },
   },
   {
-    files: ['config/**'],
-    rules: boundary('config imports nothing of ours', [
-      '**/app/**',
-      '**/db/**',
-      '**/bin/**',
-      '**/lib/**',
-      '../app',
-      '../db',
-      '../bin',
-      '../lib',
-    ]),
-  },
-  { files: ['db/**'], rules: boundary('a migration or seeder imports nothing of ours', ['../*', '../../*']) },
-  {
-    files: ['lib/**'],
-    rules: boundary('keel (lib/keel) never imports the product (app) or bin', [
-      '**/app/**',
-      '**/bin/**',
-      '../../../app',
-      '../../../bin',
-      '../../../../app',
-      '../../../../bin',
-    ]),
-  },
-  {
-    files: ['lib/keel/db/**'],
-    rules: boundary('the data layer (lib/keel/db) imports config only', otherRooms('db')),
-  },
-  {
-    // A schema is a declaration a generator copies and a client could share: zod, other schemas, the problem
-    // contract (lib/keel/schemas/problems.ts) and the database fault codes it reads (lib/keel/db/faults.ts).
-    files: ['lib/keel/schemas/**'],
-    rules: boundary('lib/keel/schemas imports zod, itself and lib/keel/db/faults only', [
-      '../../../*',
-      ...otherRooms('schemas', 'db'),
-      '../db/*',
-      '!../db/faults',
-    ]),
-  },
-  {
-    files: ['app/schemas/**', 'test/support/example/schemas/**'],
+    // The folder rules, as zones: a module in target may not import one in from (except the paths listed,
+    // relative to from). One rule holds them all, so no block of files can override another's, and
+    // require() is checked too (migrations and seeders are CommonJS).
     rules: {
-      'no-restricted-imports': [
+      'import-x/no-restricted-paths': [
         'error',
         {
-          patterns: [
+          basePath: import.meta.dirname,
+          zones: [
+            { target: './config', from: ['./app', './bin', './db', './lib'], message: 'config imports nothing of ours' },
             {
-              group: [
-                '../*',
-                '../../*',
-                '../../../*',
-                '../../../../*',
-                '!../schemas',
-                '!../schemas/*',
-                '!../../lib/keel/schemas',
-                '!../../../../lib/keel/schemas',
-              ],
-              message: 'a schema imports zod, other schemas and lib/keel/schemas only',
+              target: ['./db/migrations', './db/seeders'],
+              from: ['./app', './bin', './config', './lib'],
+              message: 'a migration or seeder imports nothing of ours: it must do tomorrow what it did today',
             },
+            { target: './lib', from: ['./app', './bin'], message: 'keel (lib/keel) never imports the product (app) or bin' },
+            { target: './lib/keel/db', from: './lib/keel', except: ['./db'], message: 'the data layer (lib/keel/db) imports config only' },
+            {
+              // A schema is a declaration a client could share: zod, other schemas, the problem contract
+              // (lib/keel/schemas/problems.ts) and the database fault codes it reads (lib/keel/db/faults.ts).
+              target: './lib/keel/schemas',
+              from: './lib/keel',
+              except: ['./schemas', './db/faults.ts'],
+              message: 'lib/keel/schemas imports zod, itself and lib/keel/db/faults.ts only',
+            },
+            {
+              target: './lib/keel/schemas',
+              from: './config',
+              message: 'lib/keel/schemas imports zod, itself and lib/keel/db/faults.ts only',
+            },
+            { target: './app', from: ['./bin', './db'], message: 'app imports config and lib/keel, never bin or db' },
+            ...[
+              ['./app/schemas', './app'],
+              ['./test/support/example/schemas', './test/support/example'],
+            ].flatMap(([target, product]) => [
+              { target, from: product, except: ['./schemas'], message: 'a schema imports zod, other schemas and lib/keel/schemas only' },
+              {
+                target,
+                from: './lib',
+                except: ['./keel/schemas'],
+                message: 'a schema imports zod, other schemas and lib/keel/schemas only',
+              },
+              { target, from: ['./config', './bin', './db'], message: 'a schema imports zod, other schemas and lib/keel/schemas only' },
+            ]),
           ],
         },
       ],
     },
   },
-  { files: ['app/**'], rules: boundary('app may import config and lib/keel, never bin', ['**/bin/**', '../bin', '../../bin']) },
   {
     // The bench runs keel as a separate process (dist/bin/www.js): it never imports the app or bin. It uses
     // the suite's own helpers for processes, databases and the PostgreSQL wire rather than copies of them:

@@ -4,15 +4,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../config/project';
-import { controllerSource } from '../lib/keel/generator/controller';
+import { controllerSource, migrationSource, modelSource, schemasSource, testSource, viewSource } from '../lib/keel/generator/files';
 import { formatted } from '../lib/keel/generator/format';
-import { migrationSource } from '../lib/keel/generator/migration';
-import { modelSource } from '../lib/keel/generator/model';
 import { withModel, withRoute } from '../lib/keel/generator/registry';
-import { schemasSource } from '../lib/keel/generator/schemas';
 import { HELP, parseArguments, UsageError, type ResourceSpec } from '../lib/keel/generator/spec';
-import { testSource } from '../lib/keel/generator/test';
-import { viewSource } from '../lib/keel/generator/view';
 
 /** Every file the resource writes or changes, by path relative to the project, with its new text. */
 function plan(spec: ResourceSpec, root: string, now: Date): { created: Map<string, string>; changed: Map<string, string> } {

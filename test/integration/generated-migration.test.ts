@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Sequelize } from 'sequelize';
-import { migrationSource } from '../../lib/keel/generator/migration';
+import { migrationSource } from '../../lib/keel/generator/files';
 import { parseArguments } from '../../lib/keel/generator/spec';
 import { projectRoot } from '../../config/project';
 import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';

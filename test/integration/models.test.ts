@@ -17,7 +17,7 @@ const GENERATED_NAME = /^(\d{14})-create-widgets\.js$/;
 /** UTC yyyymmddhhmmss, the stamp sequelize-cli migration names start with. */
 const utcStamp = (date: Date): string => date.toISOString().replace(/\D/g, '').slice(0, 14);
 
-describe('the migration generator (lib/keel/generator/templates/new-migration.js)', () => {
+describe('the migration generator (lib/keel/generator/new-migration.js)', () => {
   let sandbox: GeneratorSandbox;
 
   beforeEach(() => {

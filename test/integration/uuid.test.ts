@@ -10,6 +10,7 @@ import { uuidv7 } from '../../lib/keel/db/uuid';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, serverVersionNum, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 import { loadMigration, migrationsDirectory, runCliOk } from '../support/migrations';
+import { render, TENANT_SETTING } from '../../lib/keel/generator/templates';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const POSTGRES_17 = 170_000;
@@ -154,14 +155,14 @@ describe('a table created from the migration template', function () {
   const foundation = (): Promise<void> =>
     loadMigration(path.join(migrationsDirectory(), '20260101000000-foundation.js')).up(database.sequelize.getQueryInterface(), Sequelize);
 
-  /** The template as the generator fills it in, loaded as a migration. */
+  /** The table template as db:migration:new fills it in for create-<table>, loaded as a migration. */
   function templateMigration(table: string): ReturnType<typeof loadMigration> {
-    const template = fs.readFileSync(
-      path.join(projectRoot(), 'lib', 'keel', 'generator', 'templates', 'create-table-migration.js'),
-      'utf8',
+    const name = `create-${table}`;
+    const file = path.join(directory, `20990101000000-${name}.js`);
+    fs.writeFileSync(
+      file,
+      render('create-table.js', { name, table, purpose: 'a test table.', tenant: false, tenantSetting: TENANT_SETTING, fields: [] }),
     );
-    const file = path.join(directory, `20990101000000-create-${table}.js`);
-    fs.writeFileSync(file, template.replace(/__NAME__/g, `create-${table}`).replace(/__TABLE__/g, table));
     return loadMigration(file);
   }
 

@@ -46,7 +46,7 @@ export function loadMigration(file: string): MigrationModule {
   return loaded as MigrationModule;
 }
 
-/** A copy of the migration templates in a temporary project, with the db/migrations/ folder the generator writes to. */
+/** A temporary project (its .sequelizerc and db/migrations/) that npm run db:migration:new runs in. */
 export interface GeneratorSandbox {
   readonly root: string;
   readonly migrations: string;
@@ -55,20 +55,16 @@ export interface GeneratorSandbox {
 
 export function generatorSandbox(): GeneratorSandbox {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-generator-'));
-  const templates = path.join(root, 'lib', 'keel', 'generator', 'templates');
   const migrations = path.join(root, 'db', 'migrations');
   fs.mkdirSync(migrations, { recursive: true });
   fs.writeFileSync(path.join(root, '.sequelizerc'), '');
-  fs.cpSync(path.join(projectRoot(), 'lib', 'keel', 'generator', 'templates'), templates, { recursive: true });
   return {
     root,
     migrations,
     run(name) {
-      const result = spawnSync(process.execPath, [path.join(templates, 'new-migration.js'), name], {
-        cwd: root,
-        encoding: 'utf8',
-        timeout: 10_000,
-      });
+      // As npm runs it: keel's script, in the project's directory.
+      const script = path.join(projectRoot(), 'lib', 'keel', 'generator', 'new-migration.js');
+      const result = spawnSync(process.execPath, [script, name], { cwd: root, encoding: 'utf8', timeout: 10_000 });
       return { status: result.status, stdout: result.stdout, stderr: result.stderr };
     },
   };

@@ -2,7 +2,7 @@
 // makes it (ENABLE and FORCE, a policy on app.tenant_id), and what a session sees of it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { migrationSource } from '../../lib/keel/generator/migration';
+import { migrationSource } from '../../lib/keel/generator/files';
 import { parseArguments } from '../../lib/keel/generator/spec';
 import { queryOnce } from './database';
 

@@ -2,12 +2,9 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { controllerSource } from '../../lib/keel/generator/controller';
-import { modelSource } from '../../lib/keel/generator/model';
+import { controllerSource, modelSource, schemasSource, viewSource } from '../../lib/keel/generator/files';
 import { withModel } from '../../lib/keel/generator/registry';
-import { schemasSource } from '../../lib/keel/generator/schemas';
 import { CLASS_NAMES_IN_USE, parseArguments, UsageError, VARIABLE_NAMES_IN_SCOPE, type ResourceSpec } from '../../lib/keel/generator/spec';
-import { viewSource } from '../../lib/keel/generator/view';
 import { projectRoot } from '../../config/project';
 
 /** An identifier that names a property (obj.name, { name: … }, a class member), not a binding in scope. */

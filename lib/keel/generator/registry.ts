@@ -1,5 +1,5 @@
 // Adds the resource to MODELS (app/models/index.ts) and ROUTES (app/routes.ts) at their marker comments.
-import { controllerName } from './controller';
+import { controllerName } from './files';
 import type { ResourceSpec } from './spec';
 
 export const MODELS_MARKER = '// generate:resource adds models above this line';

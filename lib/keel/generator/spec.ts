@@ -63,8 +63,7 @@ export const CLASS_NAMES_IN_USE = new Set([
 ]);
 /** The same for the resource's variable (const widget in a handler, widgetBody(widget)): the names in its scopes. */
 export const VARIABLE_NAMES_IN_SCOPE = new Set([
-  ...['bodyExamples', 'createdResponse', 'examples', 'handle', 'jsonResponse', 'next', 'noContentResponse', 'operation'],
-  ...['req', 'res', 'responseRef', 'router', 'tags', 'unitOfWork', 'z'],
+  ...['handle', 'next', 'operations', 'req', 'res', 'resourceOperations', 'router', 'unitOfWork', 'z'],
 ]);
 // What a model instance has besides Model.prototype's (and Object's) members: set by its constructor.
 const INSTANCE_MEMBERS = new Set(['dataValues', 'isNewRecord', 'uniqno']);
@@ -161,7 +160,7 @@ Writes a resource with list (keyset pagination), get, create, change (PATCH) and
   db/migrations/<stamp>-create-<name>.js   the table (id uuidv7(), created_at, updated_at), reversible
   app/models/<singular>.ts                 the model, added to MODELS in app/models/index.ts
   app/schemas/<singular>.ts                the request and response shapes (validation and OpenAPI)
-  app/controllers/<name>.ts                the operations, added to ROUTES in app/routes.ts
+  app/controllers/<name>.ts                the handlers of its operations, added to ROUTES in app/routes.ts
   app/views/<singular>.ts                  model -> JSON
   test/integration/<name>.test.ts          its tests, against the real PostgreSQL
   (file names in kebab-case: stock_items writes app/models/stock-item.ts, app/controllers/stock-items.ts)

@@ -10,7 +10,7 @@ interface TypeInfo {
   readonly tsType: string;
   /** The zod schema of the request's value. */
   readonly input: string;
-  /** What input takes from app/schemas/values.ts (the values PostgreSQL stores as sent), if anything. */
+  /** What input takes from lib/keel/schemas/values.ts (the values PostgreSQL stores as sent), if anything. */
   readonly uses?: string;
   /** The zod schema of the response's value. */
   readonly output: string;

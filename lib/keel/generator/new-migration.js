@@ -1,22 +1,12 @@
 'use strict';
 // npm run db:migration:new -- <name>: writes db/migrations/<UTC timestamp>-<name>.js. Names are
 // kebab-case. create-<table> (create-stock-items: the table stock_items) gets a migration that
-// creates that table (create-table-migration.js); any other name, one whose statements you write
-// (migration.js): keel does not guess a table from a name.
+// creates that table (templates/create-table.js.eta, the one generate:resource fills with its
+// fields); any other name, one whose statements you write (templates/change.js.eta): keel does not
+// guess a table from a name.
 const fs = require('node:fs');
 const path = require('node:path');
-
-/**
- * The project's root: the nearest directory above holding .sequelizerc, whose db/migrations sequelize-cli runs.
- * @param {string} from
- * @returns {string}
- */
-function projectRoot(from) {
-  for (let dir = from; ; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, '.sequelizerc'))) return dir;
-    if (path.dirname(dir) === dir) throw new Error(`no .sequelizerc found above ${from}`);
-  }
-}
+const { projectRoot, render, TENANT_SETTING } = require('./templates');
 
 const USAGE =
   'usage: npm run db:migration:new -- <kebab-case-name>\n' +
@@ -34,7 +24,17 @@ if (table !== undefined && !/^[a-z]/.test(table)) {
   process.exit(2);
 }
 const stamp = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
-const template = fs.readFileSync(path.join(__dirname, table ? 'create-table-migration.js' : 'migration.js'), 'utf8');
-const target = path.join(projectRoot(__dirname), 'db', 'migrations', `${stamp}-${name}.js`);
-fs.writeFileSync(target, template.replace(/__NAME__/g, name).replace(/__TABLE__/g, table ?? ''), { flag: 'wx' });
+const text = table
+  ? render('create-table.js', {
+      name,
+      table,
+      purpose: 'describe what this table holds and why.',
+      tenant: false,
+      tenantSetting: TENANT_SETTING,
+      fields: [],
+    })
+  : render('change.js', { name });
+// The project npm runs the script in: the working directory's.
+const target = path.join(projectRoot(process.cwd()), 'db', 'migrations', `${stamp}-${name}.js`);
+fs.writeFileSync(target, text, { flag: 'wx' });
 process.stdout.write(`created ${path.relative(process.cwd(), target)}\n`);

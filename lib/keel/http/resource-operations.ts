@@ -1,0 +1,102 @@
+import type { z } from 'zod';
+import { createdResponse, jsonResponse, noContentResponse, responseRef } from './openapi';
+import { operation } from './operation';
+
+/** A resource's schemas, as its schema file groups them (app/schemas/<singular>.ts, SCHEMAS). */
+export interface ResourceSchemas<P extends z.ZodType, Q extends z.ZodType, I extends z.ZodType, C extends z.ZodType> {
+  /** The path's parameters: { id }. */
+  readonly params: P;
+  /** A list's query: limit and after. */
+  readonly listQuery: Q;
+  /** A new one's body. */
+  readonly input: I;
+  /** A change's body: some of the input's fields. */
+  readonly changes: C;
+  /** One, as answered. */
+  readonly body: z.ZodType;
+  /** A page of them, as answered. */
+  readonly list: z.ZodType;
+  /** The document's examples: one as answered, and one new one's body. */
+  readonly example: unknown;
+  readonly inputExample: unknown;
+}
+
+/** The names a resource's operations are described by: its path segment (stock_items) and one of it (stock item). */
+export interface ResourceNames {
+  readonly plural: string;
+  readonly noun: string;
+}
+
+const pascal = (words: string): string => words.replace(/(?:^|[\s_])([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
+const camel = (words: string): string => pascal(words).replace(/^[A-Z]/, (letter) => letter.toLowerCase());
+
+/**
+ * A resource's list, create, get, update and delete operations, as the OpenAPI document describes them:
+ * ids, summaries, responses and examples from its names and schemas. A controller serves each with
+ * handle(); an operation of its own is declared with operation().
+ */
+export function resourceOperations<P extends z.ZodType, Q extends z.ZodType, I extends z.ZodType, C extends z.ZodType>(
+  { plural, noun }: ResourceNames,
+  schemas: ResourceSchemas<P, Q, I, C>,
+) {
+  const nouns = plural.replace(/_/g, ' ');
+  const [one, many] = [pascal(noun), pascal(plural)];
+  const tags = [plural];
+  const examples = { [camel(noun)]: { summary: `A ${noun}`, value: schemas.example } };
+  const bodyExamples = { [camel(noun)]: { summary: `A ${noun}`, value: schemas.inputExample } };
+  const lastPage = { lastPage: { summary: 'The last page', value: { items: [schemas.example], next: null } } };
+  return {
+    list: operation({
+      method: 'get',
+      path: '/',
+      operationId: `list${many}`,
+      summary: `List ${nouns} in creation order, a page at a time`,
+      tags,
+      query: schemas.listQuery,
+      responses: { 200: jsonResponse(`A page of ${nouns}.`, schemas.list, lastPage) },
+    }),
+    create: operation({
+      method: 'post',
+      path: '/',
+      operationId: `create${one}`,
+      summary: `Create a ${noun}`,
+      tags,
+      body: schemas.input,
+      bodyExamples,
+      responses: { 201: createdResponse(`The ${noun}, created.`, schemas.body, examples), 409: responseRef('Conflict') },
+    }),
+    get: operation({
+      method: 'get',
+      path: '/{id}',
+      operationId: `get${one}`,
+      summary: `One ${noun}`,
+      tags,
+      params: schemas.params,
+      responses: { 200: jsonResponse(`The ${noun}.`, schemas.body, examples), 404: responseRef('NotFound') },
+    }),
+    update: operation({
+      method: 'patch',
+      path: '/{id}',
+      operationId: `update${one}`,
+      summary: `Change a ${noun}`,
+      tags,
+      params: schemas.params,
+      body: schemas.changes,
+      bodyExamples,
+      responses: {
+        200: jsonResponse(`The ${noun}, changed.`, schemas.body, examples),
+        404: responseRef('NotFound'),
+        409: responseRef('Conflict'),
+      },
+    }),
+    remove: operation({
+      method: 'delete',
+      path: '/{id}',
+      operationId: `delete${one}`,
+      summary: `Delete a ${noun}`,
+      tags,
+      params: schemas.params,
+      responses: { 204: noContentResponse(`The ${noun}, deleted.`), 404: responseRef('NotFound') },
+    }),
+  };
+}
