@@ -62,6 +62,8 @@ async function main(args: readonly string[]): Promise<number> {
   const written: string[] = [];
   try {
     for (const file of created.keys()) {
+      // A fresh clone has no app/schemas/, app/controllers/ or app/views/ yet: the first resource makes them.
+      fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
       fs.writeFileSync(path.join(root, file), texts.get(file) ?? '', { flag: 'wx' });
       written.push(file);
     }

@@ -139,6 +139,13 @@ async function main(): Promise<void> {
     HOME: process.env.HOME ?? workspace,
     // The npm cache is reused: installing costs what `npm ci` costs offline.
     ...(process.env.npm_config_cache ? { npm_config_cache: process.env.npm_config_cache } : {}),
+    // What reaching the registry takes on this machine (a proxy, its certificate authority), for a package
+    // the cache does not hold.
+    ...Object.fromEntries(
+      ['NODE_EXTRA_CA_CERTS', 'HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy', 'npm_config_registry']
+        .filter((name) => process.env[name] !== undefined)
+        .map((name) => [name, process.env[name]]),
+    ),
     ...(process.env.TEST_DATABASE_URL ? { TEST_DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
     EMBEDDED_DATABASE_PORT: String(await freePort()),
   };
