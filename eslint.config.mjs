@@ -66,6 +66,11 @@ export default tseslint.config(
               message: 'a migration or seeder imports nothing of ours: it must do tomorrow what it did today',
             },
             { target: './lib', from: ['./app', './bin'], message: 'keel (lib/keel) never imports the product (app) or bin' },
+            {
+              target: './lib/keel',
+              from: ['./lib/keel/http/index.ts', './lib/keel/models/index.ts'],
+              message: "inside lib/keel, import the module itself: a room's door (index.ts) is for the product and bin",
+            },
             { target: './lib/keel/db', from: './lib/keel', except: ['./db'], message: 'the data layer (lib/keel/db) imports config only' },
             {
               // A schema is a declaration a client could share: zod, other schemas, the problem contract
