@@ -17,6 +17,7 @@ const LITERAL = `sentinel-literal-${crypto.randomBytes(4).toString('hex')}`;
 const suffix = crypto.randomBytes(4).toString('hex');
 const OWNERS = `keel_errors_owners_${suffix}`;
 const ACCOUNTS = `keel_errors_accounts_${suffix}`;
+const GUARD = `keel_errors_guard_${suffix}`;
 
 /** Routes that write to real tables, behind the real request id and error middleware. */
 function appOn(database: Database, logger: Logger): Express {
@@ -30,7 +31,7 @@ function appOn(database: Database, logger: Logger): Express {
     await database.sequelize.query(`INSERT INTO ${ACCOUNTS} (email, owner_id) VALUES ($1, 987654)`, { bind: [`other-${KEY_VALUE}`] });
     res.status(201).end();
   });
-  app.post('/negative', async (_req, res) => {
+  app.post('/guarded', async (_req, res) => {
     // Replacements are inlined into the SQL text: the literal is in the statement itself.
     await database.sequelize.query(`INSERT INTO ${ACCOUNTS} (email, owner_id, balance) VALUES (:email, 1, -5)`, {
       replacements: { email: LITERAL },
@@ -50,11 +51,24 @@ describe('database errors answered and logged', () => {
     await adminQuery(`CREATE TABLE ${OWNERS} (id int PRIMARY KEY)`);
     await adminQuery(`INSERT INTO ${OWNERS} VALUES (1)`);
     await adminQuery(
-      `CREATE TABLE ${ACCOUNTS} (email text UNIQUE, owner_id int REFERENCES ${OWNERS} (id), balance int NOT NULL DEFAULT 0 CHECK (balance >= 0))`,
+      `CREATE TABLE ${ACCOUNTS} (email text UNIQUE, owner_id int REFERENCES ${OWNERS} (id), balance int NOT NULL DEFAULT 0)`,
     );
+    // A fault outside class 23 (an integrity violation is a 409) that still names a table and a constraint, and
+    // quotes the value in its message and detail, as the server's own errors do.
+    await adminQuery(`
+      CREATE FUNCTION ${GUARD}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.balance < 0 THEN
+          RAISE EXCEPTION 'refused %', NEW.email
+            USING ERRCODE = 'P0001', TABLE = TG_TABLE_NAME, CONSTRAINT = '${GUARD}', DETAIL = format('Failing row contains (%s).', NEW.email);
+        END IF;
+        RETURN NEW;
+      END $$`);
+    await adminQuery(`CREATE TRIGGER ${GUARD} BEFORE INSERT ON ${ACCOUNTS} FOR EACH ROW EXECUTE FUNCTION ${GUARD}()`);
   });
   after(async () => {
     await adminQuery(`DROP TABLE IF EXISTS ${ACCOUNTS}, ${OWNERS}`);
+    await adminQuery(`DROP FUNCTION IF EXISTS ${GUARD}()`);
   });
   beforeEach(() => {
     capture = captureLog();
@@ -91,17 +105,12 @@ describe('database errors answered and logged', () => {
   });
 
   it('logs an unexpected database error with name, SQLSTATE, constraint and table, and no SQL text, value or detail', async () => {
-    const response = await request(app).post('/negative');
+    const response = await request(app).post('/guarded');
 
     expect(response.status).to.equal(500);
     const failed = await capture.waitForEntry((entry) => entry.message === 'request failed', 'for the 500');
     expect(failed.level).to.equal('error');
-    expect(failed.error).to.include({
-      name: 'SequelizeDatabaseError',
-      sqlState: '23514',
-      constraint: `${ACCOUNTS}_balance_check`,
-      table: ACCOUNTS,
-    });
+    expect(failed.error).to.include({ name: 'SequelizeDatabaseError', sqlState: 'P0001', constraint: GUARD, table: ACCOUNTS });
     const text = await capture.text();
     expect(text).to.not.include(LITERAL);
     expect(text).to.not.include('INSERT');

@@ -9,6 +9,7 @@ import {
   ConnectionAcquireTimeoutError,
   ConnectionRefusedError,
   DatabaseError,
+  ExclusionConstraintError,
   ForeignKeyConstraintError,
   UniqueConstraintError,
 } from 'sequelize';
@@ -350,6 +351,37 @@ describe('errorHandler', () => {
             parent: postgresError('23503', 'accounts_owner_fkey', `Key (owner_id)=(${KEY_VALUE}) is not present in table "owners".`),
           }),
         'foreign_key_violation',
+      ],
+      [
+        'a DatabaseError with SQLSTATE 23001 (ON DELETE RESTRICT, PostgreSQL 18)',
+        () =>
+          new DatabaseError(
+            postgresError('23001', 'keepers_account_id_fkey', `Key (id)=(${KEY_VALUE}) is referenced from table "keepers".`),
+          ),
+        'foreign_key_violation',
+      ],
+      [
+        'a DatabaseError with SQLSTATE 23502',
+        () => new DatabaseError(postgresError('23502', 'accounts_email_not_null', `Failing row contains (${KEY_VALUE}, null).`)),
+        'not_null_violation',
+      ],
+      [
+        'a DatabaseError with SQLSTATE 23514',
+        () => new DatabaseError(postgresError('23514', 'accounts_balance_check', `Failing row contains (${KEY_VALUE}, -5).`)),
+        'check_violation',
+      ],
+      [
+        'an ExclusionConstraintError (23P01)',
+        () =>
+          new ExclusionConstraintError({
+            parent: postgresError('23P01', 'accounts_during_excl', `Key (during)=(${KEY_VALUE}) conflicts with existing key.`),
+          }),
+        'exclusion_violation',
+      ],
+      [
+        'a DatabaseError with SQLSTATE 23000',
+        () => new DatabaseError(postgresError('23000', 'accounts_guard', KEY_VALUE)),
+        'integrity_violation',
       ],
     ];
     for (const [label, makeError, code] of violations) {

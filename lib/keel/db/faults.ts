@@ -28,8 +28,34 @@ const FAULTS = Object.fromEntries(
 
 export const databaseFault = (code: DatabaseFaultCode): DatabaseFault => FAULTS[code];
 
-/** The integrity violations, each with the text clients see for it: names no key, value, table or constraint. */
+/**
+ * The integrity violations (SQLSTATE class 23), each with the text clients see for it and, where PostgreSQL
+ * can name the columns, the text of each field the body's errors point at. Neither names a key, value,
+ * table or constraint.
+ */
 export const CONSTRAINT_VIOLATIONS = {
-  unique_violation: 'A resource with the same unique value already exists.',
-  foreign_key_violation: 'The request refers to a resource that does not exist, or one that is still referenced.',
-} as const;
+  unique_violation: {
+    detail: 'A resource with the same unique value already exists.',
+    field: 'Another resource already has this value.',
+  },
+  foreign_key_violation: {
+    detail: 'The request refers to a resource that does not exist, or removes or changes one that others still refer to.',
+    field: 'Refers to a resource that does not exist, or is a value others still refer to.',
+  },
+  not_null_violation: {
+    detail: 'The request leaves out a value the stored resource requires.',
+    field: 'Must have a value.',
+  },
+  check_violation: {
+    detail: 'The request would store data that breaks a rule the stored resources follow.',
+  },
+  exclusion_violation: {
+    detail: 'The request conflicts with an existing resource: a value that may not overlap another’s does.',
+    field: 'Overlaps the value of an existing resource.',
+  },
+  integrity_violation: {
+    detail: 'The request would break the integrity of the stored data.',
+  },
+} as const satisfies Record<string, { readonly detail: string; readonly field?: string }>;
+
+export type ConstraintViolationCode = keyof typeof CONSTRAINT_VIOLATIONS;

@@ -6,6 +6,7 @@ import { MethodNotAllowedError, type FieldError } from './errors';
 import { MAX_URL_LENGTH, UriTooLongError } from './middleware/uri-length';
 import type { Examples, Operation, ResponseReference } from './operation';
 import type { RouteEntry } from './routes';
+import { CONSTRAINT_VIOLATIONS } from '../db/faults';
 import { PROBLEMS, RETRY_AFTER_SECONDS, type ProblemCode, type ProblemStatus } from '../schemas/problems';
 import { Problem, PROBLEM_CODES, REQUEST_ID_PATTERN } from '../schemas/problem';
 import { problemBody } from './problem-view';
@@ -192,11 +193,17 @@ function sharedResponses() {
     },
     Conflict: {
       description:
-        'The request conflicts with the stored data: a unique value another resource has (unique_violation), or a reference ' +
-        'to one that does not exist (foreign_key_violation). It may succeed once the data changes.',
+        'The stored data refuses the request (an integrity violation): a unique value another resource has ' +
+        '(unique_violation), a reference to a resource that does not exist or a resource others still refer to ' +
+        '(foreign_key_violation), a value left out (not_null_violation), a rule of the table (check_violation), an ' +
+        'overlap (exclusion_violation), or another integrity rule (integrity_violation). errors points at the body ' +
+        'fields it is about, where the database names them. It may succeed once the data or the request changes.',
       headers: noStoreHeaders(),
       content: problemContent(409, {
-        unique_violation: problemExample('A unique value already taken', 'unique_violation'),
+        unique_violation: problemExample('A unique value already taken', 'unique_violation', undefined, [
+          { pointer: '/body/name', detail: CONSTRAINT_VIOLATIONS.unique_violation.field },
+        ]),
+        foreign_key_violation: problemExample('A delete of a resource others still refer to', 'foreign_key_violation'),
       }),
     },
     MethodNotAllowed: {
@@ -361,6 +368,9 @@ const DESCRIPTION = `keel's health endpoints, its metrics, its error contract an
 - An invalid request (params, query or body) is answered 400 \`invalid_request\` with \`errors\`: one entry per invalid field,
   a JSON Pointer and a fixed text that never repeats the value. Unknown body fields are refused; a body that is not JSON
   is answered 415 \`unsupported_media_type\`.
+- A request the stored data refuses (an integrity violation: a unique value taken, a resource missing or still referred
+  to, …) is answered 409 with a \`code\` for each kind; \`errors\` points at the body fields it is about, where the
+  database names them.
 - A path this document does not list is answered 404 (\`x-other-paths\`), unless it is a page for people (\`x-pages\`:
   /docs shows this document); a method a path does not list, 405 with Allow (\`x-other-methods\`). Whatever its path, a
   request may be answered 414 (a URL over ${MAX_URL_LENGTH} characters), or 400, 413 or 415 (its body) before routing.

@@ -12,7 +12,7 @@ export interface Problem {
   readonly instance: string;
   readonly code: string;
   readonly requestId: string;
-  /** With invalid_request: each invalid field, by JSON Pointer, with a fixed text. */
+  /** Each invalid field (invalid_request) or the body fields an integrity violation is about: a JSON Pointer and a fixed text. */
   readonly errors?: readonly FieldError[];
 }
 

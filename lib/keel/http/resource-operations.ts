@@ -96,7 +96,7 @@ export function resourceOperations<P extends z.ZodType, Q extends z.ZodType, I e
       summary: `Delete a ${noun}`,
       tags,
       params: schemas.params,
-      responses: { 204: noContentResponse(`The ${noun}, deleted.`), 404: responseRef('NotFound') },
+      responses: { 204: noContentResponse(`The ${noun}, deleted.`), 404: responseRef('NotFound'), 409: responseRef('Conflict') },
     }),
   };
 }

@@ -41,7 +41,11 @@ export const Problem = z
       .array(FieldError)
       .min(1)
       .optional()
-      .meta({ description: 'With invalid_request: one entry per invalid field of the params, the query or the body.' }),
+      .meta({
+        description:
+          'With invalid_request: one entry per invalid field of the params, the query or the body. With an integrity ' +
+          'violation (409): the body fields it is about, where the database names them.',
+      }),
   })
   .meta({
     id: 'Problem',

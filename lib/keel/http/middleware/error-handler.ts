@@ -1,10 +1,12 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import type { Logger } from '../../../../config/logger';
-import { classifyConstraintViolation, classifyDatabaseFault } from '../../db/errors';
+import { classifyConstraintViolation } from '../../db/constraint-violations';
+import { classifyDatabaseFault } from '../../db/errors';
 import { InvalidTokenError } from '../../auth/errors';
 import { HttpError, ServiceUnavailableError, ValidationError, type FieldError } from '../errors';
 import { PROBLEMS, RETRY_AFTER_SECONDS, type ProblemCode } from '../../schemas/problems';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../problem-view';
+import { violationFields } from '../violation-fields';
 
 interface Mapped {
   readonly status: number;
@@ -15,7 +17,7 @@ interface Mapped {
   readonly unexpected: boolean;
   /** Safe fields for the log line (names, never values). */
   readonly logFields?: Readonly<Record<string, unknown>>;
-  /** The invalid fields of an invalid request. */
+  /** The invalid fields of an invalid request, or the fields an integrity violation is about. */
   readonly errors?: readonly FieldError[];
 }
 
@@ -49,7 +51,7 @@ function clientStatus(error: unknown): number | undefined {
   return trusted ? candidate : undefined;
 }
 
-function mapError(error: unknown): Mapped {
+function mapError(error: unknown, req: Request): Mapped {
   if (error instanceof HttpError) {
     // A 503 thrown on purpose (the request deadline, shutting down) is an operational condition, logged at
     // warn like a database outage; its stack (a timer's) says nothing. Any other 5xx HttpError is a fault.
@@ -61,11 +63,20 @@ function mapError(error: unknown): Mapped {
   }
   const fault = classifyDatabaseFault(error);
   if (fault) return { status: 503, ...fault, headers: { 'Retry-After': RETRY_AFTER_SECONDS }, unexpected: false };
-  // One rule for integrity violations: the request conflicts with the stored data (409), and may succeed once it changes.
+  // One rule for integrity violations (docs/api.md#integrity-violations): the request conflicts with the stored data (409).
   const violation = classifyConstraintViolation(error);
   if (violation) {
     const { code, detail, constraint, table } = violation;
-    return { status: 409, code, detail, headers: {}, unexpected: false, logFields: { constraint, table } };
+    const errors = violationFields(violation, req);
+    return {
+      status: 409,
+      code,
+      detail,
+      headers: {},
+      unexpected: false,
+      logFields: { constraint, table },
+      ...(errors.length > 0 ? { errors } : {}),
+    };
   }
 
   const status = clientStatus(error);
@@ -82,7 +93,7 @@ function mapError(error: unknown): Mapped {
  * place that turns errors into bodies: the error middleware and the request deadline use it.
  */
 export function sendProblem(error: unknown, req: Request, res: Response, fallbackLogger: Logger): void {
-  const mapped = mapError(error);
+  const mapped = mapError(error, req);
   // Locals are set by the request-id middleware; an error raised before it still gets answered.
   const log = res.locals.log ?? fallbackLogger;
   const requestId = res.locals.requestId ?? 'unknown';
