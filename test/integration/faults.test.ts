@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import express, { type Express } from 'express';
 import { Client } from 'pg';
-import { QueryTypes } from 'sequelize';
+import { ConnectionError, QueryTypes } from 'sequelize';
 import request, { type Response } from 'supertest';
 import { requestDeadline } from '../../lib/keel/http/middleware/deadline';
 import { errorHandler } from '../../lib/keel/http/middleware/error-handler';
@@ -39,6 +39,39 @@ async function until(what: string, timeoutMs: number, check: () => boolean): Pro
   while (!check()) {
     if (performance.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await sleep(5);
+  }
+}
+
+/**
+ * Setup, not the fault under test: opens count pooled connections before it. Each must be made within
+ * the 200 ms DB_CONNECT_TIMEOUT_MS of BUDGETS, which a busy machine can exceed (the connection is then
+ * refused with a ConnectionError); such an attempt is retried, for at most 10 s.
+ */
+async function openConnections(database: Database, count: number): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (database.poolStats().size < count) {
+    // Held a moment each, count statements at once need count connections.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: count }, () => database.sequelize.query('SELECT pg_sleep(0.05)', { type: QueryTypes.SELECT })),
+    );
+    for (const outcome of outcomes)
+      if (outcome.status === 'rejected' && (!(outcome.reason instanceof ConnectionError) || performance.now() > deadline))
+        throw outcome.reason;
+  }
+}
+
+/**
+ * Requests GET /query SELECT 1 until it answers 200, for at most timeoutMs: a new connection, on a busy
+ * machine, can outlast the 200 ms connect timeout. Every answer before is 503 database_unavailable.
+ */
+async function firstSuccess(app: Express, timeoutMs: number): Promise<Response & { elapsedMs: number }> {
+  const started = performance.now();
+  for (;;) {
+    const res = await request(app).get('/query').query({ sql: 'SELECT 1' });
+    const elapsedMs = performance.now() - started;
+    if (res.status === 200 || elapsedMs > timeoutMs) return Object.assign(res, { elapsedMs });
+    expectProblem(res, 'database_unavailable');
+    await sleep(50);
   }
 }
 
@@ -127,6 +160,7 @@ describe('database faults under a request (real Database, real error middleware)
         it('answers 503 database_timeout once the server cancels it, and the same connection serves the next request', async () => {
           const database = open({ DB_POOL_MAX: '1' });
           const app = routeApp(database, read);
+          await openConnections(database, 1);
           const before = await backendPid(database);
 
           const slow = await timed(request(app).get('/query').query({ sql: 'SELECT pg_sleep(5)' }));
@@ -147,6 +181,7 @@ describe('database faults under a request (real Database, real error middleware)
           const faults = await proxy();
           const database = open({ DATABASE_URL: faults.url, DB_POOL_MAX: '2' });
           const app = routeApp(database, read);
+          await openConnections(database, 1);
           const before = await backendPid(database);
           const backstopMs = STATEMENT_TIMEOUT_MS + CLIENT_QUERY_TIMEOUT_MARGIN_MS;
 
@@ -159,7 +194,7 @@ describe('database faults under a request (real Database, real error middleware)
           const stuck = await running;
 
           await faults.pass();
-          const healed = await timed(request(app).get('/query').query({ sql: 'SELECT 1' }));
+          const healed = await firstSuccess(app, 2_000);
           const after = await backendPid(database);
 
           expectProblem(stuck, 'database_timeout');
@@ -168,7 +203,7 @@ describe('database faults under a request (real Database, real error middleware)
           expectProblem(meanwhile, 'database_unavailable');
           expect(meanwhile.elapsedMs, 'within the acquire timeout').to.be.below(ACQUIRE_MS + 600);
           expect(healed.status, healed.text).to.equal(200);
-          expect(healed.elapsedMs, 'healed at once').to.be.below(1_000);
+          expect(healed.elapsedMs, 'healed within 2 s of the network coming back').to.be.below(2_000);
           // The timed-out connection was marked invalid (by Sequelize or lib/keel/db/reads.ts): the pool destroyed it, not reused it.
           expect(after, 'a new connection').not.to.equal(before);
           expect(database.poolStats()).to.include({ using: 0, waiting: 0 });
@@ -188,6 +223,7 @@ describe('database faults under a request (real Database, real error middleware)
           const faults = await proxy();
           const database = open({ DATABASE_URL: faults.url, DB_POOL_MAX: '2' });
           const app = routeApp(database, read);
+          await openConnections(database, 1);
           const before = await backendPid(database);
 
           faults.resetAll();
@@ -225,6 +261,7 @@ describe('database faults under a request (real Database, real error middleware)
           const service = buildTestApp(database, { config: { DB_PROBE_CACHE_MS: '0' } });
           // Warm: the first response of a run also compiles the contract's validators (test/support/contract.ts).
           await request(service).get('/health');
+          await openConnections(database, 2);
 
           const slow = [1, 2].map(() =>
             request(app)
@@ -265,6 +302,7 @@ describe('database faults under a request (real Database, real error middleware)
     it('answers 503 database_timeout at the statement timeout, and serves the table once the lock is released', async () => {
       const database = open({ DB_POOL_MAX: '1' });
       const app = routeApp(database, SEQUELIZE_QUERY);
+      await openConnections(database, 1);
       const before = await backendPid(database);
       const holder = new Client({ connectionString: scratch.url });
       await holder.connect();
@@ -296,18 +334,25 @@ describe('database faults under a request (real Database, real error middleware)
         DB_PROBE_TIMEOUT_MS: '4000',
         DB_PROBE_CACHE_MS: '0',
       });
-      expect((await database.probe.check()).status).to.equal('pass');
+      await openConnections(database, 1);
+      expect((await database.probe.check()).status, 'the probe before the silence').to.be.oneOf(['pass', 'warn']);
       await faults.blackhole();
 
       const failed = await timed(database.probe.check());
       await until('the probe connection is discarded', 2_000, () => database.poolStats().size === 0);
       await faults.pass();
-      const passed = await database.probe.check();
+      // The probe opens a new connection, which on a busy machine can outlast the 200 ms connect timeout.
+      let passed = await database.probe.check();
+      const back = performance.now();
+      while (passed.fault?.code === 'database_unavailable' && performance.now() - back < 2_000) {
+        await sleep(50);
+        passed = await database.probe.check();
+      }
 
       expect(failed.status).to.equal('fail');
       expect(failed.fault?.code).to.equal('database_timeout');
       expect(failed.elapsedMs, 'ended by the backstop, not the 4 s probe timeout').to.be.below(500 + CLIENT_QUERY_TIMEOUT_MARGIN_MS + 700);
-      expect(passed.status).to.equal('pass');
+      expect(passed.status, `once the network is back (fault: ${passed.fault?.code ?? 'none'})`).to.be.oneOf(['pass', 'warn']);
       expect(database.poolStats()).to.include({ size: 1, using: 0, waiting: 0 });
     });
   });

@@ -33,6 +33,22 @@ async function until<T>(what: string, timeoutMs: number, check: () => Promise<T 
   }
 }
 
+/** DB_PROBE_WARN_MS when a test leaves it unset (config/env.ts). */
+const DEFAULT_WARN_MS = 250;
+
+/**
+ * A probe the database answered: pass, or warn when it took longer than DB_PROBE_WARN_MS, and no fault. Which
+ * of the two depends on the clock (a first probe also opens its connection, which on a busy machine
+ * can outlast the 250 ms default): a test about sharing, caching or recovery asserts the answer,
+ * and checks the status against the probe's own measured time.
+ */
+function expectAnswered(report: ProbeReport | undefined, what: string): void {
+  expect(report?.fault, `${what}: fault`).to.equal(undefined);
+  expect(report?.status, `${what}: status for ${report?.responseTimeMs} ms`).to.equal(
+    (report?.responseTimeMs ?? Infinity) > DEFAULT_WARN_MS ? 'warn' : 'pass',
+  );
+}
+
 /** The same URL with another host and port (user, password and database kept). */
 function viaPort(url: string, port: number): string {
   const parsed = new URL(url);
@@ -148,14 +164,10 @@ describe('the database health probe (lib/keel/db/probe.ts)', () => {
 
       const reports = await Promise.all(Array.from({ length: 50 }, () => database.probe.check()));
 
-      expect(
-        reports.every((report) => report.status === 'pass'),
-        'every report passes',
-      ).to.equal(true);
-      expect(
-        reports.filter((report) => !report.cached),
-        'reports with cached: false',
-      ).to.have.lengthOf(1);
+      const fresh = reports.filter((report) => !report.cached);
+      expect(fresh, 'reports with cached: false').to.have.lengthOf(1);
+      expectAnswered(fresh[0], 'the fresh report');
+      expect(new Set(reports.map((report) => report.status)).size, 'distinct statuses').to.equal(1);
       expect(
         reports.filter((report) => report.cached),
         'reports with cached: true',
@@ -176,11 +188,13 @@ describe('the database health probe (lib/keel/db/probe.ts)', () => {
       await sleep(cacheMs + 100);
       const fresh = await database.probe.check();
 
-      expect(first).to.include({ status: 'pass', cached: false });
-      expect(reused).to.include({ status: 'pass', cached: true });
+      expectAnswered(first, 'first');
+      expect(first.cached).to.equal(false);
+      expect(reused).to.include({ status: first.status, cached: true });
       expect(reused.checkedAt.getTime(), 'the reused result is the first one').to.equal(first.checkedAt.getTime());
       expect(countWithinWindow, 'probe statements within the window').to.equal(1);
-      expect(fresh).to.include({ status: 'pass', cached: false });
+      expectAnswered(fresh, 'after the window');
+      expect(fresh.cached).to.equal(false);
       expect(fresh.checkedAt.getTime(), 'a new result after the window').to.be.above(first.checkedAt.getTime());
       expect(await probeStatementsRun(), 'probe statements after the window').to.equal(2);
     });
@@ -198,7 +212,8 @@ describe('the database health probe (lib/keel/db/probe.ts)', () => {
       const afterWindow = database.probe.reuse();
 
       expect(beforeAnyProbe, 'before the first probe').to.equal(undefined);
-      expect(reused, 'within the window').to.include({ status: 'pass', cached: true });
+      expectAnswered(first, 'first');
+      expect(reused, 'within the window').to.include({ status: first.status, cached: true });
       expect(reused?.checkedAt.getTime(), 'the first result').to.equal(first.checkedAt.getTime());
       expect(reused?.pool, 'live pool numbers').to.deep.equal(database.poolStats());
       expect(afterWindow, 'after the window').to.equal(undefined);
@@ -214,6 +229,10 @@ describe('the database health probe (lib/keel/db/probe.ts)', () => {
         { DATABASE_URL: scratch.url, DB_POOL_MAX: '1', DB_PROBE_TIMEOUT_MS: String(timeoutMs), DB_PROBE_WARN_MS: '100' },
         'SELECT pg_sleep(5)',
       );
+      // The connection first (ping runs SELECT 1, not the probe statement): the probe timeout is then spent on
+      // the statement alone. Opened within it, on a busy machine, the connection could take all 500 ms, or leave
+      // the statement so little that the cancel reaches the server before the statement, and is lost.
+      await database.ping();
 
       const { value: report, elapsedMs } = await timed(database.probe.check());
       const failedAt = performance.now();
@@ -364,13 +383,15 @@ describe('the database health probe (lib/keel/db/probe.ts)', () => {
       events.push('result handed out');
       await database.sequelize.query('SELECT 1', { type: QueryTypes.SELECT });
 
-      expect(report.status).to.equal('pass');
+      expectAnswered(report, 'the probe');
       expect(events).to.deep.equal(['listener done', 'result handed out']);
       expect(database.poolStats().size, 'connections opened').to.equal(1);
     });
 
     it('waits for a listener no longer than the probe timeout, and a listener that throws fails nothing', async () => {
       const database = openDatabase({ DATABASE_URL: scratch.url, DB_PROBE_TIMEOUT_MS: '500', DB_PROBE_WARN_MS: '400' });
+      // The connection first: the 500 ms are then the listener's to spend, not a slow connect's.
+      await database.ping();
       database.probe.onAnswer(() => new Promise(() => undefined));
       database.probe.onAnswer(() => {
         throw new Error('a broken listener');
@@ -405,9 +426,8 @@ describe('the database health probe (lib/keel/db/probe.ts)', () => {
       expect(refused, 'connections the proxy cut while the database was down').to.be.at.least(1);
       expect(down.status).to.equal('fail');
       expect(down.fault?.code).to.equal('database_unavailable');
-      expect(back.status, `fault after recovery: ${back.fault?.code ?? 'none'}`).to.equal('pass');
+      expectAnswered(back, `after recovery (fault: ${back.fault?.code ?? 'none'})`);
       expect(back.cached).to.equal(false);
-      expect(back.fault).to.equal(undefined);
       expect(proxy.accepted(), 'the recovered probe went through the proxy').to.be.above(refused);
     });
   });
