@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // npm run generate:resource -- <plural-name> <field>... [--tenant]: writes a resource (see --help),
-// all of it or nothing.
+// all of it or nothing. A references field's parent is read off the project's files (project.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../config/project';
 import { controllerSource, migrationSource, modelSource, schemasSource, testSource, viewSource } from '../lib/keel/generator/files';
 import { formatted } from '../lib/keel/generator/format';
+import { projectResources } from '../lib/keel/generator/project';
 import { withModel, withRoute } from '../lib/keel/generator/registry';
 import { HELP, parseArguments, UsageError, type ResourceSpec } from '../lib/keel/generator/spec';
 
@@ -45,7 +46,7 @@ async function main(args: readonly string[]): Promise<number> {
   const root = projectRoot();
   let spec: ResourceSpec;
   try {
-    spec = parseArguments(args);
+    spec = parseArguments(args, projectResources(root));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`generate:resource: ${error.message}\n(npm run generate:resource -- --help)\n`);
