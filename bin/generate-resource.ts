@@ -1,17 +1,37 @@
 #!/usr/bin/env node
 // npm run generate:resource -- <plural-name> <field>... [--tenant]: writes a resource (see --help),
-// all of it or nothing.
+// all of it or nothing. A references field's parent is read off the project's files (project.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../config/project';
 import { controllerSource, migrationSource, modelSource, schemasSource, testSource, viewSource } from '../lib/keel/generator/files';
 import { formatted } from '../lib/keel/generator/format';
+import { projectResources } from '../lib/keel/generator/project';
 import { withModel, withRoute } from '../lib/keel/generator/registry';
 import { HELP, parseArguments, UsageError, type ResourceSpec } from '../lib/keel/generator/spec';
 
+const stampOf = (time: Date): string => time.toISOString().replace(/\D/g, '').slice(0, 14);
+
+/**
+ * The migration's stamp: now, or a second after the latest migration's when that is not earlier, so that it
+ * runs after every table it may refer to, however fast resources are generated one after another.
+ */
+function migrationStamp(root: string, now: Date): string {
+  const latest = fs
+    .readdirSync(path.join(root, 'db', 'migrations'))
+    .map((name) => /^(\d{14})-/.exec(name)?.[1])
+    .filter((stamp) => stamp !== undefined)
+    .sort()
+    .at(-1);
+  if (latest === undefined || latest < stampOf(now)) return stampOf(now);
+  const [, date = '', hours, minutes, seconds] = /^(\d{8})(\d\d)(\d\d)(\d\d)$/.exec(latest) ?? [];
+  const time = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}T${hours}:${minutes}:${seconds}Z`);
+  return stampOf(new Date(time.getTime() + 1000));
+}
+
 /** Every file the resource writes or changes, by path relative to the project, with its new text. */
 function plan(spec: ResourceSpec, root: string, now: Date): { created: Map<string, string>; changed: Map<string, string> } {
-  const stamp = now.toISOString().replace(/\D/g, '').slice(0, 14);
+  const stamp = migrationStamp(root, now);
   const migrationName = `create-${spec.pluralFile}`;
   const created = new Map([
     [`db/migrations/${stamp}-${migrationName}.js`, migrationSource(spec, migrationName)],
@@ -45,7 +65,7 @@ async function main(args: readonly string[]): Promise<number> {
   const root = projectRoot();
   let spec: ResourceSpec;
   try {
-    spec = parseArguments(args);
+    spec = parseArguments(args, projectResources(root));
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     process.stderr.write(`generate:resource: ${error.message}\n(npm run generate:resource -- --help)\n`);

@@ -1,8 +1,9 @@
 // Proves that what `npm run generate:resource` writes passes keel's own checks, untouched: in a
-// throw-away clone it generates a plain and a --tenant resource, migrates, serves the --tenant one
-// with `npm start` to two tenants' tokens from `npm run token`, runs the whole suite
-// (the generated tests with it), lint and typecheck, then deletes the clone. Any failure exits 1
-// with the step's output. `npm run test:generator`; CI runs it.
+// throw-away clone it generates a plain and a --tenant resource, and parents with children that refer
+// to them (plain and --tenant), migrates, serves them with `npm start` to tokens from `npm run token`
+// (two tenants' rows; a customer's orders, a 409 for an unknown or a still-referenced parent, a
+// cascade), runs the whole suite (the generated tests with it), lint and typecheck, then deletes the
+// clone. Any failure exits 1 with the step's output. `npm run test:generator`; CI runs it.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -28,6 +29,19 @@ export const TENANT = [
   'body:text',
   'rank:integer',
   '--tenant',
+];
+/**
+ * Parents and the children that refer to them, each generated after its parent: plain (RESTRICT, a
+ * cascade two levels down, one-to-one) and --tenant (RESTRICT, a parent named for its role with SET NULL).
+ */
+export const RELATIONS = [
+  ['customers', 'name:string:unique', 'email:text:optional'],
+  ['orders', 'customer:references', 'total:decimal', 'note:text:optional'],
+  ['order_lines', 'order:references:cascade', 'quantity:integer'],
+  ['invoices', 'order:references:unique', 'number:string:unique'],
+  ['suppliers', 'name:string:unique', '--tenant'],
+  ['carriers', 'name:string', '--tenant'],
+  ['deliveries', 'supplier:references', 'courier:references:carriers:optional:set-null', 'due_on:date', '--tenant'],
 ];
 
 function step(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): void {
@@ -55,16 +69,45 @@ const STOCK_ITEM = {
   rank: 1,
 };
 
-/** A token from `npm run token`, as the README shows it. */
-function token(clone: string, env: NodeJS.ProcessEnv, args: readonly string[]): string {
-  return execFileSync('npm', ['run', '-s', 'token', '--', ...args], { cwd: clone, env, encoding: 'utf8' }).trim();
+/** The Authorization header of a token from `npm run token`, as the README shows it. */
+function bearer(clone: string, env: NodeJS.ProcessEnv, ...args: readonly string[]): Record<string, string> {
+  const token = execFileSync('npm', ['run', '-s', 'token', '--', ...args], { cwd: clone, env, encoding: 'utf8' }).trim();
+  return { Authorization: `Bearer ${token}` };
+}
+
+type Headers = Record<string, string>;
+
+/** What the walks read of an answer's JSON body: a resource's id and tenant, a page's items, a problem's code. */
+interface Body {
+  readonly id?: string;
+  readonly tenantId?: string;
+  readonly items?: readonly { readonly id: string }[];
+  readonly code?: string;
+}
+
+/** A request to the server, its answer's status and JSON body (empty when it has none). */
+async function call(url: string, headers: Headers, method = 'GET', body?: unknown): Promise<{ status: number; body: Body }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Body) : {} };
+}
+
+/** Fails with what was seen when it is not what was expected, both as JSON. */
+function expectSeen(what: string, seen: unknown, expected: unknown): void {
+  if (JSON.stringify(seen) !== JSON.stringify(expected)) {
+    throw new Error(`${what}: ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`);
+  }
 }
 
 /**
- * The README's two-tenant walk through `npm start`'s own embedded database: tenant A's row is
- * invisible to tenant B, a call without a token is refused, and a token without a tenant is a 403.
+ * Runs the walks against `npm start` on the clone's own embedded database, as the README has a newcomer
+ * do it, and stops the server; a failing walk's error carries the server's output.
  */
-async function twoTenantsThroughNpmStart(clone: string, env: NodeJS.ProcessEnv): Promise<void> {
+async function throughNpmStart(clone: string, env: NodeJS.ProcessEnv, walk: (origin: string) => Promise<void>): Promise<void> {
   const started = Date.now();
   const port = await freePort();
   const server = spawn('npm', ['start'], {
@@ -77,54 +120,133 @@ async function twoTenantsThroughNpmStart(clone: string, env: NodeJS.ProcessEnv):
   server.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   server.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
-  const base = `http://127.0.0.1:${port}/stock_items`;
+  const origin = `http://127.0.0.1:${port}`;
   try {
     for (let ready = false; !ready;) {
       if (Date.now() - started > STEP_TIMEOUT_MS) throw new Error('npm start did not answer /health/ready in time');
-      ready = await fetch(`http://127.0.0.1:${port}/health/ready`).then(
+      ready = await fetch(`${origin}/health/ready`).then(
         (res) => res.ok,
         () => false,
       );
       if (!ready) await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    const [a, b, nobody] = [
-      ['--sub', 'alice', '--tenant', TENANT_A],
-      ['--sub', 'bob', '--tenant', TENANT_B],
-      ['--sub', 'carol'],
-    ].map((args) => ({ Authorization: `Bearer ${token(clone, env, args)}` }));
-    const created = await fetch(base, {
-      method: 'POST',
-      headers: { ...a, 'Content-Type': 'application/json' },
-      body: JSON.stringify(STOCK_ITEM),
-    });
-    const item = (await created.json()) as { id: string; tenantId: string };
-    const asA = (await (await fetch(`${base}?limit=100`, { headers: a })).json()) as { items: { id: string }[] };
-    const asB = (await (await fetch(`${base}?limit=100`, { headers: b })).json()) as { items: { id: string }[] };
-    const statuses = {
-      created: created.status,
-      readByB: (await fetch(`${base}/${item.id}`, { headers: b })).status,
-      withoutToken: (await fetch(base)).status,
-      withoutTenant: (await fetch(base, { headers: nobody })).status,
-    };
-    const seen = { byA: asA.items.some((row) => row.id === item.id), byB: asB.items.some((row) => row.id === item.id) };
-    const expected = JSON.stringify({
-      statuses: { created: 201, readByB: 404, withoutToken: 401, withoutTenant: 403 },
-      seen: { byA: true, byB: false },
-    });
-    if (JSON.stringify({ statuses, seen }) !== expected || item.tenantId !== TENANT_A) {
-      throw new Error(
-        `two tenants through npm start: ${JSON.stringify({ statuses, seen, tenantId: item.tenantId })}, expected ${expected}`,
-      );
-    }
-    console.log(
-      `generator: two tenants' tokens through npm start's own database see only their rows (${Math.round((Date.now() - started) / 1000)} s)`,
-    );
+    await walk(origin);
   } catch (error) {
     throw new Error(`${(error as Error).message}\n--- npm start output ---\n${output}`);
   } finally {
     process.kill(-(server.pid as number), 'SIGINT');
     await exited;
   }
+}
+
+/**
+ * The README's two-tenant walk: tenant A's row is invisible to tenant B, a call without a token is
+ * refused, and a token without a tenant is a 403.
+ */
+async function twoTenants(clone: string, env: NodeJS.ProcessEnv, origin: string): Promise<void> {
+  const started = Date.now();
+  const base = `${origin}/stock_items`;
+  const a = bearer(clone, env, '--sub', 'alice', '--tenant', TENANT_A);
+  const b = bearer(clone, env, '--sub', 'bob', '--tenant', TENANT_B);
+  const nobody = bearer(clone, env, '--sub', 'carol');
+  const created = await call(base, a, 'POST', STOCK_ITEM);
+  const item = created.body;
+  const asA = (await call(`${base}?limit=100`, a)).body.items ?? [];
+  const asB = (await call(`${base}?limit=100`, b)).body.items ?? [];
+  const statuses = {
+    created: created.status,
+    readByB: (await call(`${base}/${item.id}`, b)).status,
+    withoutToken: (await call(base, {})).status,
+    withoutTenant: (await call(base, nobody)).status,
+  };
+  const seen = { byA: asA.some((row) => row.id === item.id), byB: asB.some((row) => row.id === item.id) };
+  expectSeen(
+    'two tenants through npm start',
+    { statuses, seen, tenantId: item.tenantId },
+    {
+      statuses: { created: 201, readByB: 404, withoutToken: 401, withoutTenant: 403 },
+      seen: { byA: true, byB: false },
+      tenantId: TENANT_A,
+    },
+  );
+  console.log(
+    `generator: two tenants' tokens through npm start's own database see only their rows (${Math.round((Date.now() - started) / 1000)} s)`,
+  );
+}
+
+const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000';
+
+/**
+ * The RELATIONS resources, as a client meets their references: a customer's orders and a 404 for an unknown
+ * customer; a 409 for an order of an unknown customer, for deleting a customer that has orders, and for a
+ * delivery of another tenant's supplier; an order's lines deleted with it (ON DELETE CASCADE).
+ */
+async function relations(clone: string, env: NodeJS.ProcessEnv, origin: string): Promise<void> {
+  const started = Date.now();
+  const caller = bearer(clone, env, '--sub', 'alice');
+  const a = bearer(clone, env, '--sub', 'alice', '--tenant', TENANT_A);
+  const b = bearer(clone, env, '--sub', 'bob', '--tenant', TENANT_B);
+  const customer = await call(`${origin}/customers`, caller, 'POST', { name: 'Ada' });
+  const order = await call(`${origin}/orders`, caller, 'POST', { customerId: customer.body.id, total: '12.50' });
+  const line = await call(`${origin}/order_lines`, caller, 'POST', { orderId: order.body.id, quantity: 2 });
+  const orphan = await call(`${origin}/orders`, caller, 'POST', { customerId: UNKNOWN_ID, total: '1.00' });
+  const customerOrders = await call(`${origin}/customers/${customer.body.id}/orders`, caller);
+  const unknownOrders = await call(`${origin}/customers/${UNKNOWN_ID}/orders`, caller);
+  const customerDeleted = await call(`${origin}/customers/${customer.body.id}`, caller, 'DELETE');
+  const orderDeleted = await call(`${origin}/orders/${order.body.id}`, caller, 'DELETE');
+  const lineAfter = await call(`${origin}/order_lines/${line.body.id}`, caller);
+  const supplier = await call(`${origin}/suppliers`, a, 'POST', { name: 'Acme' });
+  const delivery = await call(`${origin}/deliveries`, a, 'POST', { supplierId: supplier.body.id, dueOn: '2026-02-01' });
+  const crossTenant = await call(`${origin}/deliveries`, b, 'POST', { supplierId: supplier.body.id, dueOn: '2026-02-01' });
+  const deliveriesAsA = await call(`${origin}/suppliers/${supplier.body.id}/deliveries`, a);
+  const deliveriesAsB = await call(`${origin}/suppliers/${supplier.body.id}/deliveries`, b);
+  const supplierDeleted = await call(`${origin}/suppliers/${supplier.body.id}`, a, 'DELETE');
+  expectSeen(
+    'relations through npm start',
+    {
+      statuses: {
+        customer: customer.status,
+        order: order.status,
+        line: line.status,
+        orphan: orphan.status,
+        customerOrders: customerOrders.status,
+        unknownOrders: unknownOrders.status,
+        customerDeleted: customerDeleted.status,
+        orderDeleted: orderDeleted.status,
+        lineAfter: lineAfter.status,
+        delivery: delivery.status,
+        crossTenant: crossTenant.status,
+        deliveriesAsB: deliveriesAsB.status,
+        supplierDeleted: supplierDeleted.status,
+      },
+      codes: [orphan.body.code, customerDeleted.body.code, crossTenant.body.code, supplierDeleted.body.code],
+      customerOrders: customerOrders.body.items?.map((item) => item.id),
+      deliveriesAsA: deliveriesAsA.body.items?.map((item) => item.id),
+    },
+    {
+      statuses: {
+        customer: 201,
+        order: 201,
+        line: 201,
+        orphan: 409,
+        customerOrders: 200,
+        unknownOrders: 404,
+        customerDeleted: 409,
+        orderDeleted: 204,
+        lineAfter: 404,
+        delivery: 201,
+        crossTenant: 409,
+        deliveriesAsB: 404,
+        supplierDeleted: 409,
+      },
+      codes: Array(4).fill('foreign_key_violation'),
+      customerOrders: [order.body.id],
+      deliveriesAsA: [delivery.body.id],
+    },
+  );
+  console.log(
+    `generator: references through npm start: nested lists, 409 for unknown and still-referenced parents and for another tenant's, a cascade (${Math.round((Date.now() - started) / 1000)} s)`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -154,8 +276,12 @@ async function main(): Promise<void> {
     step('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], clone, env);
     step('npm', ['run', 'generate:resource', '--', ...PLAIN], clone, env);
     step('npm', ['run', 'generate:resource', '--', ...TENANT], clone, env);
+    for (const resource of RELATIONS) step('npm', ['run', 'generate:resource', '--', ...resource], clone, env);
     step('npm', ['run', 'db:migrate'], clone, env);
-    await twoTenantsThroughNpmStart(clone, env);
+    await throughNpmStart(clone, env, async (origin) => {
+      await twoTenants(clone, env, origin);
+      await relations(clone, env, origin);
+    });
     step('npm', ['test'], clone, env);
     step('npm', ['run', 'lint'], clone, env);
     step('npm', ['run', 'typecheck'], clone, env);

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Sequelize } from 'sequelize';
-import { migrationSource } from '../../lib/keel/generator/files';
+import { migrationSource, modelSource } from '../../lib/keel/generator/files';
+import { projectResources } from '../../lib/keel/generator/project';
 import { parseArguments } from '../../lib/keel/generator/spec';
 import { projectRoot } from '../../config/project';
 import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
@@ -77,4 +78,97 @@ describe('npm run generate:resource: its migration', function () {
       expect(left?.table).to.equal(null);
     });
   }
+
+  /**
+   * Generates each resource in turn in a project of its own (a references field reads its parent off the
+   * files written before it), and applies its migration.
+   */
+  async function migrate(...resources: readonly (readonly string[])[]): Promise<void> {
+    const project = path.join(dir, 'project');
+    fs.mkdirSync(path.join(project, 'app', 'models'), { recursive: true });
+    fs.mkdirSync(path.join(project, 'db', 'migrations'), { recursive: true });
+    for (const [index, args] of resources.entries()) {
+      const spec = parseArguments(args, projectResources(project));
+      const file = path.join(project, 'db', 'migrations', `2026010100000${index}-create-${spec.pluralFile}.js`);
+      fs.writeFileSync(path.join(project, 'app', 'models', `${spec.file}.ts`), modelSource(spec));
+      fs.writeFileSync(file, migrationSource(spec, `create-${spec.pluralFile}`));
+      await loadMigration(file).up(sequelize.getQueryInterface(), Sequelize);
+    }
+  }
+
+  /** Runs the statements in one transaction, as the tenant when given (app.tenant_id); the SQLSTATE of a refusal. */
+  async function run(statements: readonly string[], tenant?: string): Promise<string | undefined> {
+    try {
+      await sequelize.transaction(async (transaction) => {
+        if (tenant) await sequelize.query(`SELECT set_config('app.tenant_id', '${tenant}', true)`, { transaction });
+        for (const statement of statements) await sequelize.query(statement, { transaction });
+      });
+      return undefined;
+    } catch (error) {
+      return (error as { parent?: { code?: string } }).parent?.code ?? String(error);
+    }
+  }
+
+  const CUSTOMER = '01900000-0000-7000-8000-0000000000c1';
+  const ORDER = '01900000-0000-7000-8000-0000000000d1';
+  const UNKNOWN = '01900000-0000-7000-8000-000000000000';
+
+  it("refers to its parent: refuses an id no parent has, and a referenced parent's delete (RESTRICT), with an index on the reference", async () => {
+    await migrate(['customers', 'name:string'], ['orders', 'customer:references', 'total:decimal']);
+
+    const unknown = await run([`INSERT INTO orders (customer_id, total) VALUES ('${UNKNOWN}', 1)`]);
+    const created = await run([
+      `INSERT INTO customers (id, name) VALUES ('${CUSTOMER}', 'c')`,
+      `INSERT INTO orders (customer_id, total) VALUES ('${CUSTOMER}', 1)`,
+    ]);
+    const deleted = await run([`DELETE FROM customers WHERE id = '${CUSTOMER}'`]);
+    const [index] = await queryOnce<{ definition: string }>(
+      scratch.url,
+      "SELECT pg_get_indexdef(indexrelid) AS definition FROM pg_index WHERE indexrelid = 'orders_customer_id_idx'::regclass",
+    );
+
+    expect(unknown).to.equal('23503');
+    expect(created).to.equal(undefined);
+    // foreign_key_violation up to PostgreSQL 17; restrict_violation from 18 (ON DELETE RESTRICT).
+    expect(deleted).to.be.oneOf(['23503', '23001']);
+    expect(index?.definition).to.match(/ON public\.orders USING btree \(customer_id, id\)$/);
+  });
+
+  it('deletes the rows with their parent under :cascade, and empties their reference under :set-null', async () => {
+    await migrate(
+      ['customers', 'name:string'],
+      ['orders', 'customer:references:cascade', 'total:decimal'],
+      ['invoices', 'customer:references:optional:set-null', 'number:integer'],
+    );
+
+    const deleted = await run([
+      `INSERT INTO customers (id, name) VALUES ('${CUSTOMER}', 'c')`,
+      `INSERT INTO orders (customer_id, total) VALUES ('${CUSTOMER}', 1)`,
+      `INSERT INTO invoices (customer_id, number) VALUES ('${CUSTOMER}', 7)`,
+      `DELETE FROM customers WHERE id = '${CUSTOMER}'`,
+    ]);
+    const orders = await queryOnce(scratch.url, 'SELECT * FROM orders');
+    const invoices = await queryOnce<{ customer_id: string | null; number: number }>(
+      scratch.url,
+      'SELECT customer_id, number FROM invoices',
+    );
+
+    expect(deleted).to.equal(undefined);
+    expect(orders).to.deep.equal([]);
+    expect(invoices).to.deep.equal([{ customer_id: null, number: 7 }]);
+  });
+
+  it("--tenant: refers only to a parent of its own tenant, and :set-null empties the reference, not the row's tenant", async () => {
+    const [a, b] = ['0190a000-0000-7000-8000-00000000000a', '0190b000-0000-7000-8000-00000000000b'];
+    await migrate(['accounts', 'name:string', '--tenant'], ['projects', 'account:references:optional:set-null', 'title:text', '--tenant']);
+
+    const parent = await run([`INSERT INTO accounts (id, name) VALUES ('${CUSTOMER}', 'a')`], a);
+    const otherTenant = await run([`INSERT INTO projects (account_id, title) VALUES ('${CUSTOMER}', 'b')`], b);
+    const sameTenant = await run([`INSERT INTO projects (id, account_id, title) VALUES ('${ORDER}', '${CUSTOMER}', 'a')`], a);
+    const deleted = await run([`DELETE FROM accounts WHERE id = '${CUSTOMER}'`], a);
+    const projects = await queryOnce(scratch.url, 'SELECT id, tenant_id, account_id FROM projects');
+
+    expect([parent, otherTenant, sameTenant, deleted]).to.deep.equal([undefined, '23503', undefined, undefined]);
+    expect(projects).to.deep.equal([{ id: ORDER, tenant_id: a, account_id: null }]);
+  });
 });

@@ -161,7 +161,15 @@ describe('a table created from the migration template', function () {
     const file = path.join(directory, `20990101000000-${name}.js`);
     fs.writeFileSync(
       file,
-      render('create-table.js', { name, table, purpose: 'a test table.', tenant: false, tenantSetting: TENANT_SETTING, fields: [] }),
+      render('create-table.js', {
+        name,
+        table,
+        purpose: 'a test table.',
+        tenant: false,
+        tenantSetting: TENANT_SETTING,
+        fields: [],
+        references: [],
+      }),
     );
     return loadMigration(file);
   }

@@ -4,7 +4,15 @@ import path from 'node:path';
 import ts from 'typescript';
 import { controllerSource, modelSource, schemasSource, viewSource } from '../../lib/keel/generator/files';
 import { withModel } from '../../lib/keel/generator/registry';
-import { CLASS_NAMES_IN_USE, parseArguments, UsageError, VARIABLE_NAMES_IN_SCOPE, type ResourceSpec } from '../../lib/keel/generator/spec';
+import {
+  CLASS_NAMES_IN_USE,
+  parseArguments,
+  resourceNames,
+  UsageError,
+  VARIABLE_NAMES_IN_SCOPE,
+  type Resources,
+  type ResourceSpec,
+} from '../../lib/keel/generator/spec';
 import { projectRoot } from '../../config/project';
 
 /** An identifier that names a property (obj.name, { name: … }, a class member), not a binding in scope. */
@@ -55,8 +63,14 @@ function namesOf(source: string): { all: Set<string>; handlerLocals: Set<string>
   return { all, handlerLocals };
 }
 
-/** Names made from the resource's own (Gizmo, gizmoBody, GIZMO_OPERATIONS, listGizmos): its, whatever their case. */
-const ownName = (spec: ResourceSpec, name: string): boolean => name.toLowerCase().includes(spec.variable.toLowerCase());
+/**
+ * Names made from the resource's own (Gizmo, gizmoBody, GIZMO_OPERATIONS, listGizmos), or from a parent's it refers
+ * to (Owner, OwnerParams, OWNER_GIZMO_OPERATIONS): theirs, whatever their case.
+ */
+const ownName = (spec: ResourceSpec, name: string): boolean =>
+  [spec.variable, ...spec.fields.flatMap((field) => (field.reference ? [field.reference.parent.variable] : []))].some((own) =>
+    name.toLowerCase().includes(own.toLowerCase()),
+  );
 
 const notOwn = (spec: ResourceSpec, names: Iterable<string>): string[] => [...names].filter((name) => !ownName(spec, name)).sort();
 
@@ -87,9 +101,12 @@ describe('npm run generate:resource: names the generated code already uses', () 
     'g:uuid',
     'h:date:optional',
     'i:timestamp',
+    'owner:references',
   ];
   for (const tenant of [false, true]) {
-    const spec = parseArguments(['gizmos', ...fields, ...(tenant ? ['--tenant'] : [])]);
+    // A parent as the project would have it, of the same tenancy as the resource refers to it.
+    const owners: Resources = { find: () => ({ ...resourceNames('owners', 'owner'), tenant, needs: [] }) };
+    const spec = parseArguments(['gizmos', ...fields, ...(tenant ? ['--tenant'] : [])], owners);
 
     it(`lists every name the class shares a scope with${tenant ? ' (--tenant)' : ''}: imports, globals, and the models list`, () => {
       const sources = [modelSource(spec), schemasSource(spec), controllerSource(spec), viewSource(spec), withModel(modelsIndex, spec)];

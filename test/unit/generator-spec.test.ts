@@ -1,5 +1,22 @@
 import { expect } from 'chai';
-import { parseArguments, UsageError } from '../../lib/keel/generator/spec';
+import { parseArguments, resourceNames, UsageError, type Parent, type Resources } from '../../lib/keel/generator/spec';
+
+const parent = (plural: string, singular: string, tenant = false): Parent => ({ ...resourceNames(plural, singular), tenant, needs: [] });
+
+/** A project with these resources, found as project.ts finds them: by singular (customer:references) or plural. */
+function project(...parents: readonly Parent[]): Resources {
+  return {
+    find(name) {
+      const found = parents.find((one) => ('singular' in name ? one.singular === name.singular : one.plural === name.plural));
+      if (!found) throw new UsageError(`no resource ${JSON.stringify(name)} to refer to`);
+      return found;
+    },
+  };
+}
+
+const CUSTOMERS = parent('customers', 'customer');
+const PEOPLE = parent('people', 'person');
+const ACCOUNTS = parent('accounts', 'account', true);
 
 describe('npm run generate:resource: its arguments', () => {
   it('names each field twice: snake_case for the column, camelCase for the model and the JSON', () => {
@@ -49,6 +66,85 @@ describe('npm run generate:resource: its arguments', () => {
       file: 'cache',
       pluralFile: 'caches',
     });
+  });
+
+  it('makes a references field a column <name>_id, a camelCase id in JSON, and an association to the parent whose singular it is', () => {
+    const spec = parseArguments(['orders', 'customer:references', 'total:decimal'], project(CUSTOMERS));
+
+    const [customer] = spec.fields;
+    expect(customer).to.include({ name: 'customer_id', property: 'customerId', type: 'references', unique: false, optional: false });
+    expect(customer?.reference).to.deep.equal({ as: 'customer', parent: CUSTOMERS, onDelete: 'RESTRICT' });
+  });
+
+  it('takes the parent named after references, where the field is named for its role (buyer:references:people)', () => {
+    const spec = parseArguments(['orders', 'buyer:references:people:optional'], project(PEOPLE));
+
+    expect(spec.fields[0]).to.include({ name: 'buyer_id', property: 'buyerId', optional: true });
+    expect(spec.fields[0]?.reference).to.deep.include({ as: 'buyer', parent: PEOPLE });
+  });
+
+  it('deletes the rows with their parent with :cascade, and empties their reference with :set-null', () => {
+    const cascade = parseArguments(['orders', 'customer:references:cascade'], project(CUSTOMERS));
+    const setNull = parseArguments(['orders', 'customer:references:optional:set-null:unique'], project(CUSTOMERS));
+
+    expect(cascade.fields[0]?.reference?.onDelete).to.equal('CASCADE');
+    expect(setNull.fields[0]?.reference?.onDelete).to.equal('SET NULL');
+    expect(setNull.fields[0]).to.include({ optional: true, unique: true });
+  });
+
+  it('lets a --tenant resource refer to a --tenant parent', () => {
+    const spec = parseArguments(['projects', 'account:references', '--tenant'], project(ACCOUNTS));
+
+    expect(spec.fields[0]?.reference?.parent).to.equal(ACCOUNTS);
+  });
+
+  const refusedReferences: ReadonlyArray<readonly [string, readonly string[], string]> = [
+    ['a parent the project does not have', ['orders', 'shop:references'], 'no resource {"singular":"shop"} to refer to'],
+    ['a parent named by a plural the project does not have', ['orders', 'buyer:references:buyers'], 'no resource {"plural":"buyers"}'],
+    ['a reference to the resource itself', ['categories', 'category:references'], 'cannot refer to itself'],
+    ['a reference to the resource itself by its plural', ['categories', 'parent:references:categories:optional'], 'cannot refer to itself'],
+    [
+      'a --tenant resource referring to a parent without --tenant',
+      ['orders', 'customer:references', '--tenant'],
+      'orders are --tenant and customers are not',
+    ],
+    [
+      'a resource without --tenant referring to a --tenant parent',
+      ['projects', 'account:references'],
+      'accounts are --tenant and projects are not',
+    ],
+    [':set-null without :optional', ['orders', 'customer:references:set-null'], ':set-null needs :optional'],
+    [':cascade with :set-null', ['orders', 'customer:references:optional:cascade:set-null'], 'not both'],
+    [':cascade on a field that is not a reference', ['orders', 'total:decimal:cascade'], 'only a references field takes :cascade'],
+    ['a reference named as its column', ['orders', 'customer_id:references'], 'customer:references writes customer_id'],
+    ['a reference whose column every resource has', ['orders', 'tenant:references'], 'tenant_id, which every resource has already'],
+    ['a reference and a field of its column', ['orders', 'customer:references', 'customer_id:uuid'], 'both be the column customer_id'],
+    [
+      'a reference and a field of the association’s name',
+      ['orders', 'customer:references', 'customer:string'],
+      'both be customer on the model',
+    ],
+    ['two references to one parent', ['orders', 'customer:references', 'buyer:references:customers'], 'listed at /customers/{id}/orders'],
+    [
+      'an unknown flag after references',
+      ['orders', 'customer:references:customers:restrict'],
+      'only :unique, :optional, and :cascade or :set-null',
+    ],
+  ];
+  for (const [what, args, says] of refusedReferences) {
+    it(`refuses ${what}, saying why`, () => {
+      expect(() => parseArguments(args, project(CUSTOMERS, PEOPLE, ACCOUNTS, parent('categories', 'category'))))
+        .to.throw(UsageError)
+        .with.property('message')
+        .that.includes(says);
+    });
+  }
+
+  it('refuses a references field when it is given no project to find the parent in', () => {
+    expect(() => parseArguments(['orders', 'customer:references']))
+      .to.throw(UsageError)
+      .with.property('message')
+      .that.includes('needs the project');
   });
 
   const refused: ReadonlyArray<readonly [string, readonly string[], string]> = [

@@ -1,11 +1,50 @@
 // The files of a resource, each rendered from its template (templates/<file>.eta) with the resource's spec.
-import type { ResourceSpec } from './spec';
+import type { Field, Parent, ResourceSpec } from './spec';
 import { render, TENANT_SETTING } from './templates';
-import { typeOf } from './types';
+import { TYPES, typeOf } from './types';
+
+/** A test's value for a field: made from n, or, for a reference, the id of a parent it creates as the caller `as`. */
+const sampleOf = (field: Pick<Field, 'type'> & { readonly parent?: Parent | undefined }): string =>
+  field.parent ? `await create${field.parent.className}(as)` : TYPES[field.type].sample;
+
+/**
+ * The resources a test of spec creates rows of before its own: each reference's parent, and the parents those
+ * need in turn, each once, with the body that creates one (what it needs, made from n).
+ */
+function ancestorsOf(spec: ResourceSpec) {
+  const found = new Map<string, Parent>();
+  const visit = (parent: Parent): void => {
+    if (found.has(parent.plural)) return;
+    found.set(parent.plural, parent);
+    for (const need of parent.needs) if (need.parent) visit(need.parent);
+  };
+  for (const field of spec.fields) if (field.reference) visit(field.reference.parent);
+  return [...found.values()].map((parent) => ({
+    ...parent,
+    body: parent.needs.map((need) => ({ property: need.property, sample: sampleOf(need) })),
+    // Only a value made from n needs one; a parent's id does not.
+    usesN: parent.needs.some((need) => !need.parent),
+  }));
+}
 
 /** What the templates are given: the spec, and each field with what its type needs (types.ts). */
 function templateData(spec: ResourceSpec) {
-  const fields = spec.fields.map((field) => ({ ...field, ...typeOf(field) }));
+  const fields = spec.fields.map((field) => {
+    const type = typeOf(field);
+    // A reference says in the document what its id is of.
+    const role = field.name.slice(0, -'_id'.length).replace(/_/g, ' ');
+    const parent = field.reference?.parent;
+    const of = parent === undefined ? '' : role === parent.noun ? parent.noun : `${role}, a ${parent.noun}`;
+    const described = parent ? `.meta({ description: 'The id of its ${of}.' })` : '';
+    return {
+      ...field,
+      ...type,
+      input: `${type.input}${described}`,
+      output: `${type.output}${described}`,
+      sample: sampleOf({ type: field.type, parent: field.reference?.parent }),
+    };
+  });
+  const references = fields.flatMap((field) => (field.reference ? [{ ...field, ...field.reference }] : []));
   const columns: [column: string, property: string][] = [
     ['id', 'id'],
     ...(spec.tenant ? [['tenant_id', 'tenantId'] as [string, string]] : []),
@@ -14,7 +53,7 @@ function templateData(spec: ResourceSpec) {
     ['updated_at', 'updatedAt'],
   ];
   const values = [...new Set(fields.flatMap((field) => field.uses ?? []))].sort();
-  return { ...spec, fields, columns, values, tenantSetting: TENANT_SETTING };
+  return { ...spec, fields, references, ancestors: ancestorsOf(spec), columns, values, tenantSetting: TENANT_SETTING };
 }
 
 /** db/migrations/<stamp>-<name>.js: the table, from the template db:migration:new fills for create-<table>. */

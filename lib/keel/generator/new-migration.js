@@ -32,6 +32,7 @@ const text = table
       tenant: false,
       tenantSetting: TENANT_SETTING,
       fields: [],
+      references: [],
     })
   : render('change.js', { name });
 // The project npm runs the script in: the working directory's.

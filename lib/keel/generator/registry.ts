@@ -6,15 +6,16 @@ export const MODELS_MARKER = '// generate:resource adds models above this line';
 export const ROUTES_MARKER = '// generate:resource adds routes above this line';
 
 /**
- * Inserts text before the marker's line (indented like it), and the import among the file's own
+ * Inserts the entries before the marker's line (indented like it), and the import among the file's own
  * (relative) imports in path order, or after the last import when none sorts after it.
  */
-function insert(source: string, file: string, marker: string, entry: string, importLine: string): string {
+function insert(source: string, file: string, marker: string, entries: readonly string[], importLine: string): string {
   const markerAt = source.indexOf(marker);
   if (markerAt < 0) throw new Error(`${file} has no "${marker}" line: put it back where the list ends`);
   const lineStart = source.lastIndexOf('\n', markerAt) + 1;
   const indent = source.slice(lineStart, markerAt);
-  const withEntry = `${source.slice(0, lineStart)}${indent}${entry}\n${source.slice(lineStart)}`;
+  const lines = entries.map((entry) => `${indent}${entry}\n`).join('');
+  const withEntry = `${source.slice(0, lineStart)}${lines}${source.slice(lineStart)}`;
   const imports = [...withEntry.matchAll(/^import [^;]*? from '([^']+)';$/gm)];
   const last = imports.at(-1);
   if (!last) throw new Error(`${file} has no import`);
@@ -26,16 +27,40 @@ function insert(source: string, file: string, marker: string, entry: string, imp
 }
 
 export function withModel(source: string, spec: ResourceSpec): string {
-  return insert(source, 'app/models/index.ts', MODELS_MARKER, `${spec.className},`, `import { ${spec.className} } from './${spec.file}';`);
+  return insert(
+    source,
+    'app/models/index.ts',
+    MODELS_MARKER,
+    [`${spec.className},`],
+    `import { ${spec.className} } from './${spec.file}';`,
+  );
 }
 
+/**
+ * The resource's entry, and one at each parent's path for its list under that parent
+ * ({ path: '/customers', operations: CUSTOMER_ORDER_OPERATIONS, … }): the parent's own files are left as they are.
+ */
 export function withRoute(source: string, spec: ResourceSpec): string {
-  const controller = controllerName(spec);
+  const nested = spec.fields.flatMap(({ reference }) =>
+    reference
+      ? [
+          {
+            path: reference.parent.plural,
+            operations: `${reference.parent.constant}_${spec.constant}_OPERATIONS`,
+            controller: `${reference.parent.variable}${spec.pluralClassName}Controller`,
+          },
+        ]
+      : [],
+  );
+  const entries = [{ path: spec.plural, operations: `${spec.constant}_OPERATIONS`, controller: controllerName(spec) }, ...nested];
   return insert(
     source,
     'app/routes.ts',
     ROUTES_MARKER,
-    `{ path: '/${spec.plural}', operations: ${spec.constant}_OPERATIONS, access: 'authenticated', router: ${controller} },`,
-    `import { ${spec.constant}_OPERATIONS, ${controller} } from './controllers/${spec.pluralFile}';`,
+    entries.map(
+      ({ path, operations, controller }) =>
+        `{ path: '/${path}', operations: ${operations}, access: 'authenticated', router: ${controller} },`,
+    ),
+    `import { ${entries.flatMap(({ operations, controller }) => [operations, controller]).join(', ')} } from './controllers/${spec.pluralFile}';`,
   );
 }

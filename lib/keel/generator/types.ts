@@ -14,7 +14,10 @@ interface TypeInfo {
   readonly uses?: string;
   /** The zod schema of the response's value. */
   readonly output: string;
-  /** TypeScript expression of a valid value made from the number n (distinct for distinct n). */
+  /**
+   * TypeScript expression of a valid value made from the number n (distinct for distinct n). A reference's
+   * is the id of a parent the test creates (files.ts), not a value made from n.
+   */
   readonly sample: string;
   /** The same, spelt as PostgreSQL does not write it back (7.5 for 7.50): the answer shows what was stored. */
   readonly respelt?: string;
@@ -137,6 +140,18 @@ export const TYPES: Readonly<Record<FieldType, TypeInfo>> = {
     example: "'2026-01-15T09:30:00.000Z'",
     invalid: "'yesterday'",
     isoDate: true,
+  },
+  // The id of a row of another resource (customer:references: customer_id, customers.id), under a foreign key.
+  references: {
+    sql: 'uuid',
+    dataType: 'UUID',
+    tsType: 'string',
+    input: 'z.uuid()',
+    output: 'z.uuid()',
+    sample: '',
+    example: "'0190a1c2-7b3d-7e4f-8a5b-6c7d8e9f0a2c'",
+    invalid: "'not-a-uuid'",
+    isoDate: false,
   },
 };
 

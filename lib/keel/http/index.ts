@@ -6,7 +6,7 @@ export { createApp } from './app';
 export { HttpError, NotFoundError, ValidationError } from './errors';
 export { createdResponse, jsonResponse, noContentResponse, responseRef } from './openapi';
 export { handle, operation, type Examples, type Operation } from './operation';
-export { resourceOperations, type ResourceNames, type ResourceSchemas } from './resource-operations';
+export { nestedListOperation, resourceOperations, type ParentOf, type ResourceNames, type ResourceSchemas } from './resource-operations';
 export { RequestSettings, type RequestSettingsHook } from './request-settings';
 export type { AppDeps, RouteDeps, RouteEntry } from './routes';
 export type { UnitOfWork } from './unit-of-work';

@@ -29,6 +29,8 @@ export interface ResourceNames {
 
 const pascal = (words: string): string => words.replace(/(?:^|[\s_])([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
 const camel = (words: string): string => pascal(words).replace(/^[A-Z]/, (letter) => letter.toLowerCase());
+/** A list's example in the document: its last page, of one. */
+const lastPageOf = (example: unknown) => ({ lastPage: { summary: 'The last page', value: { items: [example], next: null } } });
 
 /**
  * A resource's list, create, get, update and delete operations, as the OpenAPI document describes them:
@@ -44,7 +46,7 @@ export function resourceOperations<P extends z.ZodType, Q extends z.ZodType, I e
   const tags = [plural];
   const examples = { [camel(noun)]: { summary: `A ${noun}`, value: schemas.example } };
   const bodyExamples = { [camel(noun)]: { summary: `A ${noun}`, value: schemas.inputExample } };
-  const lastPage = { lastPage: { summary: 'The last page', value: { items: [schemas.example], next: null } } };
+  const lastPage = lastPageOf(schemas.example);
   return {
     list: operation({
       method: 'get',
@@ -99,4 +101,36 @@ export function resourceOperations<P extends z.ZodType, Q extends z.ZodType, I e
       responses: { 204: noContentResponse(`The ${noun}, deleted.`), 404: responseRef('NotFound'), 409: responseRef('Conflict') },
     }),
   };
+}
+
+/** The parent a nested list is under: how it is called, and its path's parameters ({ id }, as its own operations take them). */
+export interface ParentOf<P extends z.ZodType> {
+  readonly noun: string;
+  readonly params: P;
+}
+
+/**
+ * A resource's list under one parent, GET /{id}/<plural> at the parent's path (GET /customers/{id}/orders):
+ * the list's query, page and example, the parent's id in the path, and a 404 when no parent has it. The
+ * child's controller serves it, in a route table entry of its own at the parent's path.
+ */
+export function nestedListOperation<P extends z.ZodType, Q extends z.ZodType>(
+  { plural }: ResourceNames,
+  schemas: Pick<ResourceSchemas<z.ZodType, Q, z.ZodType, z.ZodType>, 'listQuery' | 'list' | 'example'>,
+  parent: ParentOf<P>,
+) {
+  const nouns = plural.replace(/_/g, ' ');
+  return operation({
+    method: 'get',
+    path: `/{id}/${plural}`,
+    operationId: `list${pascal(parent.noun)}${pascal(plural)}`,
+    summary: `List one ${parent.noun}'s ${nouns} in creation order, a page at a time`,
+    tags: [plural],
+    params: parent.params,
+    query: schemas.listQuery,
+    responses: {
+      200: jsonResponse(`A page of the ${parent.noun}'s ${nouns}.`, schemas.list, lastPageOf(schemas.example)),
+      404: responseRef('NotFound'),
+    },
+  });
 }
