@@ -24,7 +24,7 @@ describe('console.* of libraries, deployed (sendConsoleToLogger)', function () {
     scratch = await createScratchDatabase();
     await queryOnce(
       scratch.url,
-      'CREATE TABLE codes (code text NOT NULL, CONSTRAINT codes_code_key UNIQUE (code) DEFERRABLE INITIALLY DEFERRED)',
+      'CREATE TABLE keel_test_codes (code text NOT NULL, CONSTRAINT keel_test_codes_code_key UNIQUE (code) DEFERRABLE INITIALLY DEFERRED)',
     );
   });
 
@@ -46,7 +46,7 @@ describe('console.* of libraries, deployed (sendConsoleToLogger)', function () {
 
     const outcome = await runInRequestScope({ requestId: 'req-commit-fails' }, () =>
       database!.unitOfWork({}, async (transaction) => {
-        await database!.sequelize.query("INSERT INTO codes (code) VALUES ('a'), ('a')", { type: QueryTypes.INSERT, transaction });
+        await database!.sequelize.query("INSERT INTO keel_test_codes (code) VALUES ('a'), ('a')", { type: QueryTypes.INSERT, transaction });
       }),
     ).then(
       () => 'committed',

@@ -342,7 +342,7 @@ function notesApp(database: Database, deadlineMs: number, logger = silentLogger(
     const unitOfWork = database.unitOfWork(
       { user_id: '42' },
       async () => {
-        await database.sequelize.query("INSERT INTO notes (body) VALUES ('once')");
+        await database.sequelize.query("INSERT INTO keel_test_notes (body) VALUES ('once')");
         const [row] = await database.sequelize.query<{ pid: number }>('SELECT pg_backend_pid() AS pid', { type: QueryTypes.SELECT });
         markStarted(row?.pid ?? -1);
         for (let turn = 0; turn < 10; turn += 1) {
@@ -373,7 +373,7 @@ describe('a unit of work given res.locals.signal, on a real PostgreSQL', () => {
 
   beforeEach(async () => {
     scratch = await createScratchDatabase();
-    await queryOnce(scratch.url, 'CREATE TABLE notes (id serial PRIMARY KEY, body text NOT NULL)');
+    await queryOnce(scratch.url, 'CREATE TABLE keel_test_notes (id serial PRIMARY KEY, body text NOT NULL)');
     // The nested budgets of a 1 s deadline: connect < acquire < statement < deadline.
     database = testDatabase({
       DATABASE_URL: scratch.url,
@@ -391,7 +391,7 @@ describe('a unit of work given res.locals.signal, on a real PostgreSQL', () => {
   });
 
   const committedRows = async (): Promise<number> => {
-    const [row] = await queryOnce<{ n: string }>(scratch.url, 'SELECT count(*)::text AS n FROM notes');
+    const [row] = await queryOnce<{ n: string }>(scratch.url, 'SELECT count(*)::text AS n FROM keel_test_notes');
     return Number(row?.n);
   };
 

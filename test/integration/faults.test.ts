@@ -307,13 +307,13 @@ describe('database faults under a request (real Database, real error middleware)
       const holder = new Client({ connectionString: scratch.url });
       await holder.connect();
       cleanups.push(() => holder.end());
-      await holder.query('CREATE TABLE IF NOT EXISTS locked (id int)');
+      await holder.query('CREATE TABLE IF NOT EXISTS keel_test_locked (id int)');
       await holder.query('BEGIN');
-      await holder.query('LOCK TABLE locked IN ACCESS EXCLUSIVE MODE');
+      await holder.query('LOCK TABLE keel_test_locked IN ACCESS EXCLUSIVE MODE');
 
-      const blocked = await timed(request(app).get('/query').query({ sql: 'SELECT * FROM locked' }));
+      const blocked = await timed(request(app).get('/query').query({ sql: 'SELECT * FROM keel_test_locked' }));
       await holder.query('COMMIT');
-      const released = await request(app).get('/query').query({ sql: 'SELECT * FROM locked' });
+      const released = await request(app).get('/query').query({ sql: 'SELECT * FROM keel_test_locked' });
 
       expectProblem(blocked, 'database_timeout');
       expect(blocked.elapsedMs, 'cancelled at the statement timeout').to.be.within(STATEMENT_TIMEOUT_MS - 50, STATEMENT_TIMEOUT_MS + 700);

@@ -40,16 +40,16 @@ async function publicUuidv7Exists(url: string): Promise<boolean> {
 }
 
 const SEEDER = '20260101000000-one-row.js';
-/** A seeder as an application would write one (CommonJS, like keel's migrations): one row into `seeded`. */
+/** A seeder as an application would write one (CommonJS, like keel's migrations): one row into `keel_test_seeded`. */
 const ONE_ROW_SEEDER = `'use strict';
 module.exports = {
-  up: (queryInterface) => queryInterface.bulkInsert('seeded', [{ note: 'from the seeder' }]),
-  down: (queryInterface) => queryInterface.bulkDelete('seeded', {}),
+  up: (queryInterface) => queryInterface.bulkInsert('keel_test_seeded', [{ note: 'from the seeder' }]),
+  down: (queryInterface) => queryInterface.bulkDelete('keel_test_seeded', {}),
 };
 `;
 
 async function seededNotes(url: string): Promise<string[]> {
-  return (await queryOnce<{ note: string }>(url, 'SELECT note FROM seeded')).map((row) => row.note);
+  return (await queryOnce<{ note: string }>(url, 'SELECT note FROM keel_test_seeded')).map((row) => row.note);
 }
 
 /** The 48-bit Unix millisecond timestamp at the front of a version 7 UUID. */
@@ -137,7 +137,7 @@ describe('migrations through sequelize-cli', function () {
 
   it('db:seed:all runs a seeder once, records it in SequelizeData, and inserts nothing more when run a second time', async () => {
     await runOk('db:migrate', scratch.url);
-    await queryOnce(scratch.url, 'CREATE TABLE seeded (note text NOT NULL)');
+    await queryOnce(scratch.url, 'CREATE TABLE keel_test_seeded (note text NOT NULL)');
     const seedersPath = fs.mkdtempSync(path.join(os.tmpdir(), 'keel-test-seeders-'));
     try {
       fs.writeFileSync(path.join(seedersPath, SEEDER), ONE_ROW_SEEDER);

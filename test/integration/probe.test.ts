@@ -7,11 +7,11 @@ import { silentLogger, testConfig } from '../support/app';
 import { createScratchDatabase, freePort, queryOnce, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 
 /** The one-row counter a probe statement bumps on the server: how many probe statements really ran. */
-const COUNTING_STATEMENT = 'SELECT probe_count()';
+const COUNTING_STATEMENT = 'SELECT keel_test_probe_count()';
 const COUNTER_SCHEMA = `
-  CREATE TABLE counter (n integer NOT NULL);
-  INSERT INTO counter VALUES (0);
-  CREATE FUNCTION probe_count() RETURNS int LANGUAGE sql AS $$ UPDATE counter SET n = n + 1 RETURNING n $$;
+  CREATE TABLE keel_test_counter (n integer NOT NULL);
+  INSERT INTO keel_test_counter VALUES (0);
+  CREATE FUNCTION keel_test_probe_count() RETURNS int LANGUAGE sql AS $$ UPDATE keel_test_counter SET n = n + 1 RETURNING n $$;
 `;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -136,7 +136,7 @@ describe('the database health probe (lib/keel/db/probe.ts)', () => {
   }
 
   const probeStatementsRun = async (): Promise<number> => {
-    const [row] = await queryOnce<{ n: number }>(scratch.url, 'SELECT n FROM counter');
+    const [row] = await queryOnce<{ n: number }>(scratch.url, 'SELECT n FROM keel_test_counter');
     return Number(row?.n);
   };
 
@@ -150,7 +150,7 @@ describe('the database health probe (lib/keel/db/probe.ts)', () => {
   });
 
   beforeEach(async () => {
-    await queryOnce(scratch.url, 'UPDATE counter SET n = 0');
+    await queryOnce(scratch.url, 'UPDATE keel_test_counter SET n = 0');
   });
 
   afterEach(async () => {

@@ -155,10 +155,10 @@ describe('the release phase (the Procfile release command)', function () {
 
   describe('its time bounds', () => {
     it('gives up with a message naming MIGRATE_LOCK_TIMEOUT_MS when a migration waits for a lock another session holds', async () => {
-      await queryOnce(scratch.url, 'CREATE TABLE busy (id int)');
-      migrations = oneStatementMigration('alter-busy', 'ALTER TABLE busy ADD COLUMN extra int');
+      await queryOnce(scratch.url, 'CREATE TABLE keel_test_busy (id int)');
+      migrations = oneStatementMigration('alter-busy', 'ALTER TABLE keel_test_busy ADD COLUMN extra int');
       // A long read in an open transaction: the ALTER needs an exclusive lock and queues behind it.
-      const reader = await holdLock(scratch.url, 'SELECT * FROM busy');
+      const reader = await holdLock(scratch.url, 'SELECT * FROM keel_test_busy');
       try {
         const result = await runRelease({ ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATE_LOCK_TIMEOUT_MS: '300' }, migrations.args);
 
@@ -219,7 +219,7 @@ describe('the release phase (the Procfile release command)', function () {
   });
 
   it('applies a migration once when two releases start at once: both exit 0, the second after waiting for the first', async () => {
-    await queryOnce(scratch.url, 'CREATE TABLE gate (id int)');
+    await queryOnce(scratch.url, 'CREATE TABLE keel_test_gate (id int)');
     migrations = temporaryMigrations({ withKeelMigrations: false });
     // Fails if applied twice (no IF NOT EXISTS). It first reads the gate, which the test holds
     // closed until both releases have started: without a lock around the run, both would be
@@ -228,13 +228,13 @@ describe('the release phase (the Procfile release command)', function () {
       '20990101000000-create-once.js',
       `module.exports = {
       async up(queryInterface) {
-        await queryInterface.sequelize.query('SELECT count(*) FROM gate');
-        await queryInterface.sequelize.query('CREATE TABLE applied_once (id int)');
+        await queryInterface.sequelize.query('SELECT count(*) FROM keel_test_gate');
+        await queryInterface.sequelize.query('CREATE TABLE keel_test_applied_once (id int)');
       },
-      down: (queryInterface) => queryInterface.sequelize.query('DROP TABLE applied_once'),
+      down: (queryInterface) => queryInterface.sequelize.query('DROP TABLE keel_test_applied_once'),
     };`,
     );
-    const gate = await holdLock(scratch.url, 'LOCK TABLE gate IN ACCESS EXCLUSIVE MODE');
+    const gate = await holdLock(scratch.url, 'LOCK TABLE keel_test_gate IN ACCESS EXCLUSIVE MODE');
     const env = { ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATE_LOCK_TIMEOUT_MS: '60000' };
     let runs: ReturnType<typeof startRelease>[] = [];
     try {
@@ -249,7 +249,7 @@ describe('the release phase (the Procfile release command)', function () {
     for (const result of results) expect(result.code, result.output).to.equal(0);
     expect(results.map((result) => result.output).join('\n')).to.include('another run holds the migration lock; waiting');
     expect(await appliedMigrations(scratch.url)).to.deep.equal(['20990101000000-create-once.js']);
-    expect(await tableExists(scratch.url, 'applied_once')).to.equal(true);
+    expect(await tableExists(scratch.url, 'keel_test_applied_once')).to.equal(true);
   });
 
   describe('migrations made by npm run db:migration:new (lib/keel/generator/templates/)', () => {
@@ -283,68 +283,69 @@ describe('the release phase (the Procfile release command)', function () {
     const undo = (directory: MigrationsDirectory): ReturnType<typeof runSequelizeCli> =>
       runSequelizeCli('db:migrate:undo', { ...TEST_ENV, DATABASE_URL: scratch.url }, { args: directory.args });
 
-    it('create-widgets applies and reverts as generated', async () => {
-      const directory = withMigration('20990101000000-create-widgets.js', generated('create-widgets'));
+    it('create-keel-test-widgets applies and reverts as generated', async () => {
+      const directory = withMigration('20990101000000-create-keel-test-widgets.js', generated('create-keel-test-widgets'));
 
       const migrated = await migrate(directory);
       expect(migrated.code, migrated.output).to.equal(0);
-      expect(await tableExists(scratch.url, 'widgets'), 'after db:migrate').to.equal(true);
+      expect(await tableExists(scratch.url, 'keel_test_widgets'), 'after db:migrate').to.equal(true);
 
       const undone = await undo(directory);
       expect(undone.code, undone.output).to.equal(0);
-      expect(await tableExists(scratch.url, 'widgets'), 'after db:migrate:undo').to.equal(false);
+      expect(await tableExists(scratch.url, 'keel_test_widgets'), 'after db:migrate:undo').to.equal(false);
     });
 
-    it('create-widgets leaves no table from its first statement and no SequelizeMeta row when its second fails', async () => {
+    it('create-keel-test-widgets leaves no table from its first statement and no SequelizeMeta row when its second fails', async () => {
       const directory = withMigration(
-        '20990101000000-create-widgets.js',
-        generated('create-widgets', [FURTHER_STATEMENTS, "'SELECT 1 / 0',"]),
+        '20990101000000-create-keel-test-widgets.js',
+        generated('create-keel-test-widgets', [FURTHER_STATEMENTS, "'SELECT 1 / 0',"]),
       );
 
       const result = await migrate(directory);
 
       expect(result.code, result.output).to.equal(1);
       expect(result.output).to.include('division by zero');
-      expect(await tableExists(scratch.url, 'widgets'), 'the table from the first statement').to.equal(false);
+      expect(await tableExists(scratch.url, 'keel_test_widgets'), 'the table from the first statement').to.equal(false);
       expect(await appliedMigrations(scratch.url)).to.deep.equal(KEEL_MIGRATION_FILES);
     });
 
-    it('create-widgets fails on a widgets table already there, which keeps its rows: undo can never drop a table it did not make', async () => {
-      await queryOnce(scratch.url, 'CREATE TABLE widgets (name text)');
-      await queryOnce(scratch.url, "INSERT INTO widgets VALUES ('kept')");
-      const directory = withMigration('20990101000000-create-widgets.js', generated('create-widgets'));
+    it('create-keel-test-widgets fails on a keel_test_widgets table already there, which keeps its rows: undo can never drop a table it did not make', async () => {
+      await queryOnce(scratch.url, 'CREATE TABLE keel_test_widgets (name text)');
+      await queryOnce(scratch.url, "INSERT INTO keel_test_widgets VALUES ('kept')");
+      const directory = withMigration('20990101000000-create-keel-test-widgets.js', generated('create-keel-test-widgets'));
 
       const result = await migrate(directory);
 
       expect(result.code, result.output).to.equal(1);
-      expect(result.output).to.include('relation "widgets" already exists');
+      expect(result.output).to.include('relation "keel_test_widgets" already exists');
       expect(await appliedMigrations(scratch.url)).to.deep.equal(KEEL_MIGRATION_FILES);
-      expect(await queryOnce(scratch.url, 'SELECT name FROM widgets')).to.deep.equal([{ name: 'kept' }]);
+      expect(await queryOnce(scratch.url, 'SELECT name FROM keel_test_widgets')).to.deep.equal([{ name: 'kept' }]);
     });
 
     it('any other name refuses to run until its statements are written, and is not recorded as applied', async () => {
-      const directory = withMigration('20990101000000-add-colour-to-widgets.js', generated('add-colour-to-widgets'));
+      const directory = withMigration('20990101000000-add-colour-to-keel-test-widgets.js', generated('add-colour-to-keel-test-widgets'));
 
       const result = await migrate(directory);
 
       expect(result.code, result.output).to.equal(1);
-      expect(result.output).to.include('migration add-colour-to-widgets: its UP list has no statements yet');
+      expect(result.output).to.include('migration add-colour-to-keel-test-widgets: its UP list has no statements yet');
       expect(await appliedMigrations(scratch.url)).to.deep.equal(KEEL_MIGRATION_FILES);
     });
 
     it('any other name, its statements written, applies UP and reverts with DOWN', async () => {
-      await queryOnce(scratch.url, 'CREATE TABLE widgets (name text)');
-      const ADD = "'ALTER TABLE widgets ADD COLUMN colour text',";
-      const DROP = "'ALTER TABLE widgets DROP COLUMN colour',";
-      const template = generated('add-colour-to-widgets');
+      await queryOnce(scratch.url, 'CREATE TABLE keel_test_widgets (name text)');
+      // The template's examples name widgets: written here as they are, on this test's own table.
+      const [ADD, DROP] = ["'ALTER TABLE widgets ADD COLUMN colour text',", "'ALTER TABLE widgets DROP COLUMN colour',"];
+      const template = generated('add-colour-to-keel-test-widgets');
       expect(template, 'the template shows both statements as examples').to.include(`// e.g. ${ADD}`).and.to.include(`// e.g. ${DROP}`);
-      const written = template.replace(`// e.g. ${ADD}`, ADD).replace(`// e.g. ${DROP}`, DROP);
-      const directory = withMigration('20990101000000-add-colour-to-widgets.js', written);
+      const onOwnTable = (statement: string): string => statement.replace('TABLE widgets', 'TABLE keel_test_widgets');
+      const written = template.replace(`// e.g. ${ADD}`, onOwnTable(ADD)).replace(`// e.g. ${DROP}`, onOwnTable(DROP));
+      const directory = withMigration('20990101000000-add-colour-to-keel-test-widgets.js', written);
       const columns = async (): Promise<string[]> =>
         (
           await queryOnce<{ name: string }>(
             scratch.url,
-            "SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'widgets' ORDER BY ordinal_position",
+            "SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'keel_test_widgets' ORDER BY ordinal_position",
           )
         ).map((row) => row.name);
 

@@ -39,8 +39,8 @@ async function createMarkedDatabase(replication: StreamingReplication): Promise<
   const primaryUrl = withDatabase(replication.primaryUrl, name);
   await queryOnce(
     primaryUrl,
-    `CREATE VIEW marker AS SELECT CASE WHEN pg_is_in_recovery() THEN 'replica' ELSE 'primary' END AS source;
-     CREATE TABLE writes (value text NOT NULL);`,
+    `CREATE VIEW keel_test_marker AS SELECT CASE WHEN pg_is_in_recovery() THEN 'replica' ELSE 'primary' END AS source;
+     CREATE TABLE keel_test_writes (value text NOT NULL);`,
   );
   await replication.caughtUp();
   return {
@@ -54,18 +54,18 @@ async function createMarkedDatabase(replication: StreamingReplication): Promise<
 
 /** Where a plain read, outside any transaction unless CLS supplies one, was answered. */
 async function readMarker(database: Database): Promise<string | undefined> {
-  const [row] = await database.sequelize.query<{ source: string }>('SELECT source FROM marker', { type: QueryTypes.SELECT });
+  const [row] = await database.sequelize.query<{ source: string }>('SELECT source FROM keel_test_marker', { type: QueryTypes.SELECT });
   return row?.source;
 }
 
 /** The same read through selectRows, which acquires its connection itself (lib/keel/db/reads.ts). */
 async function selectMarker(database: Database): Promise<string | undefined> {
-  const [row] = await selectRows<{ source: string }>(database.sequelize, 'SELECT source FROM marker', []);
+  const [row] = await selectRows<{ source: string }>(database.sequelize, 'SELECT source FROM keel_test_marker', []);
   return row?.source;
 }
 
 async function writesIn(url: string): Promise<string[]> {
-  return (await queryOnce<{ value: string }>(url, 'SELECT value FROM writes ORDER BY value')).map((row) => row.value);
+  return (await queryOnce<{ value: string }>(url, 'SELECT value FROM keel_test_writes ORDER BY value')).map((row) => row.value);
 }
 
 /** Marks every migration on disk as applied, so readiness is not degraded by pending migrations. */
@@ -159,7 +159,7 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
 
     it('sends a model findAll outside a transaction to the replica', async () => {
       const database = open({ DATABASE_REPLICA_URLS: replica.url });
-      const Marker = database.sequelize.define('Marker', { source: DataTypes.TEXT }, { tableName: 'marker', timestamps: false });
+      const Marker = database.sequelize.define('Marker', { source: DataTypes.TEXT }, { tableName: 'keel_test_marker', timestamps: false });
       Marker.removeAttribute('id');
 
       const rows = await Marker.findAll({ raw: true });
@@ -179,7 +179,7 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
     it('sends an INSERT to the primary', async () => {
       const database = open({ DATABASE_REPLICA_URLS: replica.url });
 
-      await database.sequelize.query("INSERT INTO writes (value) VALUES ('written')", { type: QueryTypes.INSERT });
+      await database.sequelize.query("INSERT INTO keel_test_writes (value) VALUES ('written')", { type: QueryTypes.INSERT });
 
       // A replica refuses writes (read-only transaction): the row is there because the primary took it.
       expect(await writesIn(primary.url), 'primary').to.deep.equal(['written']);
@@ -189,7 +189,7 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
       const database = open({ DATABASE_REPLICA_URLS: replica.url });
 
       const seen = await database.sequelize.transaction(async () => {
-        await database.sequelize.query("INSERT INTO writes (value) VALUES ('in a transaction')", { type: QueryTypes.INSERT });
+        await database.sequelize.query("INSERT INTO keel_test_writes (value) VALUES ('in a transaction')", { type: QueryTypes.INSERT });
         return readMarker(database);
       });
 
@@ -316,7 +316,7 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
       const database = open({ DATABASE_REPLICA_URLS: replicaUrl });
       await database.replicaProbe?.check();
 
-      await database.sequelize.query("INSERT INTO writes (value) VALUES ('written')", { type: QueryTypes.INSERT });
+      await database.sequelize.query("INSERT INTO keel_test_writes (value) VALUES ('written')", { type: QueryTypes.INSERT });
 
       expect(await writesIn(primary.url)).to.deep.equal(['written']);
     });

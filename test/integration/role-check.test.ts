@@ -28,15 +28,15 @@ describe('readDatabaseRole on a real PostgreSQL', function () {
     url.username = role;
     url.password = password;
     for (const [table, force] of [
-      ['enabled_only', false],
-      ['forced', true],
+      ['keel_test_enabled_only', false],
+      ['keel_test_forced', true],
     ] as const) {
       await queryOnce(url.toString(), `CREATE TABLE ${table} (id int)`);
       await queryOnce(url.toString(), `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`);
       if (force) await queryOnce(url.toString(), `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`);
     }
-    await queryOnce(scratch.url, 'CREATE TABLE not_theirs (id int)');
-    await queryOnce(scratch.url, 'ALTER TABLE not_theirs ENABLE ROW LEVEL SECURITY');
+    await queryOnce(scratch.url, 'CREATE TABLE keel_test_not_theirs (id int)');
+    await queryOnce(scratch.url, 'ALTER TABLE keel_test_not_theirs ENABLE ROW LEVEL SECURITY');
     const database = testDatabase({ DATABASE_URL: url.toString() });
 
     try {

@@ -14,7 +14,7 @@ class Gadget extends Model<InferAttributes<Gadget>, InferCreationAttributes<Gadg
 
 type GadgetRow = InferAttributes<Gadget>;
 
-const BY_LABEL = 'SELECT id, label, made_at FROM gadgets WHERE label = $1';
+const BY_LABEL = 'SELECT id, label, made_at FROM keel_test_gadgets WHERE label = $1';
 
 describe('selectRows(model, sql, values)', () => {
   let scratch: ScratchDatabase;
@@ -22,12 +22,15 @@ describe('selectRows(model, sql, values)', () => {
 
   beforeEach(async () => {
     scratch = await createScratchDatabase();
-    await queryOnce(scratch.url, 'CREATE TABLE gadgets (id serial PRIMARY KEY, label text NOT NULL, made_at timestamptz NOT NULL)');
-    await queryOnce(scratch.url, "INSERT INTO gadgets (label, made_at) VALUES ('plain', '2026-01-02T03:04:05.678Z')");
+    await queryOnce(
+      scratch.url,
+      'CREATE TABLE keel_test_gadgets (id serial PRIMARY KEY, label text NOT NULL, made_at timestamptz NOT NULL)',
+    );
+    await queryOnce(scratch.url, "INSERT INTO keel_test_gadgets (label, made_at) VALUES ('plain', '2026-01-02T03:04:05.678Z')");
     database = testDatabase({ DATABASE_URL: scratch.url });
     Gadget.init(
       { id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true }, label: DataTypes.TEXT, made_at: DataTypes.DATE },
-      { sequelize: database.sequelize, tableName: 'gadgets', timestamps: false },
+      { sequelize: database.sequelize, tableName: 'keel_test_gadgets', timestamps: false },
     );
   });
 
@@ -44,13 +47,13 @@ describe('selectRows(model, sql, values)', () => {
   });
 
   it('binds each value as it is: quotes and SQL in it are data, never statement text', async () => {
-    const label = "it's'; DELETE FROM gadgets; --";
-    await queryOnce(scratch.url, "INSERT INTO gadgets (label, made_at) VALUES ($1, '2026-01-01Z')", [label]);
+    const label = "it's'; DELETE FROM keel_test_gadgets; --";
+    await queryOnce(scratch.url, "INSERT INTO keel_test_gadgets (label, made_at) VALUES ($1, '2026-01-01Z')", [label]);
 
     const rows = await selectRows<GadgetRow>(Gadget, BY_LABEL, [label]);
 
     expect(rows.map((row) => row.label)).to.deep.equal([label]);
-    const [count] = await queryOnce<{ n: number }>(scratch.url, 'SELECT count(*)::int AS n FROM gadgets');
+    const [count] = await queryOnce<{ n: number }>(scratch.url, 'SELECT count(*)::int AS n FROM keel_test_gadgets');
     expect(count?.n, 'rows left').to.equal(2);
   });
 
@@ -59,7 +62,7 @@ describe('selectRows(model, sql, values)', () => {
       await Gadget.create({ label: 'uncommitted', made_at: new Date() });
       return selectRows<GadgetRow & { user_id: string }>(
         Gadget,
-        "SELECT id, label, made_at, current_setting('app.user_id', true) AS user_id FROM gadgets WHERE label = $1",
+        "SELECT id, label, made_at, current_setting('app.user_id', true) AS user_id FROM keel_test_gadgets WHERE label = $1",
         ['uncommitted'],
       );
     });
@@ -68,7 +71,7 @@ describe('selectRows(model, sql, values)', () => {
   });
 
   it('fails with the database error Sequelize raises, which the error handler knows', async () => {
-    const error = await selectRows(Gadget, 'SELECT * FROM gadgets WHERE id = $1', ['not a number']).then(
+    const error = await selectRows(Gadget, 'SELECT * FROM keel_test_gadgets WHERE id = $1', ['not a number']).then(
       () => undefined,
       (reason: unknown) => reason,
     );

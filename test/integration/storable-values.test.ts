@@ -33,7 +33,10 @@ describe('values PostgreSQL stores as sent (lib/keel/schemas/values.ts)', functi
 
   beforeEach(async () => {
     scratch = await createScratchDatabase();
-    await queryOnce(scratch.url, 'CREATE TABLE samples (id serial PRIMARY KEY, label text, day date, at timestamptz, count bigint)');
+    await queryOnce(
+      scratch.url,
+      'CREATE TABLE keel_test_samples (id serial PRIMARY KEY, label text, day date, at timestamptz, count bigint)',
+    );
     database = testDatabase({ DATABASE_URL: scratch.url });
     Sample.init(
       {
@@ -43,7 +46,7 @@ describe('values PostgreSQL stores as sent (lib/keel/schemas/values.ts)', functi
         at: DataTypes.DATE,
         count: DataTypes.BIGINT,
       },
-      { sequelize: database.sequelize, tableName: 'samples', timestamps: false },
+      { sequelize: database.sequelize, tableName: 'keel_test_samples', timestamps: false },
     );
   });
 
@@ -57,7 +60,7 @@ describe('values PostgreSQL stores as sent (lib/keel/schemas/values.ts)', functi
     const { id } = await Sample.create(values);
     const [row] = await queryOnce<{ label: string | null; day: string | null; at: Date | null; count: string | null }>(
       scratch.url,
-      `SELECT label, to_char(day, 'YYYY-MM-DD') AS day, at, count FROM samples WHERE id = ${Number(id)}`,
+      `SELECT label, to_char(day, 'YYYY-MM-DD') AS day, at, count FROM keel_test_samples WHERE id = ${Number(id)}`,
     );
     return { label: row?.label ?? null, day: row?.day ?? null, at: row?.at?.toISOString() ?? null, count: row?.count ?? null };
   }

@@ -116,7 +116,7 @@ describe('a real streaming replica (DATABASE_REPLICA_URLS)', function () {
 
     it('reports a replica that has replayed all the primary wrote as 0 ms behind, however long ago the last write was', async () => {
       const db = openWith({ DB_REPLICA_LAG_WARN_MS: '1' });
-      await queryOnce(replication.primaryUrl, 'CREATE TABLE written (id int)');
+      await queryOnce(replication.primaryUrl, 'CREATE TABLE keel_test_written (id int)');
       await replication.caughtUp();
 
       const res = await health(db);
@@ -127,10 +127,10 @@ describe('a real streaming replica (DATABASE_REPLICA_URLS)', function () {
 
     it('answers 200 warn with the replica lagging once its replay lag passes DB_REPLICA_LAG_WARN_MS, and pass once it catches up', async () => {
       const db = openWith({ DB_REPLICA_LAG_WARN_MS: '200' });
-      await queryOnce(replication.primaryUrl, 'CREATE TABLE written (id int)');
+      await queryOnce(replication.primaryUrl, 'CREATE TABLE keel_test_written (id int)');
       await replication.caughtUp();
       await queryOnce(replication.replicaUrl, 'SELECT pg_wal_replay_pause()');
-      await queryOnce(replication.primaryUrl, 'INSERT INTO written VALUES (1)');
+      await queryOnce(replication.primaryUrl, 'INSERT INTO keel_test_written VALUES (1)');
 
       let lagging: Response | undefined;
       await waitUntil(async () => {

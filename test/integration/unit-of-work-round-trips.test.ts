@@ -14,7 +14,7 @@ describe('database.unitOfWork on the wire (round trips counted by a proxy)', () 
   let database: Database;
 
   const insert = (label: string): Promise<unknown> =>
-    database.sequelize.query('INSERT INTO events (label) VALUES ($1)', { bind: [label], type: QueryTypes.INSERT });
+    database.sequelize.query('INSERT INTO keel_test_events (label) VALUES ($1)', { bind: [label], type: QueryTypes.INSERT });
 
   /** Counts what one unit of work sends, on a connection the pool already holds. */
   async function countOne(work: () => Promise<unknown>, context: Record<string, string>): Promise<ReturnType<FaultProxy['wireCounts']>> {
@@ -25,7 +25,7 @@ describe('database.unitOfWork on the wire (round trips counted by a proxy)', () 
 
   beforeEach(async () => {
     scratch = await createScratchDatabase();
-    await queryOnce(scratch.url, 'CREATE TABLE events (id serial PRIMARY KEY, label text NOT NULL)');
+    await queryOnce(scratch.url, 'CREATE TABLE keel_test_events (id serial PRIMARY KEY, label text NOT NULL)');
     proxy = await startFaultProxy(scratch.url);
     database = testDatabase({ DATABASE_URL: proxy.url, DB_POOL_MAX: '1' });
     // Opens the pool's one connection: its startup and session setup are not what is counted.

@@ -103,7 +103,7 @@ class Note extends Model<InferAttributes<Note>, InferCreationAttributes<Note>> {
         body: { type: DataTypes.TEXT, allowNull: false },
         author: { type: DataTypes.TEXT },
       },
-      { sequelize, tableName: 'notes', underscored: true, timestamps: false },
+      { sequelize, tableName: 'keel_test_notes', underscored: true, timestamps: false },
     );
   }
 }
@@ -119,7 +119,7 @@ describe('database.unitOfWork(settings, work)', () => {
 
   beforeEach(async () => {
     scratch = await createScratchDatabase();
-    await queryOnce(scratch.url, 'CREATE TABLE events (id serial PRIMARY KEY, label text NOT NULL)');
+    await queryOnce(scratch.url, 'CREATE TABLE keel_test_events (id serial PRIMARY KEY, label text NOT NULL)');
   });
 
   afterEach(async () => {
@@ -180,24 +180,24 @@ describe('database.unitOfWork(settings, work)', () => {
 
     it('passes a value with quotes, backslashes and SQL in it through verbatim (escaped: it cannot end its literal)', async () => {
       const database = open({ DB_POOL_MAX: '1' });
-      const value = "O'Brien\\'); DROP TABLE events; --";
+      const value = "O'Brien\\'); DROP TABLE keel_test_events; --";
 
       const session = await database.unitOfWork({ user_id: value }, () => readSession(database.sequelize));
 
       expect(session.userId).to.equal(value);
-      expect(await countRows(scratch.url, 'events'), 'events still exists').to.equal(0);
+      expect(await countRows(scratch.url, 'keel_test_events'), 'keel_test_events still exists').to.equal(0);
     });
 
     it('returns what the work returns, once the transaction has committed', async () => {
       const database = open({ DB_POOL_MAX: '1' });
 
       const result = await database.unitOfWork({ user_id: '42' }, async () => {
-        await database.sequelize.query("INSERT INTO events (label) VALUES ('committed')");
+        await database.sequelize.query("INSERT INTO keel_test_events (label) VALUES ('committed')");
         return 'the result';
       });
 
       expect(result).to.equal('the result');
-      const rows = await queryOnce<{ label: string }>(scratch.url, 'SELECT label FROM events');
+      const rows = await queryOnce<{ label: string }>(scratch.url, 'SELECT label FROM keel_test_events');
       expect(rows, 'seen from another connection after commit').to.deep.equal([{ label: 'committed' }]);
     });
   });
@@ -234,7 +234,7 @@ describe('database.unitOfWork(settings, work)', () => {
 
       const error = await rejectionOf(
         database.unitOfWork({ user_id: '42' }, async () => {
-          await database.sequelize.query("INSERT INTO events (label) VALUES ('rolled back')");
+          await database.sequelize.query("INSERT INTO keel_test_events (label) VALUES ('rolled back')");
           inside = await readSession(database.sequelize);
           throw failure;
         }),
@@ -243,7 +243,7 @@ describe('database.unitOfWork(settings, work)', () => {
 
       expect(error, 'the error the work threw').to.equal(failure);
       expect(inside?.userId, 'inside').to.equal('42');
-      expect(await countRows(scratch.url, 'events'), 'rows after rollback').to.equal(0);
+      expect(await countRows(scratch.url, 'keel_test_events'), 'rows after rollback').to.equal(0);
       expect(next.pid, 'the same pooled backend').to.equal(inside?.pid);
       expectUnset(next.userId, 'on the next query after rollback');
     });
@@ -276,7 +276,7 @@ describe('database.unitOfWork(settings, work)', () => {
       await runCliOk('db:migrate', scratch.url);
       await queryOnce(
         scratch.url,
-        "CREATE TABLE notes (id uuid PRIMARY KEY, body text NOT NULL, author text DEFAULT current_setting('app.user_id', true))",
+        "CREATE TABLE keel_test_notes (id uuid PRIMARY KEY, body text NOT NULL, author text DEFAULT current_setting('app.user_id', true))",
       );
     });
 
@@ -298,7 +298,7 @@ describe('database.unitOfWork(settings, work)', () => {
       expect(error).to.equal(failure);
       expect(createdId, 'the id the database gave').to.match(UUID_V7);
       expect(seenInside, 'findAll inside sees the uncommitted row').to.deep.equal([{ body: 'draft', author: '42' }]);
-      expect(await countRows(scratch.url, 'notes'), 'rows after rollback').to.equal(0);
+      expect(await countRows(scratch.url, 'keel_test_notes'), 'rows after rollback').to.equal(0);
     });
 
     it('create() inside a committed unit of work stores the row with the user of its settings as its author', async () => {
@@ -307,7 +307,10 @@ describe('database.unitOfWork(settings, work)', () => {
 
       const created = await database.unitOfWork({ user_id: '7' }, () => Note.create({ body: 'kept' }));
 
-      const rows = await queryOnce<{ id: string; body: string; author: string }>(scratch.url, 'SELECT id::text, body, author FROM notes');
+      const rows = await queryOnce<{ id: string; body: string; author: string }>(
+        scratch.url,
+        'SELECT id::text, body, author FROM keel_test_notes',
+      );
       expect(rows).to.deep.equal([{ id: created.id, body: 'kept', author: '7' }]);
     });
   });
@@ -324,7 +327,7 @@ describe('database.unitOfWork(settings, work, { signal })', () => {
 
   beforeEach(async () => {
     scratch = await createScratchDatabase();
-    await queryOnce(scratch.url, 'CREATE TABLE events (id serial PRIMARY KEY, label text NOT NULL)');
+    await queryOnce(scratch.url, 'CREATE TABLE keel_test_events (id serial PRIMARY KEY, label text NOT NULL)');
   });
 
   afterEach(async () => {
@@ -355,7 +358,7 @@ describe('database.unitOfWork(settings, work, { signal })', () => {
       database.unitOfWork(
         {},
         async () => {
-          await database.sequelize.query("INSERT INTO events (label) VALUES ('too late')");
+          await database.sequelize.query("INSERT INTO keel_test_events (label) VALUES ('too late')");
           controller.abort(reason);
           return 'done';
         },
@@ -365,7 +368,7 @@ describe('database.unitOfWork(settings, work, { signal })', () => {
     const next = await database.unitOfWork({ user_id: '7' }, () => readSession(database.sequelize));
 
     expect(error, 'the signal reason').to.equal(reason);
-    expect(await countRows(scratch.url, 'events'), 'rows committed').to.equal(0);
+    expect(await countRows(scratch.url, 'keel_test_events'), 'rows committed').to.equal(0);
     expect(next.userId, 'the connection serves the next unit of work').to.equal('7');
   });
 
@@ -384,7 +387,7 @@ describe('database.unitOfWork(settings, work, { signal })', () => {
       database.unitOfWork(
         {},
         async () => {
-          await database.sequelize.query("INSERT INTO events (label) VALUES ('cancelled')");
+          await database.sequelize.query("INSERT INTO keel_test_events (label) VALUES ('cancelled')");
           pid = (await readSession(database.sequelize)).pid;
           markStarted();
           try {
@@ -407,7 +410,7 @@ describe('database.unitOfWork(settings, work, { signal })', () => {
     expect(error, 'the signal reason').to.equal(reason);
     expect(String(statementError), 'the sleep, cancelled on the server').to.include('canceling statement due to user request');
     expect(after.query, 'the last statement of the backend').to.equal('ROLLBACK;');
-    expect(await countRows(scratch.url, 'events'), 'rows committed').to.equal(0);
+    expect(await countRows(scratch.url, 'keel_test_events'), 'rows committed').to.equal(0);
     expect(next.pid, 'the same pooled backend, back in the pool').to.equal(pid);
   });
 
@@ -426,11 +429,11 @@ describe('database.unitOfWork(settings, work, { signal })', () => {
       database.unitOfWork(
         {},
         async () => {
-          await database.sequelize.query("INSERT INTO events (label) VALUES ('before')");
+          await database.sequelize.query("INSERT INTO keel_test_events (label) VALUES ('before')");
           // The backend is idle in the transaction here: the cancel sent on abort finds nothing to cancel.
           controller.abort(reason);
           await new Promise((resolve) => setTimeout(resolve, 100));
-          await database.sequelize.query("INSERT INTO events (label) VALUES ('after')");
+          await database.sequelize.query("INSERT INTO keel_test_events (label) VALUES ('after')");
         },
         { signal: controller.signal },
       ),
@@ -441,19 +444,19 @@ describe('database.unitOfWork(settings, work, { signal })', () => {
     expect(
       sent.filter((sql) => sql.includes('INSERT')),
       'statements that reached the server',
-    ).to.deep.equal(["INSERT INTO events (label) VALUES ('before')"]);
-    expect(await countRows(scratch.url, 'events'), 'rows committed').to.equal(0);
+    ).to.deep.equal(["INSERT INTO keel_test_events (label) VALUES ('before')"]);
+    expect(await countRows(scratch.url, 'keel_test_events'), 'rows committed').to.equal(0);
     expect(next.userId, 'the connection serves the next unit of work').to.equal('7');
   });
 
   it('commits as before when the signal never fires', async () => {
     const database = open();
 
-    await database.unitOfWork({}, () => database.sequelize.query("INSERT INTO events (label) VALUES ('kept')"), {
+    await database.unitOfWork({}, () => database.sequelize.query("INSERT INTO keel_test_events (label) VALUES ('kept')"), {
       signal: new AbortController().signal,
     });
 
-    expect(await countRows(scratch.url, 'events')).to.equal(1);
+    expect(await countRows(scratch.url, 'keel_test_events')).to.equal(1);
   });
 });
 
@@ -536,7 +539,7 @@ describe('database.unitOfWork with an invalid setting name', () => {
     const database = open({ DB_POOL_MAX: '1' });
     const transaction = sinon.spy(database.sequelize, 'transaction');
 
-    const error = await rejectionOf(database.unitOfWork({ user_id: "42\u0000'; DROP TABLE events; --" }, async () => 'ran'));
+    const error = await rejectionOf(database.unitOfWork({ user_id: "42\u0000'; DROP TABLE keel_test_events; --" }, async () => 'ran'));
 
     expect(error).to.be.instanceOf(TypeError);
     expect(String(error)).to.not.include('DROP');
@@ -569,13 +572,13 @@ describe('row-level security with database.unitOfWork', () => {
     scratch = await createScratchDatabase();
     await queryOnce(
       scratch.url,
-      `CREATE TABLE documents (id serial PRIMARY KEY, tenant text NOT NULL, title text NOT NULL);
-       INSERT INTO documents (tenant, title) VALUES ('acme', 'acme-1'), ('acme', 'acme-2'), ('globex', 'globex-1');
-       ALTER TABLE documents ENABLE ROW LEVEL SECURITY;
-       ALTER TABLE documents FORCE ROW LEVEL SECURITY;
-       CREATE POLICY tenant_isolation ON documents USING (tenant = current_setting('app.tenant', true));
+      `CREATE TABLE keel_test_documents (id serial PRIMARY KEY, tenant text NOT NULL, title text NOT NULL);
+       INSERT INTO keel_test_documents (tenant, title) VALUES ('acme', 'acme-1'), ('acme', 'acme-2'), ('globex', 'globex-1');
+       ALTER TABLE keel_test_documents ENABLE ROW LEVEL SECURITY;
+       ALTER TABLE keel_test_documents FORCE ROW LEVEL SECURITY;
+       CREATE POLICY keel_test_tenant_isolation ON keel_test_documents USING (tenant = current_setting('app.tenant', true));
        CREATE ROLE ${role} NOLOGIN;
-       GRANT SELECT ON documents TO ${role};`,
+       GRANT SELECT ON keel_test_documents TO ${role};`,
     );
     database = testDatabase({ DATABASE_URL: scratch.url, DB_POOL_MAX: '2', ...BUDGETS });
   });
@@ -590,7 +593,7 @@ describe('row-level security with database.unitOfWork', () => {
   async function titlesAsRole(settings: Record<string, string>): Promise<string[]> {
     return database.unitOfWork(settings, async () => {
       await database.sequelize.query(`SET LOCAL ROLE ${role}`);
-      const rows = await database.sequelize.query<{ title: string }>('SELECT title FROM documents ORDER BY title', {
+      const rows = await database.sequelize.query<{ title: string }>('SELECT title FROM keel_test_documents ORDER BY title', {
         type: QueryTypes.SELECT,
       });
       return rows.map((row) => row.title);

@@ -157,7 +157,7 @@ describe('a table created from the migration template', function () {
 
   /** The table template as db:migration:new fills it in for create-<table>, loaded as a migration. */
   function templateMigration(table: string): ReturnType<typeof loadMigration> {
-    const name = `create-${table}`;
+    const name = `create-${table.replace(/_/g, '-')}`;
     const file = path.join(directory, `20990101000000-${name}.js`);
     fs.writeFileSync(
       file,
@@ -192,21 +192,21 @@ describe('a table created from the migration template', function () {
   it('fills the id with time-ordered version 7 UUIDs by default, from keel fallback below PostgreSQL 18 and the built-in from 18', async () => {
     const version = await serverVersionNum(scratch.url);
     await foundation();
-    await templateMigration('gadgets').up(database.sequelize.getQueryInterface(), Sequelize);
+    await templateMigration('keel_test_gadgets').up(database.sequelize.getQueryInterface(), Sequelize);
 
     const inserted = await withClient(scratch.url, async (client) => {
       const ids: string[] = [];
       let lastMillis = 0;
       for (let i = 0; i < 6; i += 1) {
         await nextServerMillisecond(client, lastMillis);
-        const { rows } = await client.query<{ id: string }>('INSERT INTO gadgets DEFAULT VALUES RETURNING id::text');
+        const { rows } = await client.query<{ id: string }>('INSERT INTO keel_test_gadgets DEFAULT VALUES RETURNING id::text');
         const id = rows[0]?.id ?? '';
         ids.push(id);
         lastMillis = embeddedMillis(id);
       }
       return ids;
     });
-    const ordered = await queryOnce<{ id: string }>(scratch.url, 'SELECT id::text FROM gadgets ORDER BY id');
+    const ordered = await queryOnce<{ id: string }>(scratch.url, 'SELECT id::text FROM keel_test_gadgets ORDER BY id');
 
     for (const [index, id] of inserted.entries()) expectVersion7(id, `row ${index}`);
     expect(
@@ -214,24 +214,24 @@ describe('a table created from the migration template', function () {
       'ORDER BY id is insertion order',
     ).to.deep.equal(inserted);
     expect([...inserted].sort(), 'text order is insertion order').to.deep.equal(inserted);
-    expect(await defaultCallsPublicUuidv7('gadgets'), `default calls public.uuidv7() on server_version_num ${version}`).to.equal(
+    expect(await defaultCallsPublicUuidv7('keel_test_gadgets'), `default calls public.uuidv7() on server_version_num ${version}`).to.equal(
       version < POSTGRES_18,
     );
   });
 
   it('declares id, created_at and updated_at as the models read them: a uuid key, timestamps defaulting to now()', async () => {
     await foundation();
-    await templateMigration('widgets').up(database.sequelize.getQueryInterface(), Sequelize);
+    await templateMigration('keel_test_widgets').up(database.sequelize.getQueryInterface(), Sequelize);
 
     const columns = await queryOnce<{ column_name: string; data_type: string; is_nullable: string; column_default: string }>(
       scratch.url,
       `SELECT column_name, data_type, is_nullable, column_default
-         FROM information_schema.columns WHERE table_name = 'widgets' ORDER BY ordinal_position`,
+         FROM information_schema.columns WHERE table_name = 'keel_test_widgets' ORDER BY ordinal_position`,
     );
     const primaryKey = await queryOnce<{ column: string }>(
       scratch.url,
       `SELECT a.attname AS column FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
-        WHERE i.indrelid = 'widgets'::regclass AND i.indisprimary`,
+        WHERE i.indrelid = 'keel_test_widgets'::regclass AND i.indisprimary`,
     );
 
     expect(columns.map(({ column_name, data_type, is_nullable }) => [column_name, data_type, is_nullable])).to.deep.equal([
@@ -259,12 +259,12 @@ describe('a table created from the migration template', function () {
 
   it('down() drops the table', async () => {
     await foundation();
-    const migration = templateMigration('gizmos');
+    const migration = templateMigration('keel_test_gizmos');
     await migration.up(database.sequelize.getQueryInterface(), Sequelize);
 
     await migration.down(database.sequelize.getQueryInterface(), Sequelize);
 
-    const [row] = await queryOnce<{ t: string | null }>(scratch.url, "SELECT to_regclass('public.gizmos')::text AS t");
+    const [row] = await queryOnce<{ t: string | null }>(scratch.url, "SELECT to_regclass('public.keel_test_gizmos')::text AS t");
     expect(row?.t).to.equal(null);
   });
 });

@@ -112,7 +112,7 @@ describe('bin/www in development: the role it connects to the embedded PostgreSQ
 
     const [table] = await queryOnce(
       role,
-      "SELECT pg_get_userbyid(relowner) AS owner, relrowsecurity AS enabled, relforcerowsecurity AS forced FROM pg_class WHERE oid = 'notes'::regclass",
+      "SELECT pg_get_userbyid(relowner) AS owner, relrowsecurity AS enabled, relforcerowsecurity AS forced FROM pg_class WHERE oid = 'keel_test_notes'::regclass",
     );
     const withoutTenant = await visibleNotes(role);
     const asTenantA = await visibleNotes(role, TENANT_A);
@@ -139,11 +139,11 @@ describe('bin/www in development: the role it connects to the embedded PostgreSQ
         expect(migrated.code, migrated.output).to.equal(0);
         await queryOnce(
           superuserUrl,
-          `CREATE TYPE mood AS ENUM ('calm', 'busy');
-           CREATE TABLE counters (id serial PRIMARY KEY, mood mood, n integer GENERATED ALWAYS AS IDENTITY);
-           CREATE SEQUENCE tickets;
-           CREATE VIEW calm_counters AS SELECT id FROM counters WHERE mood = 'calm';
-           CREATE FUNCTION add_one(i integer) RETURNS integer LANGUAGE sql AS 'SELECT i + 1'`,
+          `CREATE TYPE keel_test_mood AS ENUM ('calm', 'busy');
+           CREATE TABLE keel_test_counters (id serial PRIMARY KEY, mood keel_test_mood, n integer GENERATED ALWAYS AS IDENTITY);
+           CREATE SEQUENCE keel_test_tickets;
+           CREATE VIEW keel_test_calm_counters AS SELECT id FROM keel_test_counters WHERE mood = 'calm';
+           CREATE FUNCTION keel_test_add_one(i integer) RETURNS integer LANGUAGE sql AS 'SELECT i + 1'`,
         );
         const owners = await queryOnce(
           superuserUrl,

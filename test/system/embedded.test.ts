@@ -139,7 +139,7 @@ describe('bin/www with the embedded PostgreSQL', function () {
       await first.waitForOutput(/listening \{/);
       const password = (await fs.readFile(`${dataDir}.password`, 'utf8')).trim();
       const url = `postgres://postgres:${password}@127.0.0.1:${databasePort}/keel`;
-      await queryOnce(url, 'CREATE TABLE kept_across_restarts (id int)');
+      await queryOnce(url, 'CREATE TABLE keel_test_kept_across_restarts (id int)');
       first.child.kill('SIGTERM');
       expect((await first.exited).code, first.output()).to.equal(0);
 
@@ -148,14 +148,14 @@ describe('bin/www with the embedded PostgreSQL', function () {
       await second.waitForOutput(/listening \{/, 45_000);
       const tables = await queryOnce<{ name: string }>(
         url,
-        "SELECT tablename AS name FROM pg_tables WHERE tablename = 'kept_across_restarts'",
+        "SELECT tablename AS name FROM pg_tables WHERE tablename = 'keel_test_kept_across_restarts'",
       );
       second.child.kill('SIGTERM');
       expect((await second.exited).code, second.output()).to.equal(0);
 
       expect(relocated.startsWith(STAGING_ROOT + path.sep), relocated).to.equal(true);
       expect(second.output()).to.match(/embedded PostgreSQL started \{[^\n]*"initialised":false/);
-      expect(tables).to.deep.equal([{ name: 'kept_across_restarts' }]);
+      expect(tables).to.deep.equal([{ name: 'keel_test_kept_across_restarts' }]);
       await fs.access(path.join(relocated, 'postmaster.pid')).then(
         () => expect.fail('the embedded PostgreSQL is still running'),
         () => undefined,

@@ -12,10 +12,10 @@ const CHECKED = /database role checked/;
 
 /** A table under row-level security as a generated --tenant resource has it: ENABLE, FORCE and a tenant policy. */
 const TENANT_TABLE_SQL = `
-  CREATE TABLE notes (tenant_id uuid NOT NULL, body text);
-  ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
-  ALTER TABLE notes FORCE ROW LEVEL SECURITY;
-  CREATE POLICY notes_tenant ON notes USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)`;
+  CREATE TABLE keel_test_notes (tenant_id uuid NOT NULL, body text);
+  ALTER TABLE keel_test_notes ENABLE ROW LEVEL SECURITY;
+  ALTER TABLE keel_test_notes FORCE ROW LEVEL SECURITY;
+  CREATE POLICY keel_test_notes_tenant ON keel_test_notes USING (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)`;
 
 /** The test server's superuser: the embedded server's postgres, or the user of TEST_DATABASE_URL. */
 const superuserName = (): string => decodeURIComponent(new URL(testDatabaseUrl()).username);

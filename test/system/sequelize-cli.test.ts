@@ -123,13 +123,13 @@ describe('npx sequelize-cli in development, with DATABASE_URL unset', function (
       succeeded(await sequelizeCli(env, 'db:migrate'));
       const seeders = path.join(parent, 'seeders');
       await fs.mkdir(seeders);
-      const seeder = 'module.exports = { up: (q) => q.bulkInsert("seeded", [{ v: 1 }]), down: () => undefined };\n';
+      const seeder = 'module.exports = { up: (q) => q.bulkInsert("keel_test_seeded", [{ v: 1 }]), down: () => undefined };\n';
       await fs.writeFile(path.join(seeders, '20260101000000-one.js'), seeder);
-      await queryOnce(embedded.url, 'CREATE TABLE seeded (v integer)');
+      await queryOnce(embedded.url, 'CREATE TABLE keel_test_seeded (v integer)');
 
       succeeded(await sequelizeCli(env, 'db:seed:all', '--seeders-path', seeders));
 
-      expect(await queryOnce(embedded.url, 'SELECT v FROM seeded')).to.deep.equal([{ v: 1 }]);
+      expect(await queryOnce(embedded.url, 'SELECT v FROM keel_test_seeded')).to.deep.equal([{ v: 1 }]);
     });
   });
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { parseArguments, resourceNames, UsageError, type Parent, type Resources } from '../../lib/keel/generator/spec';
+import { KEEL_ROUTES } from '../../lib/keel/endpoints';
+import { KEEL_ROUTE_NAMES, parseArguments, resourceNames, UsageError, type Parent, type Resources } from '../../lib/keel/generator/spec';
 
 const parent = (plural: string, singular: string, tenant = false): Parent => ({ ...resourceNames(plural, singular), tenant, needs: [] });
 
@@ -173,4 +174,27 @@ describe('npm run generate:resource: its arguments', () => {
         .that.includes(says);
     });
   }
+});
+
+describe("npm run generate:resource: the names keel's own routes take", () => {
+  it("refuses the first segment of each of keel's route paths that could be a resource's name, and no other", () => {
+    const segments = KEEL_ROUTES.map((entry) => entry.path.split('/')[1] ?? '').filter((segment) => /^[a-z][a-z0-9_]*$/.test(segment));
+
+    expect([...KEEL_ROUTE_NAMES].sort()).to.deep.equal([...new Set(segments)].sort());
+  });
+
+  for (const name of KEEL_ROUTE_NAMES) {
+    it(`refuses ${name}: the resource would be mounted at /${name}, which keel serves`, () => {
+      expect(() => parseArguments([name, '--singular=item', 'name:string']))
+        .to.throw(UsageError)
+        .with.property('message')
+        .that.includes(`keel serves /${name} itself`);
+    });
+  }
+
+  it('takes words that are names in keel but no path of it (errors, tests, routes, openapis, openapi_jsons)', () => {
+    for (const plural of ['errors', 'tests', 'routes', 'openapis', 'openapi_jsons']) {
+      expect(() => parseArguments([plural, 'name:string']), plural).not.to.throw();
+    }
+  });
 });

@@ -101,8 +101,15 @@ export class UsageError extends Error {}
 
 // Lower-case words joined by single underscores, so that each name has one camelCase form.
 const SNAKE_CASE = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
-// keel's own paths and words that would shadow them or SQL/JS names.
-const RESERVED_NAMES = new Set(['health', 'metrics', 'openapis', 'openapi_jsons', 'sequelizes', 'models', 'routes', 'errors', 'tests']);
+/**
+ * The paths of keel's own routes (KEEL_ROUTES: /health, /metrics, /docs; /openapi.json is no snake_case
+ * name). A resource is mounted at /<plural>: one of these would be shadowed by keel's route, or shadow it.
+ * That is the only reason a name is keel's: a name the generated code cannot bind is refused for what it
+ * binds (CLASS_NAMES_IN_USE, VARIABLE_NAMES_IN_SCOPE), not by a list of words; models and sequelizes are
+ * refused there, errors, tests, routes or openapis are taken. test/unit/generator-spec.test.ts keeps this
+ * list in step with KEEL_ROUTES.
+ */
+export const KEEL_ROUTE_NAMES = new Set(['health', 'metrics', 'docs']);
 const RESERVED_FIELDS = new Set(['id', 'created_at', 'updated_at', 'tenant_id']);
 /**
  * Names the generated files and app/models/index.ts already bind or refer to, besides the resource's
@@ -256,7 +263,7 @@ export function parseArguments(args: readonly string[], resources: Resources = N
   if (!SNAKE_CASE.test(plural) || plural.length > 50) {
     throw new UsageError(`"${plural}": the resource name must be plural snake_case, e.g. widgets or stock_items`);
   }
-  if (RESERVED_NAMES.has(plural)) throw new UsageError(`"${plural}": the name is keel's own`);
+  if (KEEL_ROUTE_NAMES.has(plural)) throw new UsageError(`"${plural}": keel serves /${plural} itself; choose another name`);
   const singular = singularOption[0]?.slice('--singular='.length) ?? singularOf(plural);
   if (singular === undefined) {
     throw new UsageError(`"${plural}": the resource name must be plural (widgets, stock_items), or give its singular with --singular=`);
