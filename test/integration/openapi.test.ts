@@ -334,7 +334,9 @@ describe('the served document under an independent linter (Redocly CLI 2, recomm
 
 describe('the routes of the app and the paths of the document', () => {
   /** The route table's pages (x-pages): the paths, and the files under them, that are not operations of the API. */
-  const pages = (): readonly string[] => (asJson(keelDocument())['x-pages'] as { paths: string[] }).paths;
+  let pagesOfTheDocument: readonly string[] | undefined;
+  // Made once: onPage asks for every route, and a project's resources make the document slow to build.
+  const pages = (): readonly string[] => (pagesOfTheDocument ??= (asJson(keelDocument())['x-pages'] as { paths: string[] }).paths);
   const onPage = (route: string): boolean => pages().some((page) => route.endsWith(` ${page}`) || route.includes(` ${page}/`));
   /** The operations and 405 paths the app serves, less its pages. */
   const apiRoutes = (): Routes => {
