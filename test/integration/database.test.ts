@@ -4,6 +4,7 @@ import { ConnectionAcquireTimeoutError, QueryTypes, type Transaction } from 'seq
 import type { Database, PoolStats } from '../../lib/keel/db';
 import { classifyDatabaseFault } from '../../lib/keel/db/errors';
 import { testDatabase } from '../support/app';
+import { openConnections } from '../support/connections';
 import { queryOnce, testDatabaseUrl } from '../support/database';
 import { unreachableDatabase } from './fixtures';
 
@@ -85,7 +86,7 @@ describe('createDatabase', () => {
 
     it('cancels a statement that runs longer, classified as database_timeout', async () => {
       const database = open(budgets);
-      await database.ping();
+      await openConnections(database);
 
       const { error, elapsedMs } = await rejection(database.sequelize.query('SELECT pg_sleep(3)'));
 
@@ -95,6 +96,7 @@ describe('createDatabase', () => {
 
     it('leaves the pooled connection healthy: the same connection answers ping() afterwards', async () => {
       const database = open(budgets);
+      await openConnections(database);
       const pidBefore = await backendPid(database);
       await rejection(database.sequelize.query('SELECT pg_sleep(3)'));
 
@@ -146,6 +148,7 @@ describe('createDatabase', () => {
         DB_POOL_ACQUIRE_MS: String(acquireMs),
         DB_STATEMENT_TIMEOUT_MS: '5000',
       });
+      await openConnections(database);
       const transaction = await database.sequelize.transaction();
       try {
         await database.sequelize.query('SELECT 1', { transaction });
@@ -170,6 +173,7 @@ describe('createDatabase', () => {
         DB_POOL_ACQUIRE_MS: '2000',
         DB_STATEMENT_TIMEOUT_MS: '5000',
       });
+      await openConnections(database);
       const transaction = await database.sequelize.transaction();
       await database.sequelize.query('SELECT 1', { transaction });
       const pending = database.ping();

@@ -15,6 +15,7 @@ import { requestId } from '../../lib/keel/http/middleware/request-id';
 import { createLogger } from '../../config/logger';
 import { createDatabase, type Database } from '../../lib/keel/db';
 import { buildTestApp, silentLogger, testConfig, testDatabase } from '../support/app';
+import { openConnections } from '../support/connections';
 import { createScratchDatabase, queryOnce, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 import { waitForBackend } from '../support/pg-activity';
 import { captureLog, type LogCapture } from '../support/log-capture';
@@ -397,6 +398,7 @@ describe('a unit of work given res.locals.signal, on a real PostgreSQL', () => {
 
   it('answers POST 503 at the deadline, cancels the running statement on the server and commits nothing', async () => {
     const { app, work } = notesApp(database, 1_000);
+    await openConnections(database);
 
     const res = await request(app).post('/notes');
     const pid = await work.started;
@@ -416,6 +418,7 @@ describe('a unit of work given res.locals.signal, on a real PostgreSQL', () => {
   it('rolls back the work of a client that disconnects in the middle, cancelling its statement', async () => {
     const log = captureLog();
     const { app, work } = notesApp(database, 20_000, createLogger({ env: 'production', logLevel: 'debug' }, log.stream));
+    await openConnections(database);
     const server = http.createServer(app);
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');

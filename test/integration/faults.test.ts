@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
 import express, { type Express } from 'express';
 import { Client } from 'pg';
-import { ConnectionError, QueryTypes } from 'sequelize';
+import { QueryTypes } from 'sequelize';
 import request, { type Response } from 'supertest';
 import { requestDeadline } from '../../lib/keel/http/middleware/deadline';
 import { errorHandler } from '../../lib/keel/http/middleware/error-handler';
@@ -13,6 +13,7 @@ import type { Database } from '../../lib/keel/db';
 import { CLIENT_QUERY_TIMEOUT_MARGIN_MS } from '../../lib/keel/db';
 import { selectRows } from '../../lib/keel/db/reads';
 import { buildTestApp, silentLogger, testDatabase } from '../support/app';
+import { openConnections } from '../support/connections';
 import { createScratchDatabase, type ScratchDatabase } from '../support/database';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { keelBackends, waitForKeelBackends } from '../support/pg-activity';
@@ -39,24 +40,6 @@ async function until(what: string, timeoutMs: number, check: () => boolean): Pro
   while (!check()) {
     if (performance.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
     await sleep(5);
-  }
-}
-
-/**
- * Setup, not the fault under test: opens count pooled connections before it. Each must be made within
- * the 200 ms DB_CONNECT_TIMEOUT_MS of BUDGETS, which a busy machine can exceed (the connection is then
- * refused with a ConnectionError); such an attempt is retried, for at most 10 s.
- */
-async function openConnections(database: Database, count: number): Promise<void> {
-  const deadline = performance.now() + 10_000;
-  while (database.poolStats().size < count) {
-    // Held a moment each, count statements at once need count connections.
-    const outcomes = await Promise.allSettled(
-      Array.from({ length: count }, () => database.sequelize.query('SELECT pg_sleep(0.05)', { type: QueryTypes.SELECT })),
-    );
-    for (const outcome of outcomes)
-      if (outcome.status === 'rejected' && (!(outcome.reason instanceof ConnectionError) || performance.now() > deadline))
-        throw outcome.reason;
   }
 }
 
