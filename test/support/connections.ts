@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ConnectionError } from 'sequelize';
-import type { Database } from '../../db';
+import type { Database } from '../../lib/keel/db';
 
 /**
  * Opens count connections in database's (primary) pool before the part of a test that is measured.
