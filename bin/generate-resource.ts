@@ -7,27 +7,9 @@ import { projectRoot } from '../config/project';
 import { controllerSource, migrationSource, modelSource, schemasSource, testSource, viewSource } from '../lib/keel/generator/files';
 import { formatted } from '../lib/keel/generator/format';
 import { projectResources } from '../lib/keel/generator/project';
+import { migrationStamp } from '../lib/keel/generator/stamps';
 import { withModel, withRoute } from '../lib/keel/generator/registry';
 import { HELP, parseArguments, UsageError, type ResourceSpec } from '../lib/keel/generator/spec';
-
-const stampOf = (time: Date): string => time.toISOString().replace(/\D/g, '').slice(0, 14);
-
-/**
- * The migration's stamp: now, or a second after the latest migration's when that is not earlier, so that it
- * runs after every table it may refer to, however fast resources are generated one after another.
- */
-function migrationStamp(root: string, now: Date): string {
-  const latest = fs
-    .readdirSync(path.join(root, 'db', 'migrations'))
-    .map((name) => /^(\d{14})-/.exec(name)?.[1])
-    .filter((stamp) => stamp !== undefined)
-    .sort()
-    .at(-1);
-  if (latest === undefined || latest < stampOf(now)) return stampOf(now);
-  const [, date = '', hours, minutes, seconds] = /^(\d{8})(\d\d)(\d\d)(\d\d)$/.exec(latest) ?? [];
-  const time = new Date(`${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6)}T${hours}:${minutes}:${seconds}Z`);
-  return stampOf(new Date(time.getTime() + 1000));
-}
 
 /** Every file the resource writes or changes, by path relative to the project, with its new text. */
 function plan(spec: ResourceSpec, root: string, now: Date): { created: Map<string, string>; changed: Map<string, string> } {

@@ -2,7 +2,7 @@
 // throw-away clone it generates a plain and a --tenant resource, and parents with children that refer
 // to them (plain and --tenant), migrates, serves them with `npm start` to tokens from `npm run token`
 // (two tenants' rows; a customer's orders, a 409 for an unknown or a still-referenced parent, a
-// cascade), runs the whole suite (the generated tests with it), lint and typecheck, then deletes the
+// cascade), adds fields to three of them as docs/data.md shows, runs the whole suite (the generated tests with it), lint and typecheck, then deletes the
 // clone. Any failure exits 1 with the step's output. `npm run test:generator`; CI runs it.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -73,6 +73,17 @@ export const EVERYDAY: readonly (readonly string[])[] = [
   ['settings', 'key:string', 'value:text:optional', '--tenant'],
 ];
 
+/**
+ * Fields added later, as docs/data.md#adding-a-field has a user add them: an optional one to a plain
+ * resource, a required one to a parent whose children's tests then create it, and one to a --tenant
+ * resource. The clone's suite, lint and typecheck run after them.
+ */
+export const ADDED_FIELDS = [
+  ['add-colour-to-widgets', 'colour:string:optional'],
+  ['add-phone-to-customers', 'phone:string'],
+  ['add-pinned-to-notes', 'pinned:boolean'],
+];
+
 function step(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): void {
   const shown = [command, ...args].join(' ');
   const started = Date.now();
@@ -83,6 +94,28 @@ function step(command: string, args: readonly string[], cwd: string, env: NodeJS
     throw new Error(`\`${shown}\` failed after ${seconds} s: ${why}\n--- output ---\n${result.stdout}${result.stderr}`);
   }
   console.log(`generator: \`${shown}\` passed (${seconds} s)`);
+}
+
+/**
+ * `npm run generate:migration` as a user runs it: it writes the migration and prints each field's line for
+ * the model's ATTRIBUTES and the schemas' FIELDS, which are pasted where it says.
+ */
+export function addFieldsAsDocumented(clone: string, env: NodeJS.ProcessEnv, args: readonly string[]): void {
+  const output = execFileSync('npm', ['run', '-s', 'generate:migration', '--', ...args], { cwd: clone, env, encoding: 'utf8' });
+  const sections = [...output.matchAll(/^ {2}(app\/\S+), (?:in ATTRIBUTES|at the end of FIELDS)[^\n]*\n((?: {4}.*\n)+)/gm)];
+  if (sections.length !== 2 || /\(and import/.test(output))
+    throw new Error(`generate:migration printed what this check cannot paste:\n${output}`);
+  for (const [, file = '', lines = ''] of sections) {
+    const target = path.join(clone, file);
+    const source = fs.readFileSync(target, 'utf8');
+    const pasted = lines.replace(/^ {4}/gm, '  ');
+    // Before the timestamps in the model; before the end of FIELDS in the schemas.
+    const anchor = /^ {2}\.\.\.timestamps\(\),$/m.exec(source) ?? /^const FIELDS = \{\n(?:.*\n)*?(^\};$)/m.exec(source);
+    if (!anchor) throw new Error(`${file}: no place to paste\n${lines}`);
+    const at = anchor[1] === undefined ? anchor.index : anchor.index + anchor[0].length - anchor[1].length;
+    fs.writeFileSync(target, source.slice(0, at) + pasted + source.slice(at));
+  }
+  console.log(`generator: \`npm run generate:migration -- ${args.join(' ')}\` and its lines pasted`);
 }
 
 const TENANT_A = '0190a000-0000-7000-8000-00000000000a';
@@ -112,6 +145,8 @@ interface Body {
   readonly tenantId?: string;
   readonly items?: readonly { readonly id: string }[];
   readonly code?: string;
+  readonly colour?: string;
+  readonly errors?: readonly { readonly pointer: string; readonly detail: string }[];
 }
 
 /** A request to the server, its answer's status and JSON body (empty when it has none). */
@@ -205,6 +240,20 @@ async function twoTenants(clone: string, env: NodeJS.ProcessEnv, origin: string)
 
 const UNKNOWN_ID = '01900000-0000-7000-8000-000000000000';
 
+/** The ADDED_FIELDS as a client meets them: stored and answered, and a required one refused when missing. */
+async function addedFields(clone: string, env: NodeJS.ProcessEnv, origin: string): Promise<void> {
+  const caller = bearer(clone, env, '--sub', 'alice');
+  const widget = await call(`${origin}/widgets`, caller, 'POST', { name: 'Teal widget', size: 3, colour: 'teal' });
+  const read = await call(`${origin}/widgets/${widget.body.id}`, caller);
+  const withoutPhone = await call(`${origin}/customers`, caller, 'POST', { name: 'Bea' });
+  expectSeen(
+    'added fields through npm start',
+    { created: widget.status, colour: read.body.colour, withoutPhone: [withoutPhone.status, withoutPhone.body.errors] },
+    { created: 201, colour: 'teal', withoutPhone: [400, [{ pointer: '/body/phone', detail: 'Is required.' }]] },
+  );
+  console.log('generator: added fields through npm start: a colour stored and read back, a missing phone a 400');
+}
+
 /**
  * The RELATIONS resources, as a client meets their references: a customer's orders and a 404 for an unknown
  * customer; a 409 for an order of an unknown customer, for deleting a customer that has orders, and for a
@@ -215,7 +264,8 @@ async function relations(clone: string, env: NodeJS.ProcessEnv, origin: string):
   const caller = bearer(clone, env, '--sub', 'alice');
   const a = bearer(clone, env, '--sub', 'alice', '--tenant', TENANT_A);
   const b = bearer(clone, env, '--sub', 'bob', '--tenant', TENANT_B);
-  const customer = await call(`${origin}/customers`, caller, 'POST', { name: 'Ada' });
+  // phone is required, added after the customers' orders were generated (ADDED_FIELDS).
+  const customer = await call(`${origin}/customers`, caller, 'POST', { name: 'Ada', phone: '+44 20 7946 0000' });
   const order = await call(`${origin}/orders`, caller, 'POST', { customerId: customer.body.id, total: '12.50' });
   const line = await call(`${origin}/order_lines`, caller, 'POST', { orderId: order.body.id, quantity: 2 });
   const orphan = await call(`${origin}/orders`, caller, 'POST', { customerId: UNKNOWN_ID, total: '1.00' });
@@ -307,10 +357,12 @@ async function main(): Promise<void> {
     step('npm', ['run', 'generate:resource', '--', ...TENANT], clone, env);
     for (const resource of RELATIONS) step('npm', ['run', 'generate:resource', '--', ...resource], clone, env);
     for (const resource of EVERYDAY) step('npm', ['run', 'generate:resource', '--', ...resource], clone, env);
+    for (const fields of ADDED_FIELDS) addFieldsAsDocumented(clone, env, fields);
     step('npm', ['run', 'db:migrate'], clone, env);
     await throughNpmStart(clone, env, async (origin) => {
       await twoTenants(clone, env, origin);
       await relations(clone, env, origin);
+      await addedFields(clone, env, origin);
     });
     step('npm', ['test'], clone, env);
     step('npm', ['run', 'lint'], clone, env);

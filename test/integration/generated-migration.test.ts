@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Sequelize } from 'sequelize';
-import { migrationSource, modelSource } from '../../lib/keel/generator/files';
+import { addColumnsSource, addedFields, migrationSource, modelSource } from '../../lib/keel/generator/files';
 import { projectResources } from '../../lib/keel/generator/project';
 import { parseArguments } from '../../lib/keel/generator/spec';
 import { projectRoot } from '../../config/project';
@@ -108,6 +108,98 @@ describe('npm run generate:resource: its migration', function () {
       return (error as { parent?: { code?: string } }).parent?.code ?? String(error);
     }
   }
+
+  /**
+   * npm run generate:migration's migration for fields added to a resource migrated before (the last file
+   * migrate() wrote), applied; its down() returned to run later.
+   */
+  async function addFields(plural: string, ...fields: readonly string[]): Promise<() => Promise<void>> {
+    const project = path.join(dir, 'project');
+    const resources = projectResources(project);
+    const resource = resources.find({ plural });
+    const spec = parseArguments(
+      [plural, `--singular=${resource.singular}`, ...(resource.tenant ? ['--tenant'] : []), ...fields],
+      resources,
+    );
+    const file = path.join(project, 'db', 'migrations', `20260102000000-add-to-${spec.pluralFile}.js`);
+    fs.writeFileSync(file, addColumnsSource(`add-to-${spec.pluralFile}`, spec, addedFields(spec)));
+    const migration = loadMigration(file);
+    await migration.up(sequelize.getQueryInterface(), Sequelize);
+    return () => migration.down(sequelize.getQueryInterface(), Sequelize);
+  }
+
+  it('generate:migration adds columns as generate:resource declares them (nullability, unique), and down() drops them', async () => {
+    await migrate(['widgets', 'name:string']);
+    await run([`INSERT INTO widgets (name) VALUES ('before')`]);
+
+    const down = await addFields('widgets', 'colour:string:optional', 'sku:string:unique:optional', 'seen_at:timestamp:optional');
+    const columns = await queryOnce<{ column_name: string; data_type: string; is_nullable: string }>(
+      scratch.url,
+      "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'widgets' ORDER BY ordinal_position",
+    );
+    const duplicate = await run([`INSERT INTO widgets (name, sku) VALUES ('a', 'x')`, `INSERT INTO widgets (name, sku) VALUES ('b', 'x')`]);
+    await down();
+    const after = await queryOnce<{ column_name: string }>(
+      scratch.url,
+      "SELECT column_name FROM information_schema.columns WHERE table_name = 'widgets' ORDER BY ordinal_position",
+    );
+
+    expect(columns.slice(-3)).to.deep.equal([
+      { column_name: 'colour', data_type: 'character varying', is_nullable: 'YES' },
+      { column_name: 'sku', data_type: 'character varying', is_nullable: 'YES' },
+      { column_name: 'seen_at', data_type: 'timestamp with time zone', is_nullable: 'YES' },
+    ]);
+    expect(duplicate).to.equal('23505');
+    expect(after.map((column) => column.column_name)).to.deep.equal(['id', 'name', 'created_at', 'updated_at']);
+  });
+
+  it('generate:migration: a required column fails on a table with rows (23502), leaving it as it was; on an empty one it is NOT NULL', async () => {
+    await migrate(['widgets', 'name:string'], ['gadgets', 'name:string']);
+    await run([`INSERT INTO widgets (name) VALUES ('before')`]);
+
+    const onRows = await addFields('widgets', 'size:integer').then(
+      () => undefined,
+      (error: { parent?: { code?: string } }) => error.parent?.code,
+    );
+    await addFields('gadgets', 'size:integer');
+    const [size] = await queryOnce<{ is_nullable: string }>(
+      scratch.url,
+      "SELECT is_nullable FROM information_schema.columns WHERE table_name = 'gadgets' AND column_name = 'size'",
+    );
+    const widgetColumns = await queryOnce(
+      scratch.url,
+      "SELECT 1 FROM information_schema.columns WHERE table_name = 'widgets' AND column_name = 'size'",
+    );
+
+    expect(onRows).to.equal('23502');
+    expect(widgetColumns).to.deep.equal([]);
+    expect(size?.is_nullable).to.equal('NO');
+  });
+
+  it("generate:migration --tenant: a reference added later refers only to its own tenant's parent; a unique field is unique per tenant", async () => {
+    const [a, b] = ['0190a000-0000-7000-8000-00000000000a', '0190b000-0000-7000-8000-00000000000b'];
+    await migrate(['accounts', 'name:string', '--tenant'], ['projects', 'title:text', '--tenant']);
+
+    await addFields('projects', 'account:references:optional', 'code:string:unique:optional');
+    const parent = await run([`INSERT INTO accounts (id, name) VALUES ('${CUSTOMER}', 'a')`], a);
+    const otherTenant = await run([`INSERT INTO projects (account_id, title) VALUES ('${CUSTOMER}', 'b')`], b);
+    const sameTenant = await run([`INSERT INTO projects (account_id, title, code) VALUES ('${CUSTOMER}', 'a', 'p1')`], a);
+    const sameCodeOtherTenant = await run([`INSERT INTO projects (title, code) VALUES ('b', 'p1')`], b);
+    const sameCodeSameTenant = await run([`INSERT INTO projects (title, code) VALUES ('a2', 'p1')`], a);
+    const [index] = await queryOnce<{ definition: string }>(
+      scratch.url,
+      "SELECT pg_get_indexdef(indexrelid) AS definition FROM pg_index WHERE indexrelid = 'projects_account_id_idx'::regclass",
+    );
+
+    expect([parent, otherTenant, sameTenant, sameCodeOtherTenant, sameCodeSameTenant]).to.deep.equal([
+      undefined,
+      '23503',
+      undefined,
+      undefined,
+      '23505',
+    ]);
+    expect(index?.definition).to.match(/ON public\.projects USING btree \(account_id, id\)$/);
+  });
 
   const CUSTOMER = '01900000-0000-7000-8000-0000000000c1';
   const ORDER = '01900000-0000-7000-8000-0000000000d1';

@@ -80,5 +80,71 @@ export const viewSource = (spec: ResourceSpec): string => render('view.ts', temp
 /** test/integration/<plural>.test.ts */
 export const testSource = (spec: ResourceSpec): string => render('test.ts', templateData(spec));
 
+/** What a field added later takes, as generate:migration writes it: its statements, and its lines for the model and the schemas. */
+export interface AddedField {
+  readonly up: readonly { readonly sql: string; readonly comment?: readonly string[] }[];
+  readonly down: { readonly sql: string };
+  /** Its line in the model's ATTRIBUTES. */
+  readonly attribute: string;
+  /** Its line in the schemas' FIELDS, and what that line imports from lib/keel/schemas/values.ts. */
+  readonly field: string;
+  readonly uses?: string;
+}
+
+/** spec's fields as columns added to its existing table: ALTER TABLE statements as create-table.js.eta would declare them. */
+export function addedFields(spec: ResourceSpec): AddedField[] {
+  const table = spec.plural;
+  const tenantKey = spec.tenant ? '"tenant_id", ' : '';
+  return templateData(spec).fields.map((field) => {
+    const up = [
+      {
+        sql: `ALTER TABLE "${table}" ADD COLUMN "${field.name}" ${field.sql}${field.optional ? '' : ' NOT NULL'}`,
+        comment: field.optional
+          ? undefined
+          : [
+              'NOT NULL: on a table that has rows this fails (23502) unless they get a value: add DEFAULT <value>',
+              'here, or add the column without NOT NULL, fill it, then ALTER COLUMN … SET NOT NULL.',
+            ],
+      },
+    ];
+    if (field.unique) {
+      up.push({
+        sql: `ALTER TABLE "${table}" ADD CONSTRAINT "${table}_${field.name}_key" UNIQUE (${tenantKey}"${field.name}")`,
+        comment: undefined,
+      });
+    }
+    const reference = field.reference;
+    if (reference) {
+      const setNull = spec.tenant && reference.onDelete === 'SET NULL' ? ` ("${field.name}")` : '';
+      up.push({
+        sql: `ALTER TABLE "${table}" ADD CONSTRAINT "${table}_${field.name}_fkey" FOREIGN KEY (${tenantKey}"${field.name}") REFERENCES "${reference.parent.plural}" (${tenantKey}"id") ON DELETE ${reference.onDelete}${setNull}`,
+        comment: undefined,
+      });
+      if (!field.unique) {
+        up.push({ sql: `CREATE INDEX "${table}_${field.name}_idx" ON "${table}" ("${field.name}", "id")`, comment: undefined });
+      }
+    }
+    return {
+      up,
+      // Dropping the column drops its constraints and index with it.
+      down: { sql: `ALTER TABLE "${table}" DROP COLUMN "${field.name}"` },
+      attribute: render('lines/attribute', field).trim(),
+      field: render('lines/field', field).trim(),
+      uses: field.uses,
+    };
+  });
+}
+
+/** db/migrations/<stamp>-<name>.js: the columns of fields added to spec's table, reversible. */
+export function addColumnsSource(name: string, spec: ResourceSpec, added: readonly AddedField[]): string {
+  return render('change.js', {
+    name,
+    purpose: `adds ${spec.fields.map((field) => field.name).join(', ')} to ${spec.plural} (npm run generate:migration).`,
+    up: added.flatMap((field) => field.up),
+    // In reverse order, as DOWN undoes UP.
+    down: added.map((field) => field.down).reverse(),
+  });
+}
+
 /** The controller's function, as the route table names it. */
 export const controllerName = (spec: ResourceSpec): string => `${spec.pluralVariable}Controller`;

@@ -118,13 +118,13 @@ const RESERVED_FIELDS = new Set(['id', 'created_at', 'updated_at', 'tenant_id'])
  * test/unit/generator-names.test.ts reads them off what the templates write, so the list keeps up.
  */
 export const CLASS_NAMES_IN_USE = new Set([
-  ...['COLUMNS', 'CreationOptional', 'DataTypes', 'Date', 'InferAttributes', 'InferCreationAttributes', 'MODELS', 'Model'],
-  ...['ModelDefinition', 'ModelRegistry', 'ModelStatic', 'NonAttribute', 'NotFoundError', 'Object', 'Partial', 'Promise', 'Readonly'],
-  ...['Record', 'RouteDeps', 'Router', 'Sequelize'],
+  ...['ATTRIBUTES', 'COLUMNS', 'CreationAttributes', 'DataTypes', 'Date', 'FIELDS', 'MODELS', 'Model', 'ModelDefinition'],
+  ...['ModelRegistry', 'ModelStatic', 'NotFoundError', 'Object', 'Optional', 'Partial', 'Promise', 'Readonly', 'Record'],
+  ...['RouteDeps', 'Router', 'RowOf', 'Sequelize'],
 ]);
 /** The same for the resource's variable (const widget in a handler, widgetBody(widget)): the names in its scopes. */
 export const VARIABLE_NAMES_IN_SCOPE = new Set([
-  ...['handle', 'nestedListOperation', 'next', 'operations', 'req', 'res', 'resourceOperations', 'router', 'unitOfWork', 'z'],
+  ...['answerFrom', 'handle', 'nestedListOperation', 'next', 'operations', 'req', 'res', 'resourceOperations', 'router', 'unitOfWork', 'z'],
 ]);
 // What a model instance has besides Model.prototype's (and Object's) members: set by its constructor.
 const INSTANCE_MEMBERS = new Set(['dataValues', 'isNewRecord', 'uniqno']);
