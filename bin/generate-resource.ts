@@ -21,7 +21,7 @@ function plan(spec: ResourceSpec, root: string, now: Date): { created: Map<strin
     [`app/schemas/${spec.file}.ts`, schemasSource(spec)],
     [`app/controllers/${spec.pluralFile}.ts`, controllerSource(spec)],
     [`app/views/${spec.file}.ts`, viewSource(spec)],
-    [`test/integration/${spec.pluralFile}.test.ts`, testSource(spec)],
+    [`test/app/${spec.pluralFile}.test.ts`, testSource(spec)],
   ]);
   const read = (file: string): string => fs.readFileSync(path.join(root, file), 'utf8');
   const changed = new Map([

@@ -71,6 +71,9 @@ export const EVERYDAY: readonly (readonly string[])[] = [
   ['teams', 'name:string'],
   ['roles', 'name:string:unique'],
   ['settings', 'key:string', 'value:text:optional', '--tenant'],
+  // Named as keel's own test files (test/integration/secrets.test.ts): the product's tests are in test/app/.
+  ['secrets', 'label:string', 'value:text'],
+  ['faults', 'summary:string', 'seen_at:timestamp'],
 ];
 
 /**

@@ -77,7 +77,7 @@ export const controllerSource = (spec: ResourceSpec): string => render('controll
 /** app/views/<singular>.ts */
 export const viewSource = (spec: ResourceSpec): string => render('view.ts', templateData(spec));
 
-/** test/integration/<plural>.test.ts */
+/** test/app/<plural>.test.ts */
 export const testSource = (spec: ResourceSpec): string => render('test.ts', templateData(spec));
 
 /** What a field added later takes, as generate:migration writes it: its statements, and its lines for the model and the schemas. */
