@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { cliOptions } from '../../../config/database';
 import { projectRoot } from '../../../config/project';
-import { withMigrationLock, type MigrationLockOptions } from './migration-lock';
+import { describeInterruption, interruptedExitCode, stopSignalOf } from './migration-interruption';
+import { cancelRunStatements } from './migration-sessions';
+import { MigrationLockWaitStopped, withMigrationLock, type LockSession, type MigrationLockOptions } from './migration-lock';
 
 export type MigrationCommand = 'db:migrate' | 'db:migrate:undo' | 'db:migrate:undo:all' | 'db:seed:all' | 'db:seed:undo:all';
 
@@ -16,10 +18,10 @@ export interface CliOptions extends MigrationLockOptions {
   /** The project whose .sequelizerc and migrations to use (default: this one). */
   readonly cwd?: string;
   /**
-   * Fires when the run must stop (the release was sent SIGTERM): the CLI child is sent SIGTERM too,
-   * so no migration goes on running on its own, and the run ends once the child has exited.
+   * (From MigrationLockOptions) fires when the run must stop, its reason the signal's name ('SIGINT',
+   * 'SIGTERM'): the statement the run has going is cancelled on the server, the CLI child is sent SIGTERM,
+   * and the result says in one line what was interrupted, with the exit code 128 + the signal's number.
    */
-  readonly stop?: AbortSignal;
 }
 
 /** The sequelize-cli entry point installed with keel: never one fetched from the registry. */
@@ -27,11 +29,11 @@ export function sequelizeCliPath(): string {
   return require.resolve('sequelize-cli/lib/sequelize', { paths: [projectRoot()] });
 }
 
-function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, options: CliOptions): Promise<CliResult> {
+function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, options: CliOptions, run: RunSessions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    // Stopped while it waited for the migration lock: nothing was started, nothing is.
+    // Stopped before the CLI started: nothing ran.
     if (options.stop?.aborted) {
-      resolve({ code: null, output: `keel: ${command} was stopped before it started\n` });
+      resolve({ code: null, output: '' });
       return;
     }
     const child = spawn(process.execPath, [sequelizeCliPath(), command, ...(options.args ?? [])], {
@@ -39,8 +41,11 @@ function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, options: Cl
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // The statement first, on the server (its locks go with the rollback); then the CLI, so that it starts no other.
     const forwardStop = (): void => {
-      child.kill('SIGTERM');
+      void cancelRunStatements(run.session, run.applicationName)
+        .catch(() => undefined)
+        .finally(() => child.kill('SIGTERM'));
     };
     options.stop?.addEventListener('abort', forwardStop, { once: true });
     let output = '';
@@ -49,9 +54,16 @@ function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, options: Cl
     child.on('error', reject);
     child.on('close', (code, signal) => {
       options.stop?.removeEventListener('abort', forwardStop);
-      resolve({ code, output: signal ? `${output}keel: ${command} was stopped (${signal}) before it finished\n` : output });
+      const stopped = signal && !options.stop?.aborted ? `keel: ${command} was stopped (${signal}) before it finished\n` : '';
+      resolve({ code, output: `${output}${stopped}` });
     });
   });
+}
+
+/** The migration lock's connection, and the application_name of the run's own sessions. */
+interface RunSessions {
+  readonly session: LockSession;
+  readonly applicationName: string;
 }
 
 const TIMEOUT_HINTS: readonly [pattern: RegExp, hint: (env: ReturnType<typeof cliOptions>) => string][] = [
@@ -81,8 +93,23 @@ export async function runSequelizeCli(command: MigrationCommand, env: NodeJS.Pro
   let result: CliResult;
   try {
     settings = cliOptions(env);
-    result = await withMigrationLock(settings, options, () => spawnCli(command, env, options));
+    const applicationName = settings.dialectOptions.application_name;
+    result = await withMigrationLock(settings, options, async (session) => {
+      const ran = await spawnCli(command, env, options, { session, applicationName });
+      if (!options.stop?.aborted) return ran;
+      const signal = stopSignalOf(options.stop);
+      const line = await describeInterruption(command, ran.output, { session, applicationName }, signal);
+      return { code: interruptedExitCode(signal), output: `${ran.output}${line}\n` };
+    });
   } catch (error) {
+    if (error instanceof MigrationLockWaitStopped && options.stop) {
+      const signal = stopSignalOf(options.stop);
+      const code = interruptedExitCode(signal);
+      return {
+        code,
+        output: `keel: ${command} interrupted by ${signal} while waiting for the migration lock: nothing ran; exit ${code}\n`,
+      };
+    }
     // Bad settings, or no connection for the lock: the command did not run. Messages name
     // variables and causes, never a value (config/database.js, pg's own errors).
     return { code: 1, output: `keel: ${command} did not run: ${error instanceof Error ? error.message : String(error)}\n` };
