@@ -98,17 +98,23 @@ export async function runSequelizeCli(command: MigrationCommand, env: NodeJS.Pro
       const ran = await spawnCli(command, env, options, { session, applicationName });
       if (!options.stop?.aborted) return ran;
       const signal = stopSignalOf(options.stop);
-      const line = await describeInterruption(command, ran.output, { session, applicationName }, signal);
-      return { code: interruptedExitCode(signal), output: `${ran.output}${line}\n` };
+      const code = interruptedExitCode(signal);
+      const line = await describeInterruption(command, ran.output, { session, applicationName }, signal).catch(
+        (error: unknown) =>
+          `keel: ${command} interrupted by ${signal}; whether its statement still runs could not be checked (${error instanceof Error ? error.message : String(error)}): ` +
+          `look for sessions named ${applicationName} in pg_stat_activity; exit ${code}`,
+      );
+      return { code, output: `${ran.output}${line}\n` };
     });
   } catch (error) {
-    if (error instanceof MigrationLockWaitStopped && options.stop) {
+    if (options.stop?.aborted) {
       const signal = stopSignalOf(options.stop);
       const code = interruptedExitCode(signal);
-      return {
-        code,
-        output: `keel: ${command} interrupted by ${signal} while waiting for the migration lock: nothing ran; exit ${code}\n`,
-      };
+      const what =
+        error instanceof MigrationLockWaitStopped
+          ? 'while waiting for the migration lock: nothing ran'
+          : `and the migration lock's connection failed (${error instanceof Error ? error.message : String(error)})`;
+      return { code, output: `keel: ${command} interrupted by ${signal} ${what}; exit ${code}\n` };
     }
     // Bad settings, or no connection for the lock: the command did not run. Messages name
     // variables and causes, never a value (config/database.js, pg's own errors).
