@@ -7,7 +7,12 @@ export const MIGRATION_LOCK_KEY = 0x6b65656c;
 export interface MigrationLockOptions {
   /** Called once when another run holds the lock and this one starts waiting for it. */
   readonly onWait?: () => void;
-  /** Fires when the run must stop: a wait for the lock ends at once (MigrationLockWaitStopped), nothing having run. */
+  /**
+   * Fires when the run must stop, its reason the signal's name ('SIGINT', 'SIGTERM'): a wait for the lock ends
+   * at once (MigrationLockWaitStopped), nothing having run. runSequelizeCli then also cancels the running
+   * statement on the server, stops the CLI child, and says in one line what was interrupted (exit 128 + the
+   * signal's number).
+   */
   readonly stop?: AbortSignal;
 }
 

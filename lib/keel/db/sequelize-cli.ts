@@ -17,11 +17,6 @@ export interface CliOptions extends MigrationLockOptions {
   readonly args?: readonly string[];
   /** The project whose .sequelizerc and migrations to use (default: this one). */
   readonly cwd?: string;
-  /**
-   * (From MigrationLockOptions) fires when the run must stop, its reason the signal's name ('SIGINT',
-   * 'SIGTERM'): the statement the run has going is cancelled on the server, the CLI child is sent SIGTERM,
-   * and the result says in one line what was interrupted, with the exit code 128 + the signal's number.
-   */
 }
 
 /** The sequelize-cli entry point installed with keel: never one fetched from the registry. */
