@@ -20,7 +20,7 @@ import { createLogger, type Logger } from '../config/logger';
 import { readPackageInfo } from '../config/project';
 import { createDatabase, type Database } from '../lib/keel/db';
 import type { EmbeddedDatabase } from '../lib/keel/db/embedded';
-import { authBootLine, developmentDefaultsWarning, loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
+import { authBootLine, databaseBootLine, developmentDefaultsWarning, loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
 import { loadOrCreateLocalIssuerKey } from '../lib/keel/auth/local-issuer';
 import { databaseRunByPrimary, runPrimary } from './cluster';
 import { clusterScrape } from './cluster-metrics';
@@ -126,9 +126,8 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
   checkDatabaseRoleWhenReachable(database, config, logger);
   // Warm the pool without blocking boot: the service must come up while the database is down.
   void database.probe.check().then((report) => {
-    if (report.status === 'fail')
-      logger.warn('database unreachable at boot; readiness fails until it answers', { code: report.fault?.code });
-    else logger.info('database reachable', { responseTimeMs: report.responseTimeMs });
+    const line = databaseBootLine(report);
+    logger.log(line.level, line.message, line.fields);
   });
 }
 
