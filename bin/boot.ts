@@ -106,6 +106,10 @@ const BOOT_FAILURES: Record<ConnectFailureCause, { level: 'warn' | 'error'; mess
   timed_out: { level: 'warn', message: `database unreachable at boot: connecting timed out (DB_CONNECT_TIMEOUT_MS); ${DOWN}` },
   host_not_found: { level: 'warn', message: `database unreachable at boot: DATABASE_URL's host name does not resolve; ${DOWN}` },
   connection_lost: { level: 'warn', message: `database unreachable at boot: the connection closed while it was being opened; ${DOWN}` },
+  too_many_connections: {
+    level: 'warn',
+    message: `database refused a connection at boot: too many connections for the server, the role or the database (53300; docs/operations.md#connection-budget); ${DOWN}`,
+  },
   authentication_failed: {
     level: 'error',
     message:

@@ -32,6 +32,12 @@ describe('classifyDatabaseFault for a connection that could not be opened', () =
       'database_not_found',
     ],
     [
+      'SQLSTATE 53300 (too many connections for the server, the role or the database)',
+      new ConnectionError(driverError('too many connections for role "keel"', '53300')),
+      'database_unavailable',
+      'too_many_connections',
+    ],
+    [
       'ECONNREFUSED',
       new ConnectionRefusedError(driverError('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')),
       'database_unavailable',

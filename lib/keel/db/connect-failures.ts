@@ -31,6 +31,8 @@ export function connectFailureCause(error: unknown): ConnectFailureCause | undef
   const code = typeof driver.code === 'string' ? driver.code : '';
   const message = typeof driver.message === 'string' ? driver.message : '';
   if (code === '3D000') return 'database_not_found';
+  // 53300: max_connections, or the role's or the database's CONNECTION LIMIT, is reached (docs/operations.md#connection-budget).
+  if (code === '53300') return 'too_many_connections';
   if (TLS_ERROR_CODES.test(code) || TLS_MESSAGES.test(message)) return 'tls_refused';
   if (code === '28P01' || code === '28000') return 'authentication_failed';
   if (code === 'ECONNREFUSED') return 'refused';

@@ -15,6 +15,8 @@ const FAULT_OF_CAUSE: Record<NonNullable<ReturnType<typeof connectFailureCause>>
   timed_out: 'database_unavailable',
   host_not_found: 'database_unavailable',
   connection_lost: 'database_unavailable',
+  // Waited out as an outage is (connections free up), and then fixed by the budget (docs/operations.md#connection-budget).
+  too_many_connections: 'database_unavailable',
   authentication_failed: 'database_auth_failed',
   database_not_found: 'database_not_found',
   tls_refused: 'database_tls_refused',

@@ -31,6 +31,7 @@ export const CONNECT_FAILURE_CAUSES = [
   'database_not_found',
   'tls_refused',
   'connection_lost',
+  'too_many_connections',
 ] as const;
 
 export type ConnectFailureCause = (typeof CONNECT_FAILURE_CAUSES)[number];

@@ -53,7 +53,7 @@ export const ConnectFailureCause = z.enum(CONNECT_FAILURE_CAUSES).meta({
   id: 'ConnectFailureCause',
   description:
     'Why a connection could not be opened: refused (nothing listens), timed_out, host_not_found, authentication_failed, ' +
-    'database_not_found, tls_refused, or connection_lost (closed while being opened).',
+    'database_not_found, tls_refused, connection_lost (closed while being opened), or too_many_connections (53300).',
 });
 
 export const ReplicaHealth = z
