@@ -50,12 +50,15 @@ function onListening(server: http.Server, logger: Logger, config: Config): void 
 
 /**
  * Prometheus metrics over this process's pools and probes (each worker has its own); a cluster
- * worker's /metrics serves the whole process tree's, aggregated by the primary.
+ * worker's /metrics serves the whole process tree's, aggregated by the primary, with its Node
+ * process metrics labelled by the worker's cluster id (a replacement worker gets a new one).
  */
 function metricsFor(database: Database): Metrics {
   const metrics = createMetrics({
     pools: () => ({ primary: database.poolStats(), ...(database.replicaProbe ? { replica: database.replicaPoolStats() } : {}) }),
     probes: () => ({ primary: database.probe.latest(), ...(database.replicaProbe ? { replica: database.replicaProbe.latest() } : {}) }),
+    acquires: (listener) => database.onAcquire(listener),
+    ...(cluster.worker ? { worker: String(cluster.worker.id) } : {}),
   });
   return cluster.isWorker ? { ...metrics, scrape: clusterScrape(metrics.registry) } : metrics;
 }
