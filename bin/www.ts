@@ -25,7 +25,6 @@ import { loadOrCreateLocalIssuerKey } from '../lib/keel/auth/local-issuer';
 import { databaseRunByPrimary, runPrimary } from './cluster';
 import { clusterScrape } from './cluster-metrics';
 import { disableAllocationSitePretenuring } from './heap-tuning';
-import { logConnectionBudgetWhenReachable } from './connection-budget';
 import { checkDatabaseRoleWhenReachable } from './role-guard';
 import { createShutdown } from './shutdown';
 
@@ -128,8 +127,6 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
 
   // Whether keel's database role is bound by row-level security, once the database answers.
   checkDatabaseRoleWhenReachable(database, config, logger);
-  // How many such instances the database has connections for, likewise.
-  logConnectionBudgetWhenReachable(database, config, logger);
   // Warm the pool without blocking boot: the service must come up while the database is down.
   void database.probe.check().then((report) => {
     const line = databaseBootLine(report);

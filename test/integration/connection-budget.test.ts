@@ -8,7 +8,8 @@ import { Client } from 'pg';
 import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import type { Database } from '../../lib/keel/db';
-import { connectionsAllowed, readConnectionLimits } from '../../lib/keel/db/connection-budget';
+import { connectionsAllowed } from '../../lib/keel/db/connection-budget';
+import { readDatabaseRole } from '../../lib/keel/db/role-check';
 import { errorHandler } from '../../lib/keel/http/middleware/error-handler';
 import { requestDeadline } from '../../lib/keel/http/middleware/deadline';
 import { requestId } from '../../lib/keel/http/middleware/request-id';
@@ -20,14 +21,14 @@ import { registerSentinel } from '../support/sentinels';
 const BUDGETS = { DB_CONNECT_TIMEOUT_MS: '2000', DB_POOL_ACQUIRE_MS: '3000', DB_STATEMENT_TIMEOUT_MS: '5000', REQUEST_DEADLINE_MS: '8000' };
 const DEADLINE_MS = 8_000;
 
-/** A route that holds its connection for a while, as a slow request does. */
-function slowApp(database: Database): Express {
+/** A route that holds its connection for a while (seconds), as a slow request does. */
+function slowApp(database: Database, seconds = 0.3): Express {
   const logger = silentLogger();
   const app = express();
   app.use(requestId(logger));
   app.use(requestDeadline(DEADLINE_MS, logger));
   app.get('/slow', async (_req, res) => {
-    await database.sequelize.query('SELECT pg_sleep(0.3)', { type: QueryTypes.SELECT });
+    await database.sequelize.query(`SELECT pg_sleep(${seconds})`, { type: QueryTypes.SELECT });
     res.json({ ok: true });
   });
   app.use(errorHandler(logger));
@@ -85,8 +86,8 @@ describe('more callers than the database has connections for (SQLSTATE 53300)', 
     const limited = open(await limitedRole(3));
     const server = open(scratch.url);
 
-    const asLimited = await readConnectionLimits(limited.sequelize);
-    const asTestRole = await readConnectionLimits(server.sequelize);
+    const asLimited = (await readDatabaseRole(limited.sequelize)).connectionLimits;
+    const asTestRole = (await readDatabaseRole(server.sequelize)).connectionLimits;
 
     expect(asLimited).to.include({ roleLimit: 3, superuser: false });
     expect(connectionsAllowed(asLimited)).to.equal(3);

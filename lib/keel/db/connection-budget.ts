@@ -1,7 +1,6 @@
 // How many connections a keel instance may open, against how many the database allows its role: the
 // number that decides how far the service scales out (dynos × WEB_CONCURRENCY × DB_POOL_MAX) before
 // PostgreSQL refuses a connection with 53300 too_many_connections.
-import { QueryTypes, type Sequelize } from 'sequelize';
 
 /** What the server allows the role keel connects as, read from the server itself. */
 export interface ServerConnectionLimits {
@@ -15,20 +14,12 @@ export interface ServerConnectionLimits {
   readonly databaseLimit: number;
 }
 
-const LIMITS_SQL = `
-  SELECT current_setting('max_connections')::int AS "maxConnections",
+/** The select list that reads them, for a statement on pg_roles r of the current user (role-check.ts reads them with the role). */
+export const CONNECTION_LIMITS_COLUMNS = `current_setting('max_connections')::int AS "maxConnections",
          current_setting('superuser_reserved_connections')::int
            + coalesce(nullif(current_setting('reserved_connections', true), '')::int, 0) AS reserved,
-         r.rolsuper AS superuser, r.rolconnlimit AS "roleLimit",
-         (SELECT datconnlimit FROM pg_database WHERE datname = current_database()) AS "databaseLimit"
-    FROM pg_roles r WHERE r.rolname = current_user`;
-
-/** One statement, on the primary. */
-export async function readConnectionLimits(sequelize: Sequelize): Promise<ServerConnectionLimits> {
-  const [row] = await sequelize.query<ServerConnectionLimits>(LIMITS_SQL, { type: QueryTypes.SELECT, logging: false, useMaster: true });
-  if (!row) throw new Error('the connected role is missing from pg_roles');
-  return row;
-}
+         r.rolconnlimit AS "roleLimit",
+         (SELECT datconnlimit FROM pg_database WHERE datname = current_database()) AS "databaseLimit"`;
 
 /** The connections the role may hold at once: the server's, less the reserved ones (a superuser may use those), within the role's and the database's limits. */
 export function connectionsAllowed(limits: ServerConnectionLimits): number {
