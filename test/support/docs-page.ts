@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from './chromium';
-import { startExampleApp, type ExampleApp } from './example/app';
+import { startExampleApp, type ExampleApp } from './example-app';
 
 // Swagger UI's markup: an operation is #operations-<tag>-<operationId>, a tag's heading #operations-tag-<tag>; an
 // operation's documented responses are rows by code, the answer to a tried request a row of its live table.
@@ -10,7 +10,7 @@ export const documentedResponse = (operation: string, code: number): string =>
   `${operation} .responses-table tr.response[data-code="${code}"]`;
 export const liveResponse = (operation: string): string => `${operation} .live-responses-table tbody tr.response`;
 
-/** The example service (test/support/example: keel with a widgets resource) over HTTP on 127.0.0.1, port 0. */
+/** The example service (test/support/example: keel with the generator's example resources) over HTTP on 127.0.0.1, port 0. */
 export interface DocsServer {
   readonly example: ExampleApp;
   /** http://127.0.0.1:<port> */
