@@ -61,6 +61,7 @@ describe('resources built on keel: the example’s /widgets and /stock_items (te
       expect(statements[0], 'begin and the settings in one round trip').to.match(
         new RegExp(`^START TRANSACTION; SELECT set_config\\('app\\.tenant_id', '${TENANT}', true\\)`),
       );
+      expect(statements[0], 'the caller’s user too').to.include("set_config('app.user_id', 'alice', true)");
       expect(statements.at(-1)).to.match(/^COMMIT/);
     });
 
