@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     // keel's own sections folded, as a person looking for their resource would: the widgets come up under the header.
     for (const tag of ['health', 'meta']) await page.click(`#operations-tag-${tag}`);
     // The example's routes need a caller, as a generated resource's do: the person has authorized first.
-    await authorize(page, await server.example.token({ sub: 'alice' }));
+    await authorize(page, await server.example.token({ sub: 'alice' }), 'bearerAuth');
     await expand(page, GET_WIDGET);
     await tryItOut(page, GET_WIDGET, '01900000-0000-7000-8000-000000000000');
     const bottom = await page.evaluate<number>(

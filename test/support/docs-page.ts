@@ -58,10 +58,24 @@ export async function tryItOut(page: Page, operation: string, id?: string): Prom
   await page.waitFor(`document.querySelector(${JSON.stringify(liveResponse(operation))})`, `the answer to ${operation}`);
 }
 
-/** Authorize: the token typed into the bearer scheme's field, authorized, the dialog closed. */
-export async function authorize(page: Page, token: string): Promise<void> {
+/**
+ * Authorize: the token typed into a scheme's field (the first scheme's, unless named: metricsToken, bearerAuth),
+ * authorized, the dialog closed. The dialog lists each scheme in a box of its own, with its own buttons.
+ */
+export async function authorize(page: Page, token: string, scheme?: string): Promise<void> {
   await page.click('.auth-wrapper .btn.authorize');
-  await page.type('.auth-container input[type="text"]', token);
-  await page.click('.auth-container .btn.modal-btn.authorize');
-  await page.click('.auth-container .btn.modal-btn.btn-done');
+  let box = '.auth-container';
+  if (scheme !== undefined) {
+    // CSS cannot select by text: the box whose heading names the scheme is marked, then selected by the mark.
+    const marked = await page.evaluate<boolean>(`(() => {
+      const box = [...document.querySelectorAll('.auth-container')].find((c) => c.querySelector('h4')?.textContent.includes(${JSON.stringify(scheme)}));
+      box?.setAttribute('data-scheme', ${JSON.stringify(scheme)});
+      return Boolean(box);
+    })()`);
+    if (!marked) throw new Error(`the Authorize dialog lists no scheme ${scheme}`);
+    box = `.auth-container[data-scheme="${scheme}"]`;
+  }
+  await page.type(`${box} input[type="text"]`, token);
+  await page.click(`${box} .btn.modal-btn.authorize`);
+  await page.click(`${box} .btn.modal-btn.btn-done`);
 }
