@@ -53,6 +53,8 @@ export async function expand(page: Page, operation: string): Promise<void> {
 /** "Try it out", then Execute, with the id typed in when the operation takes one; waits for the answer on the page. */
 export async function tryItOut(page: Page, operation: string, id?: string): Promise<void> {
   await page.click(`${operation} .try-out__btn`);
+  // Swagger UI renders the form after the click: on a busy machine, not before the next line runs.
+  await page.waitFor(`document.querySelector(${JSON.stringify(`${operation} .btn.execute`)})`, `the Execute button of ${operation}`);
   if (id !== undefined) await page.type(`${operation} tr[data-param-name="id"] input`, id);
   await page.click(`${operation} .btn.execute`);
   await page.waitFor(`document.querySelector(${JSON.stringify(liveResponse(operation))})`, `the answer to ${operation}`);
