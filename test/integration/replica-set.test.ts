@@ -6,6 +6,7 @@ import { selectRows } from '../../lib/keel/db/reads';
 import { createLogger } from '../../config/logger';
 import { currentRequestFields } from '../../lib/keel/http/request-scope';
 import { captureLog } from '../support/log-capture';
+import { registerSentinel, scanText } from '../support/sentinels';
 import { buildTestApp, testDatabase } from '../support/app';
 import { queryOnce } from '../support/database';
 import { startStreamingReplication, waitUntil, type StreamingReplication } from '../support/replica';
@@ -59,6 +60,15 @@ function steadyReads(database: Database, readers: number): { outcomes: Outcome[]
   };
 }
 
+// The replicas trust every local connection, so a password in their URLs is never asked for: a sentinel
+// there must still never reach a body or a log line.
+const REPLICA_PASSWORD = 'keel-replica-sentinel-4f1c9a7e2b';
+const withPassword = (url: string): string => {
+  const parsed = new URL(url);
+  parsed.password = REPLICA_PASSWORD;
+  return parsed.toString();
+};
+
 const portOf = (url: string): number => Number(new URL(url).port);
 const serverOf = (url: string): string => `${new URL(url).hostname}:${new URL(url).port}`;
 const answeredBy = (outcomes: readonly Outcome[], port: number): number => outcomes.filter((o) => 'port' in o && o.port === port).length;
@@ -72,7 +82,12 @@ describe('two streaming replicas, each on its own (DATABASE_REPLICA_URLS)', func
   const open = (overrides: Record<string, string> = {}): Database => {
     log = captureLog();
     database = testDatabase(
-      { DATABASE_URL: replication.primaryUrl, DATABASE_REPLICA_URLS: replication.replicaUrls.join(','), ...BUDGETS, ...overrides },
+      {
+        DATABASE_URL: replication.primaryUrl,
+        DATABASE_REPLICA_URLS: replication.replicaUrls.map(withPassword).join(','),
+        ...BUDGETS,
+        ...overrides,
+      },
       createLogger({ env: 'production', logLevel: 'info' }, log.stream, currentRequestFields),
     );
     return database;
@@ -91,12 +106,15 @@ describe('two streaming replicas, each on its own (DATABASE_REPLICA_URLS)', func
     return res as Response;
   };
 
+  before(() => registerSentinel(REPLICA_PASSWORD, 'the replicas’ password'));
+
   beforeEach(async function () {
     this.timeout(90_000);
     replication = await startStreamingReplication({ replicas: 2 });
   });
 
   afterEach(async () => {
+    scanText(await log.text(), 'the log of the test’s database');
     await database?.close();
     database = undefined;
     await replication.stop();
@@ -147,7 +165,7 @@ describe('two streaming replicas, each on its own (DATABASE_REPLICA_URLS)', func
         status: 'fail',
         code: 'database_unavailable',
       });
-      for (const url of replication.replicaUrls) expectNoConnectionDetails(res.text, url, ['host', 'port']);
+      for (const url of replication.replicaUrls) expectNoConnectionDetails(res.text, withPassword(url), ['host', 'port']);
       expect(res.text).not.to.match(/postgres(ql)?:\/\//);
     });
   });
