@@ -1,4 +1,4 @@
-import { spawnServer, type ServerProcess } from './process';
+import { spawnServer, WWW, type ServerProcess } from './process';
 
 // A JSON line, its fields in any order.
 const LISTENING = /^(?=.*"message":"listening")(?=.*"pid":(\d+))(?=.*"port":(\d+))/gm;
@@ -23,15 +23,19 @@ export async function waitFor<T>(probe: () => T | undefined, timeoutMs: number, 
 export async function startCluster(
   workers: number,
   env: Record<string, string>,
+  www: string = WWW,
 ): Promise<{ server: ServerProcess; port: number; pids: number[] }> {
-  const server = spawnServer({
-    NODE_ENV: 'production',
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    WEB_CONCURRENCY: String(workers),
-    AUTH: 'off',
-    ...env,
-  });
+  const server = spawnServer(
+    {
+      NODE_ENV: 'production',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      WEB_CONCURRENCY: String(workers),
+      AUTH: 'off',
+      ...env,
+    },
+    www,
+  );
   try {
     const listening = await waitFor(
       () => {
