@@ -13,6 +13,7 @@ import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
 import { enableDirectReads } from './reads';
 import { readOnThePrimary, routeReadsAwayFromFailingReplicas } from './replica-reads';
 import { replicaInspection } from './replication';
+import { traceStatements, type DatabaseTracer } from './traced';
 import { runUnitOfWork, type TransactionSettings, type UnitOfWorkOptions } from './unit-of-work';
 
 export type { PoolStats } from './pool';
@@ -20,6 +21,7 @@ export type { DatabaseProbe, ProbeReport, ProbeStatus } from './probe';
 export type { ReplicationReport } from './replication';
 export type { MigrationMonitor, MigrationState } from './migration-state';
 export type { TransactionSettings, UnitOfWorkOptions } from './unit-of-work';
+export type { DatabaseTracer } from './traced';
 
 export interface PingResult {
   readonly responseTimeMs: number;
@@ -81,6 +83,8 @@ export interface DatabaseOptions extends Pick<ProbeSettings, 'statement'> {
    * runs, which Ctrl-C reaches too and which ends its sessions before keel closes its pool.
    */
   readonly disconnectsExpected?: () => boolean;
+  /** Spans for units of work and statements (lib/keel/tracing), when tracing is on. */
+  readonly tracer?: DatabaseTracer | undefined;
 }
 
 /**
@@ -88,7 +92,7 @@ export interface DatabaseOptions extends Pick<ProbeSettings, 'statement'> {
  * first connection, so the service can boot while the database is down.
  */
 export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, databaseOptions: DatabaseOptions = {}): Database {
-  const { disconnectsExpected = () => false, ...probeOverrides } = databaseOptions;
+  const { disconnectsExpected = () => false, tracer, ...probeOverrides } = databaseOptions;
   installTransactionScope();
   // query_timeout: the client-side backstop (see CLIENT_QUERY_TIMEOUT_MARGIN_MS). On 'Query read timeout'
   // Sequelize marks the connection invalid, so the pool destroys it instead of handing it out again.
@@ -111,6 +115,7 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, d
   };
   const sequelize = new Sequelize(options);
   openConnectionsOutsideRequests(sequelize);
+  if (tracer) traceStatements(sequelize, tracer);
 
   sequelize.addHook('afterConnect', async (connection: unknown) => {
     const client = connection as PgConnection;
@@ -154,6 +159,7 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, d
   enableDirectReads(sequelize, {
     routing: replicaProbe ? routeReadsAwayFromFailingReplicas(sequelize, replicaProbe, logger) : readOnThePrimary,
     logQuery: (sql, durationMs) => logQuery(logger, config, sql, durationMs),
+    tracer,
   });
 
   let closing: Promise<void> | undefined;
@@ -168,7 +174,9 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, d
     poolStats: () => readPoolStats(sequelize),
     replicaPoolStats: () => readPoolStats(sequelize, 'replica'),
     migrations: createMigrationMonitor(sequelize, path.join(projectRoot(), 'db', 'migrations')),
-    unitOfWork: (settings, work, options) => runUnitOfWork(sequelize, settings, work, options),
+    unitOfWork: tracer
+      ? (settings, work, options) => tracer.unitOfWork(() => runUnitOfWork(sequelize, settings, work, options), options?.signal)
+      : (settings, work, options) => runUnitOfWork(sequelize, settings, work, options),
     probe,
     replicaProbe,
     close(timeoutMs = 5_000) {

@@ -1,11 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
+import { Registry } from 'prom-client';
 import { z } from 'zod';
 import { HttpError } from '../http/errors';
 import { PROBLEMS } from '../schemas/problems';
 import type { Metrics } from '../http/metrics';
-import { METRICS_MEDIA_TYPE, METRICS_TOKEN_SCHEME, noStoreHeaders, responseRef } from '../http/openapi';
+import { METRICS_MEDIA_TYPE, METRICS_TOKEN_SCHEME, OPENMETRICS_MEDIA_TYPE, noStoreHeaders, responseRef } from '../http/openapi';
 import { expressPath, operation } from '../http/operation';
+
+const OPENMETRICS_CONTENT_TYPE = Registry.OPENMETRICS_CONTENT_TYPE;
 
 class UnauthorizedError extends HttpError {
   constructor() {
@@ -42,13 +45,15 @@ export const getMetrics = operation({
   security: [{ [METRICS_TOKEN_SCHEME]: [] }, {}],
   responses: {
     200: {
-      description: 'The metrics, in the Prometheus text format.',
+      description: 'The metrics, in the Prometheus text format, or in OpenMetrics when the Accept header prefers it.',
       headers: noStoreHeaders(),
       content: {
         [METRICS_MEDIA_TYPE]: {
           schema: z.string().min(1),
           examples: { scrape: { summary: 'An excerpt of a scrape', value: METRICS_EXAMPLE } },
         },
+        // With tracing on, the request-duration buckets carry the trace id of a sampled request as an exemplar.
+        [OPENMETRICS_MEDIA_TYPE]: { schema: z.string().min(1) },
       },
     },
     401: responseRef('Unauthorized'),
@@ -71,9 +76,18 @@ function requireBearer(token: string): RequestHandler {
 /** GET /metrics in the Prometheus text format; behind a bearer token when one is configured. */
 export function metricsController(metrics: Metrics, token: string | undefined): Router {
   const router = Router();
-  router.get(expressPath(getMetrics.path), ...(token ? [requireBearer(token)] : []), async (_req, res) => {
-    const body = await metrics.scrape();
-    res.set({ 'Content-Type': metrics.registry.contentType, 'Cache-Control': 'no-store' }).send(body);
+  router.get(expressPath(getMetrics.path), ...(token ? [requireBearer(token)] : []), async (req, res) => {
+    // Prometheus asks for OpenMetrics first when it wants exemplars; without an Accept header, its own format.
+    const format =
+      req.accepts(['text/plain', 'application/openmetrics-text']) === 'application/openmetrics-text' ? 'openmetrics' : 'prometheus';
+    const body = await metrics.scrape(format);
+    res
+      .set({
+        'Content-Type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : metrics.registry.contentType,
+        'Cache-Control': 'no-store',
+        Vary: 'Accept',
+      })
+      .send(body);
   });
   return router;
 }
