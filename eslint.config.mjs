@@ -152,6 +152,15 @@ export default tseslint.config(
     ]),
   },
   {
+    // OpenTelemetry lives in one room, which bin requires only when tracing is on: anywhere else an import
+    // would load it with tracing off too (docs/operations.md#traces).
+    files: ['app/**', 'lib/**', 'bin/**', 'config/**'],
+    ignores: ['lib/keel/tracing/**'],
+    rules: boundary('OpenTelemetry is imported in lib/keel/tracing only (loaded by bin/tracing.ts when tracing is on)', [
+      '@opentelemetry/*',
+    ]),
+  },
+  {
     // Only bin and config read the environment or install process-wide handlers.
     files: ['app/**', 'lib/**'],
     rules: {

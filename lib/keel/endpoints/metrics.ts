@@ -73,13 +73,29 @@ function requireBearer(token: string): RequestHandler {
   };
 }
 
+/**
+ * Whether the scraper ranks OpenMetrics above Prometheus' text format (Prometheus does when it stores
+ * exemplars). By media type and q only: Prometheus adds parameters (version, escaping) that Express's
+ * negotiation would have to match exactly. Without an Accept header, the Prometheus format.
+ */
+export function prefersOpenMetrics(accept: string | undefined): boolean {
+  let openMetrics = 0;
+  let text = 0;
+  for (const range of (accept ?? '').split(',')) {
+    const [type = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    const q = parameters.find((parameter) => parameter.startsWith('q='));
+    const weight = q === undefined ? 1 : Number(q.slice(2)) || 0;
+    if (type === 'application/openmetrics-text') openMetrics = Math.max(openMetrics, weight);
+    else if (type === 'text/plain') text = Math.max(text, weight);
+  }
+  return openMetrics > 0 && openMetrics >= text;
+}
+
 /** GET /metrics in the Prometheus text format; behind a bearer token when one is configured. */
 export function metricsController(metrics: Metrics, token: string | undefined): Router {
   const router = Router();
   router.get(expressPath(getMetrics.path), ...(token ? [requireBearer(token)] : []), async (req, res) => {
-    // Prometheus asks for OpenMetrics first when it wants exemplars; without an Accept header, its own format.
-    const format =
-      req.accepts(['text/plain', 'application/openmetrics-text']) === 'application/openmetrics-text' ? 'openmetrics' : 'prometheus';
+    const format = prefersOpenMetrics(req.get('Accept')) ? 'openmetrics' : 'prometheus';
     const body = await metrics.scrape(format);
     res
       .set({
