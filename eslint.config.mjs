@@ -125,6 +125,7 @@ export default tseslint.config(
                 '!../test/support/fault-proxy',
                 '!../test/support/identity-provider',
                 '!../test/support/pg-wire',
+                '!../test/support/otlp-receiver',
               ],
               message: 'bench may import only the test/support modules shared with it (eslint.config.mjs)',
             },
@@ -141,6 +142,7 @@ export default tseslint.config(
       'test/support/fault-proxy.ts',
       'test/support/identity-provider.ts',
       'test/support/pg-wire.ts',
+      'test/support/otlp-receiver.ts',
     ],
     rules: boundary('shared with the bench: may import config, db and pg-wire only', [
       '**/app/**',
