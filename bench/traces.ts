@@ -1,7 +1,7 @@
 // The traces mode: what tracing costs on a read by id. Three keel processes serve GET /widgets/:id of a
 // generated resource (bench/resource-copy.ts): this commit with tracing on at the default sampling (10%
 // parent-based, exporting to a receiver on 127.0.0.1), the same build with tracing off, and a build of a
-// commit without tracing (main by default). Measured in turns, two pairs: on against off, and off
+// commit without tracing (where this branch left main, by default). Measured in turns, two pairs: on against off, and off
 // against the build without tracing (off must be free).
 import crypto from 'node:crypto';
 import { startOtlpReceiver, type OtlpReceiver } from '../test/support/otlp-receiver';
