@@ -31,6 +31,19 @@ keel_db_pool_connections{pool="primary",state="max"} 10
 keel_db_probe_up{pool="primary"} 1
 `;
 
+const OPENMETRICS_EXAMPLE = `# HELP http_request_duration_seconds HTTP request duration, by method, route template and status
+# TYPE http_request_duration_seconds histogram
+http_request_duration_seconds_bucket{le="0.005",method="GET",route="/widgets/:id",status="200"} 118
+http_request_duration_seconds_bucket{le="0.01",method="GET",route="/widgets/:id",status="200"} 120 # {trace_id="4bf92f3577b34da6a3ce929d0e0e4736"} 0.0072 1796682863.062
+http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/widgets/:id",status="200"} 120
+http_request_duration_seconds_sum{method="GET",route="/widgets/:id",status="200"} 0.214
+http_request_duration_seconds_count{method="GET",route="/widgets/:id",status="200"} 120
+# HELP keel_trace_spans_dropped Spans dropped instead of exported: the queue was full, or the collector failed or did not answer in time
+# TYPE keel_trace_spans_dropped counter
+keel_trace_spans_dropped_total 0
+# EOF
+`;
+
 export const getMetrics = operation({
   method: 'get',
   path: '/',
@@ -53,7 +66,10 @@ export const getMetrics = operation({
           examples: { scrape: { summary: 'An excerpt of a scrape', value: METRICS_EXAMPLE } },
         },
         // With tracing on, the request-duration buckets carry the trace id of a sampled request as an exemplar.
-        [OPENMETRICS_MEDIA_TYPE]: { schema: z.string().min(1) },
+        [OPENMETRICS_MEDIA_TYPE]: {
+          schema: z.string().min(1),
+          examples: { scrape: { summary: 'An excerpt of a scrape, with an exemplar', value: OPENMETRICS_EXAMPLE } },
+        },
       },
     },
     401: responseRef('Unauthorized'),
