@@ -57,6 +57,8 @@ const USAGE = `usage: node dist/bench/run.js [--faults | --resource [--resource-
   --resource-merge  a branch merged into that copy first (a generator not on the commit yet)
   --traces          the traces mode: GET /widgets/:id of a generated resource with tracing on (default
                     sampling) against off, and off against a build without tracing
+  --traces-sampler  OTEL_TRACES_SAMPLER of the traced process (default: keel's, parent-based 10%), to see
+                    what recording costs: always_off (spans made, none recorded) or always_on (every one)
   --traces-without  the commit without tracing for that comparison (default: where HEAD left main,
                     git merge-base HEAD main, so that nothing but this branch's work differs)
 environment: BENCH_DATABASE_URL (else an embedded PostgreSQL is started); keel settings such as
@@ -67,6 +69,7 @@ interface Options {
   readonly resource: boolean;
   readonly traces: boolean;
   readonly tracesWithout: string;
+  readonly tracesSampler: string | undefined;
   readonly resourceRef: string;
   readonly resourceMerge: string | undefined;
   readonly durationSeconds: number;
@@ -91,6 +94,7 @@ function parseOptions(argv: string[]): Options {
       'resource-merge': { type: 'string' },
       traces: { type: 'boolean', default: false },
       'traces-without': { type: 'string' },
+      'traces-sampler': { type: 'string' },
       duration: { type: 'string' },
       connections: { type: 'string' },
       warmup: { type: 'string' },
@@ -108,6 +112,7 @@ function parseOptions(argv: string[]): Options {
     faults: values.faults ?? false,
     resource: values.resource ?? false,
     traces: values.traces ?? false,
+    tracesSampler: values['traces-sampler'],
     tracesWithout: values['traces-without'] ?? execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: ROOT, encoding: 'utf8' }).trim(),
     resourceRef: values['resource-ref'] ?? 'HEAD',
     resourceMerge: values['resource-merge'],
@@ -340,6 +345,7 @@ async function tracesMode(options: Options): Promise<void> {
   cleanups.push(() => identity.close());
   const measuredFrom = performance.now();
   const result = await runTraces(database.url, { current: current.root, without: without.root }, identity, {
+    sampler: options.tracesSampler,
     connections: options.connections,
     durationSeconds: options.durationSeconds,
     warmupSeconds: options.warmupSeconds,
@@ -354,7 +360,9 @@ async function tracesMode(options: Options): Promise<void> {
   );
   print(
     `- tracing on: OTEL_EXPORTER_OTLP_ENDPOINT a receiver the bench runs on 127.0.0.1 (test/support/otlp-receiver.ts, answers 200, ` +
-      `decodes nothing), every other OTEL_* variable at keel's default: parent-based, 10% of new traces, protobuf, batches every 5 s`,
+      `decodes nothing), ${
+        options.tracesSampler ? `OTEL_TRACES_SAMPLER=${options.tracesSampler}, every other` : 'every'
+      } OTEL_* variable at keel's default: parent-based, 10% of new traces, protobuf, batches every 5 s`,
   );
   print();
   print('## Results');
@@ -363,7 +371,7 @@ async function tracesMode(options: Options): Promise<void> {
     table(
       ['GET /widgets/:id', 'req/s', 'p99 ms', 'server CPU µs/req', 'req/s per turn', 'ratio'],
       [
-        tracesRow('tracing on', result.traced, result.off),
+        tracesRow(options.tracesSampler ? `tracing on (${options.tracesSampler})` : 'tracing on', result.traced, result.off),
         tracesRow('tracing off (against on)', result.off),
         tracesRow('tracing off (against without)', result.offAgain, result.without),
         tracesRow('build without tracing', result.without),
@@ -380,6 +388,8 @@ async function tracesMode(options: Options): Promise<void> {
   print();
   print('## Targets');
   print();
+  if (options.tracesSampler)
+    print(`(The first target is about keel's default sampling; this run's traced process used ${options.tracesSampler}.)\n`);
   const verdicts = [
     [target('traces on throughput'), result.traced.load.requestsPerSecond / result.off.load.requestsPerSecond],
     [target('traces off throughput'), result.offAgain.load.requestsPerSecond / result.without.load.requestsPerSecond],

@@ -11,6 +11,8 @@ import { keelSetting } from './settings';
 import { measureInTurns, Side, type Measured } from './throughput';
 
 export interface TracesOptions {
+  /** OTEL_TRACES_SAMPLER of the traced process; keel's default when undefined. */
+  readonly sampler: string | undefined;
   readonly connections: number;
   readonly durationSeconds: number;
   readonly warmupSeconds: number;
@@ -69,7 +71,8 @@ export async function runTraces(
   let without: ServerProcess | undefined;
   try {
     receiver = await startOtlpReceiver();
-    traced = await startKeel(databaseUrl, { METRICS_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }, roots.current);
+    const sampler: Record<string, string> = options.sampler ? { OTEL_TRACES_SAMPLER: options.sampler } : {};
+    traced = await startKeel(databaseUrl, { METRICS_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, ...sampler }, roots.current);
     off = await startKeel(databaseUrl, { METRICS_TOKEN }, roots.current);
     without = await startKeel(databaseUrl, { METRICS_TOKEN }, roots.without);
     for (const [name, server] of [
