@@ -17,8 +17,18 @@ import { markFailed } from './spans';
 
 const KNOWN_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 
+// A service has a few dozen route templates: each is rewritten once (a regular expression per request showed in profiles).
+const openApiPaths = new Map<string, string>();
+
 /** '/widgets/:id' as the OpenAPI document writes it, '/widgets/{id}'. */
-const openApiPath = (template: string): string => template.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+function openApiPath(template: string): string {
+  let path = openApiPaths.get(template);
+  if (path === undefined) {
+    path = template.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    openApiPaths.set(template, path);
+  }
+  return path;
+}
 
 /**
  * One server span per request, a child of the caller's (W3C traceparent and tracestate), named by the
@@ -33,14 +43,11 @@ export function serverSpans(tracer: Tracer, propagator: TextMapPropagator): Requ
     }
     const parent = propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
     const method = KNOWN_METHODS.has(req.method) ? req.method : '_OTHER';
-    const span = tracer.startSpan(
-      method === '_OTHER' ? 'HTTP' : method,
-      {
-        kind: SpanKind.SERVER,
-        attributes: { 'http.request.method': method, 'url.scheme': req.protocol, 'keel.request_id': res.locals.requestId },
-      },
-      parent,
-    );
+    const span = tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.SERVER }, parent);
+    // Set once the span is known to be recorded: the SDK checks every attribute it is given, sampled or not.
+    if (span.isRecording()) {
+      span.setAttributes({ 'http.request.method': method, 'url.scheme': req.protocol, 'keel.request_id': res.locals.requestId });
+    }
     const { traceId, spanId, traceFlags } = span.spanContext();
     res.locals.trace = new TraceIds(traceId, spanId, (traceFlags & TraceFlags.SAMPLED) !== 0);
     onResponseClosed(res, () => endServerSpan(span, req, res));
