@@ -1,29 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { expect } from 'chai';
 import { Router, type Express } from 'express';
-import { QueryTypes, Sequelize } from 'sequelize';
+import { escapeLiteral } from 'pg';
+import { QueryTypes, type Sequelize } from 'sequelize';
 import request from 'supertest';
 import { logContextFields } from '../../bin/tracing';
 import { createLogger } from '../../config/logger';
-import { projectRoot, readPackageInfo } from '../../config/project';
+import { readPackageInfo } from '../../config/project';
 import { createDatabase, type Database } from '../../lib/keel/db';
-import { createApp, type RouteEntry } from '../../lib/keel/http';
+import { KEEL_ROUTES } from '../../lib/keel/endpoints';
+import { createApp, NotFoundError, type RequestSettingsHook, type RouteEntry } from '../../lib/keel/http';
 import { createMetrics } from '../../lib/keel/http/metrics';
-import { initModels } from '../../lib/keel/models';
 import { startTracing, type Tracing } from '../../lib/keel/tracing';
 import { servingLifecycle, testConfig } from '../support/app';
 import { createScratchDatabase, type ScratchDatabase } from '../support/database';
-import { EXAMPLE_MODELS, TEST_ROUTES } from '../support/example/routes';
-import { headerSettings } from '../support/example/request-settings';
 import { captureLog, type LogCapture } from '../support/log-capture';
-import { loadMigration } from '../support/migrations';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver';
 
-const FOUNDATION = path.join(projectRoot(), 'db', 'migrations', '20260101000000-foundation.js');
-const WIDGETS = path.join(projectRoot(), 'test', 'support', 'example', 'migrations', '20260201000000-create-widgets.js');
+/** The unit of work's settings from headers, so that a test can set any: a real service's come from the verified caller. */
+const headerSettings: RequestSettingsHook = (_caller, req) => ({ tenant_id: req.get('X-Tenant-Id'), user_id: req.get('X-User-Id') });
 const SERVER = 2;
 
 /** A fixed caller's trace: every test makes its own trace id, so no test sees another's spans. */
@@ -38,7 +35,11 @@ class WidgetMeltdownError extends Error {
   override name = 'WidgetMeltdownError';
 }
 
-/** Routes for what the example service does not do: call another service, fail, outlast the deadline. */
+/**
+ * The suite's own routes on a table of its own (not a product's resource, which changes with the product):
+ * a write in a unit of work, a read that finds nothing, a call to another service, a failure, and work
+ * that outlasts the deadline.
+ */
 function probeRoutes(downstream: () => string, sequelize: () => Sequelize): RouteEntry {
   return {
     path: '/probe',
@@ -46,6 +47,19 @@ function probeRoutes(downstream: () => string, sequelize: () => Sequelize): Rout
     access: 'public',
     router: ({ unitOfWork }) => {
       const router = Router();
+      router.patch('/widgets/:id', async (req, res) => {
+        const id = String(req.params.id);
+        const name = String((req.body as { name?: unknown }).name);
+        await unitOfWork(req, async () => {
+          // A statement with a value written into it (as Sequelize's model reads do), then one that binds its values.
+          await sequelize().query(`SELECT "name" FROM "traced_widgets" WHERE "id" = ${escapeLiteral(id)}`, { type: QueryTypes.SELECT });
+          await sequelize().query('UPDATE "traced_widgets" SET "name" = $1 WHERE "id" = $2', { bind: [name, id] });
+        });
+        res.json({ id, name });
+      });
+      router.get('/widgets/:id', () => {
+        throw new NotFoundError();
+      });
       router.get('/relay', async (_req, res) => {
         const answer = await fetch(downstream());
         res.json({ status: answer.status });
@@ -104,9 +118,7 @@ describe('traces (OpenTelemetry) of the request, its unit of work and its statem
     );
     tracing = startTracing(config.tracing, logger);
     database = createDatabase({ ...config.database, url: scratch.url }, logger, { tracer: tracing.database });
-    await loadMigration(FOUNDATION).up(database.sequelize.getQueryInterface(), Sequelize);
-    await loadMigration(WIDGETS).up(database.sequelize.getQueryInterface(), Sequelize);
-    initModels(database.sequelize, EXAMPLE_MODELS);
+    await database.sequelize.query('CREATE TABLE "traced_widgets" ("id" uuid PRIMARY KEY, "name" text NOT NULL)');
     const metrics = createMetrics(
       {
         pools: () => ({ primary: database.poolStats() }),
@@ -123,7 +135,7 @@ describe('traces (OpenTelemetry) of the request, its unit of work and its statem
       lifecycle: servingLifecycle(),
       version: readPackageInfo().version,
       routes: [
-        ...TEST_ROUTES,
+        ...KEEL_ROUTES,
         probeRoutes(
           () => `http://127.0.0.1:${port()}/next`,
           () => database.sequelize,
@@ -147,26 +159,22 @@ describe('traces (OpenTelemetry) of the request, its unit of work and its statem
 
   it('puts a PATCH in the caller’s trace: its server span named by the route, the unit of work under it, each statement under that, text without values', async () => {
     const tenant = randomUUID();
-    const created = await request(app)
-      .post('/widgets')
-      .set({ 'X-Tenant-Id': tenant, 'X-User-Id': 'user-9' })
-      .send({ name: 'sprocket' })
-      .expect(201);
-    const id = (created.body as { id: string }).id;
+    const id = randomUUID();
+    await database.sequelize.query(`INSERT INTO "traced_widgets" VALUES ('${id}', 'sprocket')`);
     const caller = traceparent();
 
     await request(app)
-      .patch(`/widgets/${id}`)
+      .patch(`/probe/widgets/${id}`)
       .set({ traceparent: caller.header, 'X-Tenant-Id': tenant, 'X-User-Id': 'user-9' })
       .send({ name: 'cog-secret-name' })
       .expect(200);
 
     const server = await receiver.waitForSpan((span) => inTrace(caller.traceId)(span) && span.kind === SERVER, 'server span');
-    expect(server.name).to.equal('PATCH /widgets/{id}');
+    expect(server.name).to.equal('PATCH /probe/widgets/{id}');
     expect(server.parentSpanId).to.equal(caller.parentId);
     expect(server.attributes).to.include({
       'http.request.method': 'PATCH',
-      'http.route': '/widgets/:id',
+      'http.route': '/probe/widgets/:id',
       'http.response.status_code': 200,
     });
     expect(server.attributes['keel.request_id']).to.be.a('string');
@@ -177,8 +185,8 @@ describe('traces (OpenTelemetry) of the request, its unit of work and its statem
     await receiver.waitForSpan((span) => span.parentSpanId === unit.spanId && span.name === 'COMMIT', 'COMMIT');
     const statements = receiver.spans.filter((span) => span.parentSpanId === unit.spanId);
     const update = statements.find((span) => span.name === 'UPDATE');
-    expect(update?.attributes['db.query.text']).to.match(/^UPDATE "widgets" SET .*\$1/);
-    // Begin carries the settings as literals, the model's read inlines the id: recorded, without their text.
+    expect(update?.attributes['db.query.text']).to.equal('UPDATE "traced_widgets" SET "name" = $1 WHERE "id" = $2');
+    // Begin carries the settings as literals, the read inlines the id: recorded, without their text.
     expect(statements.find((span) => span.name === 'START')?.attributes).to.not.have.property('db.query.text');
     expect(statements.find((span) => span.name === 'SELECT')?.attributes).to.not.have.property('db.query.text');
     for (const span of [server, unit, ...statements]) {
@@ -212,7 +220,7 @@ describe('traces (OpenTelemetry) of the request, its unit of work and its statem
     const missing = traceparent();
 
     await request(app).get('/probe/boom').set({ traceparent: failing.header }).expect(500);
-    await request(app).get('/widgets/0192d1c0-0000-7000-8000-000000000000').set({ traceparent: missing.header }).expect(404);
+    await request(app).get(`/probe/widgets/${randomUUID()}`).set({ traceparent: missing.header }).expect(404);
 
     const failed = await receiver.waitForSpan((span) => inTrace(failing.traceId)(span) && span.kind === SERVER, 'the 500');
     expect(failed.statusCode).to.equal(2);
@@ -220,7 +228,7 @@ describe('traces (OpenTelemetry) of the request, its unit of work and its statem
     expect(failed.events).to.deep.include({ name: 'exception', attributes: { 'exception.type': 'WidgetMeltdownError' } });
     expect(JSON.stringify(failed)).to.not.include('secret-sauce');
     const notFound = await receiver.waitForSpan((span) => inTrace(missing.traceId)(span) && span.kind === SERVER, 'the 404');
-    expect(notFound.name).to.equal('GET /widgets/{id}');
+    expect(notFound.name).to.equal('GET /probe/widgets/{id}');
     expect(notFound.statusCode).to.equal(0);
   });
 
