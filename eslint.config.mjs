@@ -88,7 +88,7 @@ export default tseslint.config(
             { target: './app', from: ['./bin', './db'], message: 'app imports config and lib/keel, never bin or db' },
             ...[
               ['./app/schemas', './app'],
-              ['./test/support/example/schemas', './test/support/example'],
+              ['./test/support/example/app/schemas', './test/support/example/app'],
             ].flatMap(([target, product]) => [
               { target, from: product, except: ['./schemas'], message: 'a schema imports zod, other schemas and lib/keel/schemas only' },
               {

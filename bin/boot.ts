@@ -5,6 +5,8 @@ import { EMBEDDED_DATABASE_NAME } from '../config/embedded-database';
 import { ConfigError, loadConfig, type Config } from '../config/env';
 import { redactText, type Logger } from '../config/logger';
 import { startEmbeddedDatabase, stopEmbeddedServersNow, type EmbeddedDatabase } from '../lib/keel/db/embedded';
+import type { ProbeReport } from '../lib/keel/db';
+import type { ConnectFailureCause } from '../lib/keel/db/faults';
 import { runSequelizeCli } from '../lib/keel/db/sequelize-cli';
 import { projectRoot } from '../config/project';
 
@@ -92,4 +94,51 @@ export async function startEmbedded(
   }
   logger.info('embedded database migrated', { output: migration.output.trim().split('\n').slice(-1)[0] });
   return embedded;
+}
+
+const DOWN = 'readiness fails until it answers';
+/** What the boot line says for each cause: an outage is waited out, a misconfiguration is fixed. */
+const BOOT_FAILURES: Record<ConnectFailureCause, { level: 'warn' | 'error'; message: string }> = {
+  refused: {
+    level: 'warn',
+    message: `database unreachable at boot: connection refused (nothing listens at DATABASE_URL's host and port); ${DOWN}`,
+  },
+  timed_out: { level: 'warn', message: `database unreachable at boot: connecting timed out (DB_CONNECT_TIMEOUT_MS); ${DOWN}` },
+  host_not_found: { level: 'warn', message: `database unreachable at boot: DATABASE_URL's host name does not resolve; ${DOWN}` },
+  connection_lost: { level: 'warn', message: `database unreachable at boot: the connection closed while it was being opened; ${DOWN}` },
+  too_many_connections: {
+    level: 'warn',
+    message: `database refused a connection at boot: too many connections for the server, the role or the database (53300; docs/operations.md#connection-budget); ${DOWN}`,
+  },
+  authentication_failed: {
+    level: 'error',
+    message:
+      "database refused the login at boot: authentication failed for DATABASE_URL's user and password (a misconfiguration: " +
+      'fix them, percent-encoding the password; waiting will not help); readiness fails until it is fixed',
+  },
+  database_not_found: {
+    level: 'error',
+    message:
+      'database not found at boot: the database DATABASE_URL names does not exist on the server (a misconfiguration: create ' +
+      'it or fix the name); readiness fails until it is fixed',
+  },
+  tls_refused: {
+    level: 'error',
+    message:
+      "database refused the connection's TLS settings at boot (a misconfiguration: set DATABASE_SSL, DATABASE_SSL_CA or the " +
+      "URL's sslmode to what the server accepts); readiness fails until it is fixed",
+  },
+};
+
+/** The line the first probe's outcome gets at boot: what is wrong, and whether waiting or fixing is the remedy. */
+export function databaseBootLine(report: ProbeReport): {
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  fields: Record<string, unknown>;
+} {
+  if (report.status !== 'fail') return { level: 'info', message: 'database reachable', fields: { responseTimeMs: report.responseTimeMs } };
+  const cause = report.fault?.cause;
+  const fields = { code: report.fault?.code, ...(cause ? { cause } : {}), ...(report.reason ? { reason: redactText(report.reason) } : {}) };
+  const failure = cause ? BOOT_FAILURES[cause] : { level: 'warn' as const, message: `database unreachable at boot; ${DOWN}` };
+  return { ...failure, fields };
 }

@@ -17,11 +17,12 @@ async function main(): Promise<number> {
     process.stderr.write(`usage: bin/db <${COMMANDS.join('|')}>\n`);
     return 2;
   }
-  // The platform stops a release with SIGTERM (SIGINT from a terminal): the sequelize-cli child is
-  // stopped with it, its migration rolled back with its connection, instead of running on alone
-  // after the migration lock has gone with this process.
+  // The platform stops a release with SIGTERM (SIGINT from a terminal): the running statement is
+  // cancelled on the server and the sequelize-cli child stopped, instead of running on alone after the
+  // migration lock has gone with this process; then one line says what was interrupted, and the exit
+  // code is 130 (SIGINT) or 143 (SIGTERM). A second signal (npm and tsx forward Ctrl-C again) changes nothing.
   const stopping = new AbortController();
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => stopping.abort());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => stopping.abort(signal));
   const { config } = loadConfigOrExit();
   const logger = createLogger({ env: config.env, logLevel: config.logLevel === 'silent' ? 'silent' : 'info' });
   const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: false });

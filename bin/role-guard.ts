@@ -1,10 +1,13 @@
-// At boot keel learns whether its database role is bound by row-level security, as soon as the
-// database first answers: the service boots while the database is down, so that may be much later.
+// At boot keel learns whether its database role is bound by row-level security, and how many
+// connections the server allows it (docs/operations.md#connection-budget), as soon as the database
+// first answers: the service boots while the database is down, so that may be much later.
+import cluster from 'node:cluster';
 import { isDeployed } from '../config/deployed';
 import type { Config } from '../config/env';
 import type { Logger } from '../config/logger';
 import type { Database } from '../lib/keel/db';
-import { readDatabaseRole, rlsVerdict } from '../lib/keel/db/role-check';
+import { connectionBudgetLine } from '../lib/keel/db/connection-budget';
+import { readDatabaseRole, rlsVerdict, type DatabaseRole } from '../lib/keel/db/role-check';
 
 /**
  * Reads the role once a probe of the primary gets an answer (now, if one already has), then acts
@@ -27,6 +30,7 @@ export function checkDatabaseRoleWhenReachable(database: Pick<Database, 'sequeli
           logger.error(verdict.message, verdict.fields);
           process.exit(1);
         } else if (verdict) logger.warn(verdict.message, verdict.fields);
+        logConnectionBudget(role, config, logger);
       },
       (error: unknown) => {
         busyOrDone = false;
@@ -39,4 +43,12 @@ export function checkDatabaseRoleWhenReachable(database: Pick<Database, 'sequeli
   const stopListening = database.probe.onAnswer(check);
   const latest = database.probe.latest();
   if (latest && latest.status !== 'fail') void check();
+}
+
+/** The budget line, once an instance: in a cluster the first worker says it. */
+function logConnectionBudget(role: DatabaseRole, config: Config, logger: Logger): void {
+  if (cluster.isWorker && cluster.worker?.id !== 1) return;
+  const instance = { workers: config.workers, poolMax: config.database.pool.max, replicas: config.database.replicaUrls.length };
+  const line = connectionBudgetLine(instance, role.connectionLimits);
+  logger.log(line.level, line.message, line.fields);
 }

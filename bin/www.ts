@@ -19,7 +19,7 @@ import { createLogger, type Logger } from '../config/logger';
 import { readPackageInfo } from '../config/project';
 import { createDatabase, type Database } from '../lib/keel/db';
 import type { EmbeddedDatabase } from '../lib/keel/db/embedded';
-import { authBootLine, developmentDefaultsWarning, loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
+import { authBootLine, databaseBootLine, developmentDefaultsWarning, loadConfigOrExit, startEmbedded, startupFailureMessage } from './boot';
 import { loadOrCreateLocalIssuerKey } from '../lib/keel/auth/local-issuer';
 import { databaseRunByPrimary, runPrimary } from './cluster';
 import { clusterScrape } from './cluster-metrics';
@@ -53,13 +53,16 @@ function onListening(server: http.Server, logger: Logger, config: Config): void 
 
 /**
  * Prometheus metrics over this process's pools and probes (each worker has its own); a cluster
- * worker's /metrics serves the whole process tree's, aggregated by the primary.
+ * worker's /metrics serves the whole process tree's, aggregated by the primary, with its Node
+ * process metrics labelled by the worker's cluster id (a replacement worker gets a new one).
  */
 function metricsFor(database: Database, tracing: Tracing | undefined): Metrics {
   const metrics = createMetrics(
     {
       pools: () => ({ primary: database.poolStats(), ...(database.replicaProbe ? { replica: database.replicaPoolStats() } : {}) }),
       probes: () => ({ primary: database.probe.latest(), ...(database.replicaProbe ? { replica: database.replicaProbe.latest() } : {}) }),
+      acquires: (listener) => database.onAcquire(listener),
+      ...(cluster.worker ? { worker: String(cluster.worker.id) } : {}),
       ...(tracing ? { droppedSpans: tracing.droppedSpans } : {}),
     },
     { exemplars: tracing !== undefined },
@@ -142,9 +145,8 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
   checkDatabaseRoleWhenReachable(database, config, logger);
   // Warm the pool without blocking boot: the service must come up while the database is down.
   void database.probe.check().then((report) => {
-    if (report.status === 'fail')
-      logger.warn('database unreachable at boot; readiness fails until it answers', { code: report.fault?.code });
-    else logger.info('database reachable', { responseTimeMs: report.responseTimeMs });
+    const line = databaseBootLine(report);
+    logger.log(line.level, line.message, line.fields);
   });
 }
 

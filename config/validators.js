@@ -17,6 +17,7 @@ function withoutEmptyValues(env) {
 }
 
 const POSTGRES_PROTOCOLS = ['postgres:', 'postgresql:'];
+const ENCODE_PASSWORD_HINT = 'percent-encode special characters in the password (@ as %40, / as %2F, % as %25)';
 
 /** A postgres:// or postgresql:// URL that names a host and a database. */
 const postgresUrl = makeValidator((input) => {
@@ -24,7 +25,7 @@ const postgresUrl = makeValidator((input) => {
   try {
     url = new URL(input);
   } catch {
-    throw new Error('must be a URL of the form postgres://user:password@host:port/database');
+    throw new Error(`must be a URL of the form postgres://user:password@host:port/database; ${ENCODE_PASSWORD_HINT}`);
   }
   if (!POSTGRES_PROTOCOLS.includes(url.protocol)) {
     throw new Error('must use the postgres:// or postgresql:// scheme');
@@ -34,6 +35,11 @@ const postgresUrl = makeValidator((input) => {
   }
   if (url.pathname.length <= 1) {
     throw new Error('must name a database in its path');
+  }
+  // postgres://u:p@ss/word@host/db parses as host "ss" and database "word@host/db": the password's @ or / ended
+  // the user part early. No real database name holds a raw @ or /, so this is never a database to connect to.
+  if (/[@/]/.test(url.pathname.slice(1))) {
+    throw new Error(`names a database holding "@" or "/", which is what an unencoded password makes of the URL; ${ENCODE_PASSWORD_HINT}`);
   }
   // config/database.js decodes these parts; a stray % would otherwise stop boot with a bare "URI malformed".
   for (const part of [url.username, url.password, url.pathname]) {

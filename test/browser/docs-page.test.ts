@@ -100,7 +100,8 @@ describe('GET /docs', function () {
     expectAClean(page);
   });
 
-  it('shows the 404 problem body and its X-Request-Id when a person tries GET /widgets/{id} with an unknown id', async () => {
+  it('shows the 404 problem body and its X-Request-Id when a person authorized tries GET /widgets/{id} with an unknown id', async () => {
+    await authorize(page, await server.example.token({ sub: 'alice' }), 'bearerAuth');
     await expand(page, GET_WIDGET);
 
     await tryItOut(page, GET_WIDGET, UNKNOWN_ID);

@@ -1,5 +1,6 @@
 // Proves that what `npm run generate:resource` writes passes keel's own checks, untouched: in a
-// throw-away clone it generates a plain and a --tenant resource, and parents with children that refer
+// throw-away clone it checks that keel's example (test/support/example) is what the generator writes,
+// generates a plain and a --tenant resource, and parents with children that refer
 // to them (plain and --tenant), migrates, serves them with `npm start` to tokens from `npm run token`
 // (two tenants' rows; a customer's orders, a 409 for an unknown or a still-referenced parent, a
 // cascade), adds fields to three of them as docs/data.md shows, runs the whole suite (the generated tests with it), lint and typecheck, then deletes the
@@ -71,6 +72,9 @@ export const EVERYDAY: readonly (readonly string[])[] = [
   ['teams', 'name:string'],
   ['roles', 'name:string:unique'],
   ['settings', 'key:string', 'value:text:optional', '--tenant'],
+  // Named as keel's own test files (test/integration/secrets.test.ts): the product's tests are in test/app/.
+  ['secrets', 'label:string', 'value:text'],
+  ['faults', 'summary:string', 'seen_at:timestamp'],
 ];
 
 /**
@@ -116,6 +120,27 @@ export function addFieldsAsDocumented(clone: string, env: NodeJS.ProcessEnv, arg
     fs.writeFileSync(target, source.slice(0, at) + pasted + source.slice(at));
   }
   console.log(`generator: \`npm run generate:migration -- ${args.join(' ')}\` and its lines pasted`);
+}
+
+/**
+ * test/support/example as committed is what the generator writes for the same commands (EXAMPLE_COMMANDS:
+ * PLAIN, TENANT and the first two RELATIONS), byte for byte: else the difference, committed to generated.
+ * Run before the clone's own resources, which generate:example refuses to start from.
+ */
+function exampleIsGenerated(clone: string, env: NodeJS.ProcessEnv): void {
+  step('npm', ['run', 'generate:example'], clone, env);
+  execFileSync('git', ['add', '--all', '--', 'test/support/example'], { cwd: clone });
+  const diff = execFileSync('git', ['diff', '--cached', '--', 'test/support/example'], {
+    cwd: clone,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (diff !== '') {
+    throw new Error(
+      `test/support/example is not what the generator writes: run \`npm run generate:example\` and commit what it changes\n--- committed → generated ---\n${diff}`,
+    );
+  }
+  console.log('generator: test/support/example is what the generator writes, byte for byte');
 }
 
 const TENANT_A = '0190a000-0000-7000-8000-00000000000a';
@@ -353,6 +378,7 @@ async function main(): Promise<void> {
   console.log(`generator: in a fresh clone in ${workspace}`);
   try {
     step('npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], clone, env);
+    exampleIsGenerated(clone, env);
     step('npm', ['run', 'generate:resource', '--', ...PLAIN], clone, env);
     step('npm', ['run', 'generate:resource', '--', ...TENANT], clone, env);
     for (const resource of RELATIONS) step('npm', ['run', 'generate:resource', '--', ...resource], clone, env);

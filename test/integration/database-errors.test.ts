@@ -9,7 +9,7 @@ import { currentRequestFields } from '../../lib/keel/http/request-scope';
 import { createLogger, type Logger } from '../../config/logger';
 import type { Database } from '../../lib/keel/db';
 import { testDatabase } from '../support/app';
-import { adminQuery } from '../support/database';
+import { adminQuery, testDatabaseUrl, withDatabase } from '../support/database';
 import { captureLog, type LogCapture } from '../support/log-capture';
 
 const KEY_VALUE = `sentinel-${crypto.randomBytes(4).toString('hex')}@example.invalid`;
@@ -115,5 +115,36 @@ describe('database errors answered and logged', () => {
     expect(text).to.not.include(LITERAL);
     expect(text).to.not.include('INSERT');
     expect(text).to.not.include('Failing row');
+  });
+});
+
+describe('a request whose query cannot open a connection because DATABASE_URL names no database', () => {
+  const missing = `kee1_${crypto.randomBytes(4).toString('hex')}`;
+  let database: Database;
+
+  before(() => {
+    database = testDatabase({ DATABASE_URL: withDatabase(testDatabaseUrl(), missing) });
+  });
+
+  after(async () => {
+    await database.close();
+  });
+
+  it('answers 503 database_not_found with Retry-After, naming neither the database nor the server', async () => {
+    const logger = createLogger({ env: 'test', logLevel: 'silent' });
+    const app = express();
+    app.use(requestId(logger));
+    app.get('/reads', async (_req, res) => {
+      await database.sequelize.query('SELECT 1');
+      res.status(200).end();
+    });
+    app.use(errorHandler(logger));
+
+    const res = await request(app).get('/reads');
+
+    expect(res.status).to.equal(503);
+    expect(res.headers['retry-after']).to.equal('1');
+    expect(res.body).to.include({ code: 'database_not_found', detail: 'The database this service is configured to use does not exist.' });
+    expect(JSON.stringify(res.body)).not.to.include(missing);
   });
 });

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { QueryTypes } from 'sequelize';
 import { loadConfig } from '../../config/env';
 import { createDatabase, type Database } from '../../lib/keel/db';
+import { classifyDatabaseFault } from '../../lib/keel/db/errors';
 import { silentLogger } from '../support/app';
 import { queryOnce, testDatabaseUrl } from '../support/database';
 import { startTlsDatabase, type TlsDatabase } from '../support/tls-database';
@@ -128,6 +129,7 @@ describe('database TLS (a PostgreSQL whose pg_hba.conf allows TLS connections on
       const error = await connectError(openDatabase({ DATABASE_URL: server.url }));
 
       expect(error.message).to.match(UNTRUSTED);
+      expect(classifyDatabaseFault(error)).to.include({ code: 'database_tls_refused', cause: 'tls_refused' });
     });
 
     it('refuses the server certificate when DATABASE_SSL_CA is another CA', async () => {
@@ -143,6 +145,7 @@ describe('database TLS (a PostgreSQL whose pg_hba.conf allows TLS connections on
       const error = await connectError(openDatabase({ DATABASE_URL: testDatabaseUrl() }));
 
       expect(error.message).to.include('does not support SSL');
+      expect(classifyDatabaseFault(error)).to.include({ code: 'database_tls_refused', cause: 'tls_refused' });
     });
 
     it('talks plaintext to that server only with the explicit opt-out DATABASE_SSL=off', async () => {
@@ -188,6 +191,7 @@ describe('database TLS (a PostgreSQL whose pg_hba.conf allows TLS connections on
       const error = await connectError(openDatabase({ DATABASE_URL: url, DATABASE_SSL_CA: server.caPem }));
 
       expect(error.message).to.match(/no pg_hba\.conf entry .*no encryption/);
+      expect(classifyDatabaseFault(error)).to.include({ code: 'database_tls_refused', cause: 'tls_refused' });
     });
 
     it('a replica URL keeps its own sslmode', async () => {

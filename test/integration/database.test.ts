@@ -166,6 +166,32 @@ describe('createDatabase', () => {
       }
     });
 
+    it('tells onAcquire how long each checkout took, a checkout that timed out included', async () => {
+      const acquireMs = 600;
+      const database = open({
+        DB_POOL_MAX: '1',
+        DB_CONNECT_TIMEOUT_MS: '300',
+        DB_POOL_ACQUIRE_MS: String(acquireMs),
+        DB_STATEMENT_TIMEOUT_MS: '5000',
+      });
+      await openConnections(database);
+      const checkouts: { pool: string; seconds: number }[] = [];
+      database.onAcquire((pool, seconds) => checkouts.push({ pool, seconds }));
+      const transaction = await database.sequelize.transaction();
+      try {
+        await database.sequelize.query('SELECT 1', { transaction });
+
+        const { error } = await rejection(database.ping());
+
+        expect(error).to.be.instanceOf(ConnectionAcquireTimeoutError);
+        expect(checkouts.map(({ pool }) => pool)).to.deep.equal(['primary', 'primary']);
+        expect(checkouts[0]?.seconds, 'the transaction got an idle connection without waiting').to.be.below(acquireMs / 1000 / 2);
+        expect(checkouts[1]?.seconds, 'the ping waited the acquire timeout').to.be.within(acquireMs / 1000 - 0.1, acquireMs / 1000 + 1);
+      } finally {
+        await transaction.rollback();
+      }
+    });
+
     it('serves the next caller once the holding transaction ends', async () => {
       const database = open({
         DB_POOL_MAX: '1',

@@ -13,6 +13,7 @@ function metricsOf(database: Database): Metrics {
   return createMetrics({
     pools: () => ({ primary: database.poolStats() }),
     probes: () => ({ primary: database.probe.latest() }),
+    acquires: (listener) => database.onAcquire(listener),
   });
 }
 
@@ -70,6 +71,52 @@ describe('GET /metrics', () => {
     expect(sample(res.text, 'keel_db_pool_connections', { pool: 'primary', state: 'size' })).to.be.at.least(1);
     expect(sample(res.text, 'keel_db_probe_up', { pool: 'primary' })).to.equal(1);
     expect(sample(res.text, 'keel_db_probe_duration_seconds', { pool: 'primary' })).to.be.greaterThan(0);
+  });
+
+  it('counts problem responses by route template, status and problem code, and nothing for a success', async () => {
+    const app = appWith(database);
+    await request(app).get('/no/such/path');
+    await request(app).post('/health');
+    await request(app).get('/health');
+
+    const res = await request(app).get('/metrics');
+
+    expect(sample(res.text, 'keel_http_problems_total', { route: 'unmatched', status: '404', code: 'not_found' })).to.equal(1);
+    expect(sample(res.text, 'keel_http_problems_total', { route: '/health', status: '405', code: 'method_not_allowed' })).to.equal(1);
+    expect(sample(res.text, 'keel_http_problems_total', { route: '/health', status: '200' })).to.equal(undefined);
+  });
+
+  it('observes how long each connection checkout from the pool took', async () => {
+    const app = appWith(database);
+    await request(app).get('/health/db');
+
+    const res = await request(app).get('/metrics');
+
+    expect(sample(res.text, 'keel_db_pool_acquire_seconds_count', { pool: 'primary' })).to.be.at.least(1);
+    expect(sample(res.text, 'keel_db_pool_acquire_seconds_bucket', { pool: 'primary', le: '+Inf' })).to.be.at.least(1);
+  });
+
+  it('reports the replica replay lag of the latest probe in seconds, and no sample while it is unknown', async () => {
+    const replication = (replayLagMs: number | null) => ({ status: 'pass', responseTimeMs: 2, replication: { replayLagMs } });
+    const streaming = createMetrics({ pools: () => ({}), probes: () => ({ primary: undefined, replica: replication(1500) }) });
+    const unknown = createMetrics({ pools: () => ({}), probes: () => ({ replica: replication(null) }) });
+
+    const [known, missing] = await Promise.all([streaming.scrape(), unknown.scrape()]);
+
+    expect(sample(known, 'keel_db_replica_lag_seconds', { pool: 'replica' })).to.equal(1.5);
+    expect(sample(missing, 'keel_db_replica_lag_seconds', { pool: 'replica' })).to.equal(undefined);
+  });
+
+  it('labels Node process metrics with the worker it is given, and only those', async () => {
+    const metrics = createMetrics({ pools: () => ({ primary: database.poolStats() }), probes: () => ({}), worker: '3' });
+    metrics.observeRequest({ method: 'GET', route: '/health', status: 200 }, 0.01);
+
+    const body = await metrics.scrape();
+
+    expect(sample(body, 'process_resident_memory_bytes', { worker: '3' })).to.be.greaterThan(0);
+    expect(sample(body, 'nodejs_heap_size_used_bytes', { worker: '3' })).to.be.greaterThan(0);
+    expect(body).to.match(/^nodejs_eventloop_lag_p99_seconds\{worker="3"\} /m);
+    expect(body, 'request and pool series stay summed across workers').not.to.match(/^(http_request|keel_)\S*worker=/m);
   });
 
   it('reports a failed probe as keel_db_probe_up 0', async () => {

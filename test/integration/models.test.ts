@@ -1,17 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { DataTypes, Sequelize } from 'sequelize';
+import { Sequelize } from 'sequelize';
 import { MODELS } from '../../app/models';
 import { initModels } from '../../lib/keel/models';
 import type { Database } from '../../lib/keel/db';
 import { testDatabase } from '../support/app';
 import { createScratchDatabase, queryOnce, type ScratchDatabase } from '../support/database';
-import { Part } from '../support/example/models/part';
-import { Widget } from '../support/example/models/widget';
+import { Customer, type CustomerRow } from '../support/example/app/models/customer';
+import { Order, type OrderRow } from '../support/example/app/models/order';
+import { EXAMPLE_SERVICE } from '../support/example-app';
 import { generatorSandbox, loadMigration, migrationsDirectory, type GeneratorSandbox, type MigrationModule } from '../support/migrations';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const FOUNDATION = path.join(migrationsDirectory(), '20260101000000-foundation.js');
 const GENERATED_NAME = /^(\d{14})-create-widgets\.js$/;
 
 /** UTC yyyymmddhhmmss, the stamp sequelize-cli migration names start with. */
@@ -106,113 +108,81 @@ describe('models', () => {
     });
   });
 
-  describe('initModels(sequelize, [Widget, Part]) on tables from generated migrations', function () {
+  describe('initModels(sequelize, [Customer, Order]) on the tables of their generated migrations (test/support/example)', function () {
     this.timeout(60_000);
 
     let scratch: ScratchDatabase;
     let database: Database;
-    let sandbox: GeneratorSandbox;
-    let widgetsMigration: MigrationModule;
-    let partsMigration: MigrationModule;
-
-    /** Generates a migration in the sandbox and returns it loaded. */
-    function generate(name: string): MigrationModule {
-      const result = sandbox.run(name);
-      expect(result.status, result.stderr).to.equal(0);
-      const file = fs.readdirSync(sandbox.migrations).find((entry) => entry.endsWith(`-${name}.js`));
-      if (!file) throw new Error(`the generator wrote no ${name} migration`);
-      return loadMigration(path.join(sandbox.migrations, file));
-    }
+    /** The foundation's, then the example's customers and orders, in the order they run. */
+    let migrations: MigrationModule[];
 
     beforeEach(async () => {
       scratch = await createScratchDatabase();
-      sandbox = generatorSandbox();
       database = testDatabase({ DATABASE_URL: scratch.url });
-      // keel's foundation only (uuidv7() on every server): a generated widgets resource of this checkout stays out.
-      await loadMigration(path.join(migrationsDirectory(), '20260101000000-foundation.js')).up(
-        database.sequelize.getQueryInterface(),
-        Sequelize,
+      // keel's foundation only (uuidv7() on every server): this checkout's own resources stay out.
+      migrations = [FOUNDATION, ...EXAMPLE_SERVICE.migrations.filter((file) => /-create-(customers|orders)\.js$/.test(file))].map((file) =>
+        loadMigration(file),
       );
-      widgetsMigration = generate('create-widgets');
-      partsMigration = generate('create-parts');
-      const queryInterface = database.sequelize.getQueryInterface();
-      // The generated migrations, and what a developer adds to them: the model's own columns.
-      await widgetsMigration.up(queryInterface, Sequelize);
-      await queryInterface.addColumn('widgets', 'name', { type: DataTypes.STRING, allowNull: false });
-      await partsMigration.up(queryInterface, Sequelize);
-      await queryInterface.addColumn('parts', 'label', { type: DataTypes.STRING, allowNull: false });
-      await queryInterface.addColumn('parts', 'widget_id', {
-        type: DataTypes.UUID,
-        allowNull: false,
-        references: { model: 'widgets', key: 'id' },
-        onDelete: 'CASCADE',
-      });
+      for (const migration of migrations) await migration.up(database.sequelize.getQueryInterface(), Sequelize);
     });
 
     afterEach(async () => {
       await database.close();
       await scratch.drop();
-      fs.rmSync(sandbox.root, { recursive: true, force: true });
     });
 
     it('registers both models by name on that Sequelize instance and runs their associations once all exist', () => {
-      const registry = initModels(database.sequelize, [Widget, Part]);
+      const registry = initModels(database.sequelize, [Customer, Order]);
 
-      expect(Object.keys(registry).sort()).to.deep.equal(['Part', 'Widget']);
-      expect(registry.Widget).to.equal(Widget);
-      expect(registry.Part).to.equal(Part);
+      expect(Object.keys(registry).sort()).to.deep.equal(['Customer', 'Order']);
+      expect(registry.Customer).to.equal(Customer);
+      expect(registry.Order).to.equal(Order);
       expect(Object.isFrozen(registry), 'the registry is frozen').to.equal(true);
-      expect(database.sequelize.models.Widget).to.equal(Widget);
-      expect(Widget.associations.parts?.associationType).to.equal('HasMany');
-      expect(Part.associations.widget?.associationType).to.equal('BelongsTo');
+      expect(database.sequelize.models.Order).to.equal(Order);
+      expect(Order.associations.customer?.associationType).to.equal('BelongsTo');
     });
 
     it('creates rows whose ids the database fills with version 7 UUIDs, and timestamps in created_at/updated_at', async () => {
-      initModels(database.sequelize, [Widget, Part]);
+      initModels(database.sequelize, [Customer, Order]);
 
-      const widget = await Widget.create({ name: 'sprocket' });
+      const customer = await Customer.createRow({ name: 'Ada' });
 
-      expect(widget.id).to.match(UUID_V7);
-      expect(widget.createdAt).to.be.instanceOf(Date);
+      expect(customer.id).to.match(UUID_V7);
+      expect(customer.createdAt).to.be.instanceOf(Date);
       const rows = await queryOnce<{ id: string; name: string; created_at: Date; updated_at: Date }>(
         scratch.url,
-        'SELECT id::text, name, created_at, updated_at FROM widgets',
+        'SELECT id::text, name, created_at, updated_at FROM customers',
       );
       expect(rows).to.have.length(1);
-      expect(rows[0]).to.include({ id: widget.id, name: 'sprocket' });
+      expect(rows[0]).to.include({ id: customer.id, name: 'Ada' });
       expect(rows[0]?.created_at).to.be.instanceOf(Date);
       expect(rows[0]?.updated_at).to.be.instanceOf(Date);
     });
 
-    it('loads associations both ways with include', async () => {
-      initModels(database.sequelize, [Widget, Part]);
-      const widget = await Widget.create({ name: 'sprocket' });
-      await Part.create({ label: 'tooth', widgetId: widget.id });
-      await Part.create({ label: 'hub', widgetId: widget.id });
-      await Widget.create({ name: 'bare' });
+    it('loads the parent a reference names with include', async () => {
+      initModels(database.sequelize, [Customer, Order]);
+      const customer = await Customer.createRow({ name: 'Ada' });
+      const order = await Order.createRow({ customerId: customer.id, total: '12.50' });
 
-      const widgets = await Widget.findAll({ include: [{ model: Part, as: 'parts' }], order: [['name', 'ASC']] });
-      const part = await Part.findOne({ where: { label: 'hub' }, include: [{ model: Widget, as: 'widget' }] });
+      const found = await Order.findOne({ where: { id: order.id }, include: [{ model: Customer, as: 'customer' }] });
+      // An included parent is not an attribute: the plain row carries it under the association's name.
+      const plain = found?.get({ plain: true }) as (OrderRow & { customer?: CustomerRow }) | undefined;
 
-      expect(widgets.map((found) => [found.name, (found.parts ?? []).map((p) => p.label).sort()])).to.deep.equal([
-        ['bare', []],
-        ['sprocket', ['hub', 'tooth']],
-      ]);
-      expect(part?.widget?.id).to.equal(widget.id);
-      expect(part?.id).to.match(UUID_V7);
+      expect(plain?.customer?.id).to.equal(customer.id);
+      expect(plain?.customer?.name).to.equal('Ada');
+      expect(plain?.id).to.match(UUID_V7);
     });
 
     it('down() of the generated migrations drops the tables again', async () => {
       const queryInterface = database.sequelize.getQueryInterface();
 
-      await partsMigration.down(queryInterface, Sequelize);
-      await widgetsMigration.down(queryInterface, Sequelize);
+      for (const migration of migrations.slice(1).reverse()) await migration.down(queryInterface, Sequelize);
 
-      const [row] = await queryOnce<{ widgets: string | null; parts: string | null }>(
+      const [row] = await queryOnce<{ customers: string | null; orders: string | null }>(
         scratch.url,
-        "SELECT to_regclass('public.widgets')::text AS widgets, to_regclass('public.parts')::text AS parts",
+        "SELECT to_regclass('public.customers')::text AS customers, to_regclass('public.orders')::text AS orders",
       );
-      expect(row).to.deep.equal({ widgets: null, parts: null });
+      expect(row).to.deep.equal({ customers: null, orders: null });
     });
   });
 });

@@ -16,7 +16,7 @@ import { ROUTES } from '../../app/routes';
 import { projectRoot, readPackageInfo } from '../../config/project';
 import { contractChecked, servingLifecycle, silentLogger, testConfig, SERVICE } from '../support/app';
 import { Contract, keelContract, takeViolations, type ObservedResponse } from '../support/contract';
-import { TEST_ROUTES } from '../support/example/routes';
+import { ROUTES as TEST_ROUTES } from '../support/example/app/routes';
 import { httpRequest } from '../support/http';
 
 const VERSION = readPackageInfo().version;
@@ -305,7 +305,7 @@ describe('the served document under an independent linter (Redocly CLI 2, recomm
     expect(errorsOf(report)).to.deep.equal([]);
   });
 
-  it('reports no error for the document of a service with a resource added (test/support/example)', async () => {
+  it('reports no error for the document of a service with resources added (test/support/example)', async () => {
     const report = await redoclyLint(openApiDocument(VERSION, TEST_ROUTES));
 
     expect(errorsOf(report)).to.deep.equal([]);

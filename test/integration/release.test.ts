@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { Client } from 'pg';
 import { projectRoot } from '../../config/project';
+import { MIGRATION_LOCK_KEY } from '../../lib/keel/db/migration-lock';
 import { runSequelizeCli } from '../../lib/keel/db/sequelize-cli';
 import { createScratchDatabase, queryOnce, testDatabaseUrl, type ScratchDatabase } from '../support/database';
 import { generatorSandbox, KEEL_MIGRATION_FILES, migrationFilesOnDisk } from '../support/migrations';
@@ -185,37 +186,126 @@ describe('the release phase (the Procfile release command)', function () {
     });
   });
 
-  it('stops its sequelize-cli child when it is sent SIGTERM, and exits 1 saying so, instead of leaving the migration running alone', async () => {
-    migrations = slowMigration();
-    // The command the Procfile names, run directly: the platform signals every process of the dyno, the shell included.
-    const [node, script, ...commandArgs] = procfileReleaseCommand().split(' ');
-    expect(node).to.equal('node');
-    const release = spawn(process.execPath, [script ?? '', ...commandArgs, ...migrations.args], {
-      cwd: projectRoot(),
-      env: { PATH: process.env.PATH ?? '', ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATE_STATEMENT_TIMEOUT_MS: '600000' },
-    });
-    let output = '';
-    release.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    release.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = once(release, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    let cli: number[] = [];
-    try {
-      await waitForStatement(scratch.name, 'SELECT pg_sleep(600)');
-      cli = await childrenOf(release.pid ?? -1);
-      expect(cli, 'the sequelize-cli child').to.have.lengthOf(1);
+  describe('when it is interrupted during a migration (SIGTERM from the platform, Ctrl-C in a terminal)', () => {
+    const MIGRATION = '20990101000000-slow-alter';
+    const SLEEP = 'SELECT pg_sleep(600)';
 
-      release.kill('SIGTERM');
-      const [code] = await exited;
-      const deadline = performance.now() + 5_000;
-      while (cli.some(isRunning) && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-
-      expect(code, output).to.equal(1);
-      expect(output).to.include('keel: db:migrate was stopped (SIGTERM) before it finished');
-      expect(cli.filter(isRunning), 'sequelize-cli children still running').to.deep.equal([]);
-      expect(await appliedMigrations(scratch.url)).to.deep.equal([]);
-    } finally {
-      for (const pid of [...cli, release.pid ?? -1].filter(isRunning)) process.kill(pid, 'SIGKILL');
+    /** A migration that takes an ACCESS EXCLUSIVE lock on keel_test_widgets in its transaction, then runs for ten minutes. */
+    function slowAlterMigration(): MigrationsDirectory {
+      const directory = temporaryMigrations({ withKeelMigrations: false });
+      directory.add(
+        `${MIGRATION}.js`,
+        `module.exports = {
+        up: (queryInterface) =>
+          queryInterface.sequelize.transaction(async (transaction) => {
+            await queryInterface.sequelize.query('ALTER TABLE keel_test_widgets ADD COLUMN colour text', { transaction });
+            await queryInterface.sequelize.query(${JSON.stringify(SLEEP)}, { transaction });
+          }),
+        down: () => Promise.resolve(),
+      };`,
+      );
+      return directory;
     }
+
+    /** The Procfile's release command, run directly in a process group of its own (as a terminal's job is). */
+    function startProcfileRelease(directory: MigrationsDirectory): { child: ReturnType<typeof spawn>; output(): string } {
+      const [node, script, ...commandArgs] = procfileReleaseCommand().split(' ');
+      expect(node).to.equal('node');
+      const child = spawn(process.execPath, [script ?? '', ...commandArgs, ...directory.args], {
+        cwd: projectRoot(),
+        env: { PATH: process.env.PATH ?? '', ...TEST_ENV, DATABASE_URL: scratch.url, MIGRATE_STATEMENT_TIMEOUT_MS: '600000' },
+        detached: true,
+      });
+      let output = '';
+      child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      return { child, output: () => output };
+    }
+
+    const cases = [
+      { signal: 'SIGTERM', code: 143, to: 'the release process', group: false },
+      { signal: 'SIGINT', code: 130, to: 'its whole process group (Ctrl-C)', group: true },
+    ] as const;
+    for (const { signal, code, to, group } of cases) {
+      it(`on ${signal} to ${to}: cancels the statement on the server, a blocked reader gets through, nothing is recorded, one line, exit ${code}`, async () => {
+        await queryOnce(scratch.url, 'CREATE TABLE keel_test_widgets (name text)');
+        migrations = slowAlterMigration();
+        const reader = new Client({ connectionString: scratch.url });
+        await reader.connect();
+        const release = startProcfileRelease(migrations);
+        const exited = once(release.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+        try {
+          await waitForStatement(scratch.name, SLEEP);
+          const cli = await childrenOf(release.child.pid ?? -1);
+          expect(cli, 'the sequelize-cli child').to.have.lengthOf(1);
+          // A reader of the table, as a live server's GET is: it queues behind the migration's lock.
+          const reading = reader.query('SELECT count(*)::int AS n FROM keel_test_widgets');
+          reading.catch(() => undefined);
+          await waitForLockWaiters(scratch.name, 1);
+
+          const signalledAt = performance.now();
+          process.kill(group ? -(release.child.pid ?? 0) : (release.child.pid ?? 0), signal);
+          const { rows } = await reading;
+          const readerWaitedMs = performance.now() - signalledAt;
+          const [exitCode] = await exited;
+          const gone = performance.now() + 5_000;
+          while (cli.some(isRunning) && performance.now() < gone) await new Promise((resolve) => setTimeout(resolve, 50));
+
+          expect(cli.filter(isRunning), 'sequelize-cli children still running').to.deep.equal([]);
+          // The migration would hold its lock for ten minutes: the reader is through long before.
+          expect(readerWaitedMs, 'ms the reader waited after the signal').to.be.below(15_000);
+          expect(rows).to.deep.equal([{ n: 0 }]);
+          expect(exitCode, release.output()).to.equal(code);
+          const lines = release
+            .output()
+            .split('\n')
+            .filter((line) => line.startsWith(`keel: db:migrate interrupted by ${signal}`));
+          expect(lines, release.output()).to.deep.equal([
+            `keel: db:migrate interrupted by ${signal}: ${MIGRATION} was cancelled on the server and its transaction rolled back; ` +
+              `nothing was recorded in SequelizeMeta, so the next run applies it again; exit ${code}`,
+          ]);
+          const running = await queryOnce(
+            testDatabaseUrl(),
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND (query = $2 OR application_name LIKE 'keel-migrate%')",
+            [scratch.name, SLEEP],
+          );
+          expect(running, 'backends still running the migration').to.deep.equal([]);
+          expect(await appliedMigrations(scratch.url)).to.deep.equal([]);
+          const columns = await queryOnce(
+            scratch.url,
+            "SELECT 1 FROM information_schema.columns WHERE table_name = 'keel_test_widgets' AND column_name = 'colour'",
+          );
+          expect(columns, 'the ALTER TABLE was rolled back').to.deep.equal([]);
+        } finally {
+          if (release.child.exitCode === null && release.child.signalCode === null) process.kill(-(release.child.pid ?? 0), 'SIGKILL');
+          await reader.end().catch(() => undefined);
+        }
+      });
+    }
+
+    it("on SIGTERM while it waits for another run's migration lock: stops waiting at once, runs nothing, one line, exit 143", async () => {
+      migrations = slowMigration();
+      const holder = new Client({ connectionString: scratch.url });
+      await holder.connect();
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      const release = startProcfileRelease(migrations);
+      const exited = once(release.child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+      try {
+        expect(await waitForLockWaiters(scratch.name, 1)).to.deep.equal(['advisory']);
+
+        release.child.kill('SIGTERM');
+        const [exitCode] = await exited;
+
+        expect(exitCode, release.output()).to.equal(143);
+        expect(release.output()).to.include(
+          'keel: db:migrate interrupted by SIGTERM while waiting for the migration lock: nothing ran; exit 143',
+        );
+        expect(await appliedMigrations(scratch.url)).to.deep.equal([]);
+      } finally {
+        if (release.child.exitCode === null && release.child.signalCode === null) process.kill(-(release.child.pid ?? 0), 'SIGKILL');
+        await holder.end();
+      }
+    });
   });
 
   it('applies a migration once when two releases start at once: both exit 0, the second after waiting for the first', async () => {

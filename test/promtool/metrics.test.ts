@@ -1,25 +1,17 @@
 // Run by `npm run test:promtool` (and .ci/run), not by `npm test`: it needs promtool, which
 // `npm test` on a machine with only Node does not have. Here a missing promtool fails the run.
-import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import { startCluster } from '../support/cluster';
 import { testDatabaseUrl } from '../support/database';
 import { httpRequest } from '../support/http';
 import { startProductionServer, type ServerProcess } from '../support/process';
 import { registerSentinel } from '../support/sentinels';
+import { promtool } from './promtool';
 
-const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
 const METRICS_TOKEN = 'promtool-metrics-token-0123456789';
 registerSentinel(METRICS_TOKEN, 'METRICS_TOKEN');
 
-function promtoolCheck(body: string): { code: number | null; output: string } {
-  const result = spawnSync(PROMTOOL, ['check', 'metrics'], { input: body, encoding: 'utf8' });
-  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
-    throw new Error(`promtool not found (${PROMTOOL}): run .ci/install-promtool and set PROMTOOL to the path it prints`);
-  }
-  if (result.error) throw result.error;
-  return { code: result.status, output: `${result.stdout}${result.stderr}`.trim() };
-}
+const promtoolCheck = (body: string): { code: number | null; output: string } => promtool(['check', 'metrics'], body);
 
 /** Traffic that fills every kind of series (a histogram per route and status, the probe gauges), then a scrape. */
 async function scrapeAfterTraffic(port: number): Promise<string> {

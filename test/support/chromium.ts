@@ -212,8 +212,12 @@ export class Page {
     return this.evaluate<string>(`document.querySelector(${JSON.stringify(selector)})?.innerText ?? ''`);
   }
 
-  /** Clicks the element as a person does: scrolled into view, the mouse pressed and released over its middle. */
+  /**
+   * Clicks the element as a person does, once it is there (a page renders after a click in a later turn,
+   * on a busy machine noticeably later): scrolled into view, the mouse pressed and released over its middle.
+   */
   async click(selector: string): Promise<void> {
+    await this.waitFor(`document.querySelector(${JSON.stringify(selector)})`, selector);
     const point = await this.evaluate<{ x: number; y: number } | string>(`(() => {
       const element = document.querySelector(${JSON.stringify(selector)});
       if (!element) return 'nothing matches';

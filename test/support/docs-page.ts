@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from './chromium';
-import { startExampleApp, type ExampleApp } from './example/app';
+import { startExampleApp, type ExampleApp } from './example-app';
 
 // Swagger UI's markup: an operation is #operations-<tag>-<operationId>, a tag's heading #operations-tag-<tag>; an
 // operation's documented responses are rows by code, the answer to a tried request a row of its live table.
@@ -10,7 +10,7 @@ export const documentedResponse = (operation: string, code: number): string =>
   `${operation} .responses-table tr.response[data-code="${code}"]`;
 export const liveResponse = (operation: string): string => `${operation} .live-responses-table tbody tr.response`;
 
-/** The example service (test/support/example: keel with a widgets resource) over HTTP on 127.0.0.1, port 0. */
+/** The example service (test/support/example: keel with the generator's example resources) over HTTP on 127.0.0.1, port 0. */
 export interface DocsServer {
   readonly example: ExampleApp;
   /** http://127.0.0.1:<port> */
@@ -53,15 +53,31 @@ export async function expand(page: Page, operation: string): Promise<void> {
 /** "Try it out", then Execute, with the id typed in when the operation takes one; waits for the answer on the page. */
 export async function tryItOut(page: Page, operation: string, id?: string): Promise<void> {
   await page.click(`${operation} .try-out__btn`);
+  // Swagger UI renders the form after the click: on a busy machine, not before the next line runs.
+  await page.waitFor(`document.querySelector(${JSON.stringify(`${operation} .btn.execute`)})`, `the Execute button of ${operation}`);
   if (id !== undefined) await page.type(`${operation} tr[data-param-name="id"] input`, id);
   await page.click(`${operation} .btn.execute`);
   await page.waitFor(`document.querySelector(${JSON.stringify(liveResponse(operation))})`, `the answer to ${operation}`);
 }
 
-/** Authorize: the token typed into the bearer scheme's field, authorized, the dialog closed. */
-export async function authorize(page: Page, token: string): Promise<void> {
+/**
+ * Authorize: the token typed into a scheme's field (the first scheme's, unless named: metricsToken, bearerAuth),
+ * authorized, the dialog closed. The dialog lists each scheme in a box of its own, with its own buttons.
+ */
+export async function authorize(page: Page, token: string, scheme?: string): Promise<void> {
   await page.click('.auth-wrapper .btn.authorize');
-  await page.type('.auth-container input[type="text"]', token);
-  await page.click('.auth-container .btn.modal-btn.authorize');
-  await page.click('.auth-container .btn.modal-btn.btn-done');
+  let box = '.auth-container';
+  if (scheme !== undefined) {
+    // CSS cannot select by text: the box whose heading names the scheme is marked, then selected by the mark.
+    const marked = await page.evaluate<boolean>(`(() => {
+      const box = [...document.querySelectorAll('.auth-container')].find((c) => c.querySelector('h4')?.textContent.includes(${JSON.stringify(scheme)}));
+      box?.setAttribute('data-scheme', ${JSON.stringify(scheme)});
+      return Boolean(box);
+    })()`);
+    if (!marked) throw new Error(`the Authorize dialog lists no scheme ${scheme}`);
+    box = `.auth-container[data-scheme="${scheme}"]`;
+  }
+  await page.type(`${box} input[type="text"]`, token);
+  await page.click(`${box} .btn.modal-btn.authorize`);
+  await page.click(`${box} .btn.modal-btn.btn-done`);
 }

@@ -11,3 +11,18 @@ export function metricTypes(body: string): Map<string, string> {
   for (const match of body.matchAll(/^# TYPE (\S+) (\S+)$/gm)) types.set(match[1] as string, match[2] as string);
   return types;
 }
+
+/** Every label of each sampled metric in a Prometheus text body, with the values seen for it. */
+export function sampledLabels(body: string): Map<string, Map<string, Set<string>>> {
+  const metrics = new Map<string, Map<string, Set<string>>>();
+  for (const [, name, labels = ''] of body.matchAll(/^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? \S+$/gm)) {
+    const seen = metrics.get(name as string) ?? new Map<string, Set<string>>();
+    metrics.set(name as string, seen);
+    for (const [, label, value] of labels.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      const values = seen.get(label as string) ?? new Set<string>();
+      seen.set(label as string, values);
+      values.add(JSON.parse(`"${value as string}"`) as string);
+    }
+  }
+  return metrics;
+}

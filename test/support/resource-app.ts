@@ -5,15 +5,16 @@ import type { Logger } from 'winston';
 import { createApp } from '../../lib/keel/http';
 import { verifierFor, type TokenVerifier } from '../../lib/keel/auth';
 import { MODELS } from '../../app/models';
-import { initModels } from '../../lib/keel/models';
-import type { RequestSettingsHook } from '../../lib/keel/http';
+import { initModels, type ModelDefinition } from '../../lib/keel/models';
+import type { RequestSettingsHook, RouteEntry } from '../../lib/keel/http';
+import { Sequelize } from 'sequelize';
 import { ROUTES } from '../../app/routes';
 import { readPackageInfo } from '../../config/project';
 import { createDatabase, type Database } from '../../lib/keel/db';
 import { contractChecked, servingLifecycle, silentLogger, testConfig } from './app';
 import { adminQuery, createScratchDatabase, queryOnce, type ScratchDatabase } from './database';
 import { startIdentityProvider } from './identity-provider';
-import { runCliOk } from './migrations';
+import { loadMigration, runCliOk } from './migrations';
 import { registerSentinel } from './sentinels';
 
 /** Who a test calls as: the claims of its token. */
@@ -45,6 +46,27 @@ export interface ResourceAppOptions {
   readonly requestSettings?: RequestSettingsHook;
   /** Where the app logs (silent unless given). */
   readonly logger?: Logger;
+  /** Another service than this checkout's (app/routes.ts, MODELS, db/migrations): the example's (test/support/example-app.ts). */
+  readonly service?: TestService;
+  /** Where the database logs the text of every statement (logSqlText), for tests that read the SQL a request ran. */
+  readonly sqlLogger?: Logger;
+}
+
+/** A service's route table, its models, and the migration files that make its tables, applied in order. */
+export interface TestService {
+  readonly routes: readonly RouteEntry[];
+  readonly models: readonly ModelDefinition[];
+  readonly migrations: readonly string[];
+}
+
+/** Applies the migration files in order, as db:migrate would, without recording them. */
+async function migrate(url: string, files: readonly string[]): Promise<void> {
+  const sequelize = new Sequelize(url, { logging: false });
+  try {
+    for (const file of files) await loadMigration(file).up(sequelize.getQueryInterface(), Sequelize);
+  } finally {
+    await sequelize.close();
+  }
 }
 
 /** A LOGIN role (cluster-wide: random name) that may read and write every table of the scratch database. */
@@ -62,19 +84,24 @@ async function ordinaryRole(scratch: ScratchDatabase): Promise<{ url: string; dr
 }
 
 /**
- * The app as bin/www serves it (the route table of app/routes.ts, the models of MODELS) on a
- * scratch database migrated with every migration; every response is checked against its document.
+ * The app as bin/www serves it (the route table of app/routes.ts, the models of MODELS, or those of the
+ * service given) on a scratch database migrated with every migration; every response is checked against
+ * its document.
  */
 export async function startResourceApp(options: ResourceAppOptions = {}): Promise<ResourceApp> {
   const scratch = await createScratchDatabase();
-  await runCliOk('db:migrate', scratch.url);
+  if (options.service) await migrate(scratch.url, options.service.migrations);
+  else await runCliOk('db:migrate', scratch.url);
+  const routes = options.service?.routes ?? ROUTES;
   const role = options.ordinaryRole ? await ordinaryRole(scratch) : undefined;
   const url = role?.url ?? scratch.url;
   // An identity provider of the suite's own on 127.0.0.1, found through discovery as a deployed service finds its own.
   const provider = await startIdentityProvider({ audience: TEST_AUDIENCE });
   const config = testConfig({ DATABASE_URL: url, AUTH_ISSUER: provider.issuer, AUTH_AUDIENCE: TEST_AUDIENCE });
-  const database = createDatabase({ ...config.database, url }, silentLogger());
-  initModels(database.sequelize, MODELS);
+  const database = options.sqlLogger
+    ? createDatabase({ ...config.database, url, logSqlText: true }, options.sqlLogger)
+    : createDatabase({ ...config.database, url }, silentLogger());
+  initModels(database.sequelize, options.service?.models ?? MODELS);
   const auth = (await verifierFor(config.auth, silentLogger())) as TokenVerifier;
   await auth.keys.refresh();
   const app = contractChecked(
@@ -86,9 +113,10 @@ export async function startResourceApp(options: ResourceAppOptions = {}): Promis
       lifecycle: servingLifecycle(),
       version: readPackageInfo().version,
       auth,
+      routes,
       ...(options.requestSettings ? { requestSettings: options.requestSettings } : {}),
     }),
-    ROUTES,
+    routes,
   );
   return {
     app,

@@ -113,7 +113,7 @@ describe('bin/www readiness', function () {
       url.port = String(await freePort());
       const server = await start({ DATABASE_URL: url.toString() });
 
-      await server.waitForOutput(/"message":"database unreachable at boot; readiness fails until it answers"/);
+      await server.waitForOutput(/"message":"database unreachable at boot: connection refused .*; readiness fails until it answers"/);
       const ready = await httpRequest(server.port, '/health/ready');
       const database = await httpRequest(server.port, '/health/db');
       const live = await httpRequest(server.port, '/health');

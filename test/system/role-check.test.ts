@@ -174,4 +174,35 @@ describe('bin/www: whether its database role bypasses row-level security, checke
       expect(server.child.exitCode).to.equal(null);
     });
   });
+
+  describe('the connection budget, read with the role', () => {
+    const BUDGET = /^connection budget/;
+
+    it('in a cluster, says once how many such instances fit: 2 workers × DB_POOL_MAX against what the role is allowed', async () => {
+      const scratch = await scratchDatabase({ rlsTable: false });
+      const url = await asOrdinaryRole(scratch);
+      await adminQuery(`ALTER ROLE ${new URL(url).username} CONNECTION LIMIT 45`);
+      const server = start({ DATABASE_URL: url, WEB_CONCURRENCY: '2', DB_POOL_MAX: '10' });
+
+      await server.waitForOutput(/"message":"connection budget/, 20_000);
+      await server.waitForOutput(/"message":"database role checked".*\n(?:.*\n)*.*"message":"database role checked"/, 20_000);
+
+      const lines = linesAbout(server, BUDGET);
+      expect(lines, server.output()).to.have.lengthOf(1);
+      expect(lines[0]).to.include({ level: 'info', perInstance: 20, workers: 2, poolMax: 10, allowed: 45, instancesThatFit: 2 });
+    });
+
+    it('warns when one instance alone needs more connections than the role is allowed', async () => {
+      const scratch = await scratchDatabase({ rlsTable: false });
+      const url = await asOrdinaryRole(scratch);
+      await adminQuery(`ALTER ROLE ${new URL(url).username} CONNECTION LIMIT 5`);
+      const server = start({ DATABASE_URL: url, DB_POOL_MAX: '10' });
+
+      await server.waitForOutput(/"message":"connection budget exceeded/, 20_000);
+
+      const [line] = linesAbout(server, BUDGET);
+      expect(line).to.include({ level: 'warn', perInstance: 10, allowed: 5, instancesThatFit: 0 });
+      expect(line?.message).to.include('lower DB_POOL_MAX or WEB_CONCURRENCY, or put PgBouncer in front');
+    });
+  });
 });

@@ -157,6 +157,30 @@ describe('loadConfig', () => {
       }
     }
 
+    // The password's own @ or / ends the user part early: postgres://u:p@ss/word@host/db names host "ss", database "word@host/db".
+    const unencodedPasswords: ReadonlyArray<readonly [string, string]> = [
+      ['an @ then a /', `postgres://u:${SENTINEL_PASSWORD}@ss/word@db.internal:5432/keel`],
+      ['a / then an @', `postgres://u:${SENTINEL_PASSWORD}/ss@db.internal/keel`],
+      ['an @ in a URL whose database name holds a /', `postgres://u:p@${SENTINEL_PASSWORD}@db.internal/keel/extra`],
+    ];
+    for (const [label, url] of unencodedPasswords) {
+      it(`refuses a password holding ${label}, unencoded, with the hint to percent-encode it, never printing the URL or password`, () => {
+        const error = configErrorFrom(deployedEnv('production', { DATABASE_URL: url }));
+
+        const [problem] = problemsAbout(error, 'DATABASE_URL');
+        expect(problem).to.include('percent-encode special characters in the password (@ as %40, / as %2F');
+        expect(error.message).to.not.include(SENTINEL_PASSWORD);
+        expect(error.message).to.not.include('db.internal');
+        expect(error.stack ?? '').to.not.include(SENTINEL_PASSWORD);
+      });
+    }
+
+    it('accepts the same password percent-encoded', () => {
+      const url = `postgres://u:${encodeURIComponent('p@ss/word')}@db.internal:5432/keel`;
+
+      expect(loadConfig({ DATABASE_URL: url }).database.url).to.equal(url);
+    });
+
     it('accepts the postgresql:// scheme and a unix socket directory given as ?host=', () => {
       const url = 'postgresql:///keel?host=/var/run/postgresql';
 

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { ConfigError, loadConfig } from '../../config/env';
-import { rlsVerdict, type DatabaseRole } from '../../lib/keel/db/role-check';
+import { rlsVerdict, type RoleSecurity } from '../../lib/keel/db/role-check';
 
-const superuser: DatabaseRole = { name: 'postgres', superuser: true, bypassRls: true, tablesUnderRls: 3, ownedUnforced: 0 };
-const bypassing: DatabaseRole = { name: 'reporting', superuser: false, bypassRls: true, tablesUnderRls: 1, ownedUnforced: 0 };
-const ordinary: DatabaseRole = { name: 'keel', superuser: false, bypassRls: false, tablesUnderRls: 3, ownedUnforced: 0 };
+const superuser: RoleSecurity = { name: 'postgres', superuser: true, bypassRls: true, tablesUnderRls: 3, ownedUnforced: 0 };
+const bypassing: RoleSecurity = { name: 'reporting', superuser: false, bypassRls: true, tablesUnderRls: 1, ownedUnforced: 0 };
+const ordinary: RoleSecurity = { name: 'keel', superuser: false, bypassRls: false, tablesUnderRls: 3, ownedUnforced: 0 };
 
 describe('rlsVerdict (what keel does about a role that bypasses row-level security)', () => {
   it('says nothing when the role is bound by row-level security', () => {

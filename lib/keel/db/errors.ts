@@ -1,5 +1,6 @@
 import { ConnectionAcquireTimeoutError, ConnectionError, DatabaseError, type BaseError } from 'sequelize';
-import { databaseFault, type DatabaseFault } from './faults';
+import { connectFailureCause } from './connect-failures';
+import { databaseFault, type DatabaseFault, type DatabaseFaultCode } from './faults';
 
 // SQLSTATE classes that mean "the database is not there for us right now".
 const UNAVAILABLE_SQLSTATES = /^(08|53|57P0[1-3])/;
@@ -7,6 +8,19 @@ const QUERY_CANCELED = '57014';
 const CONNECTION_LOST = /Connection terminated|ECONNRESET|EPIPE|ETIMEDOUT|not queryable/i;
 // pg's own message when its query_timeout (the client-side backstop, lib/keel/db/index.ts) gives up on the server.
 const CLIENT_QUERY_TIMEOUT = 'Query read timeout';
+
+// A cause whose remedy is not waiting gets a code of its own; the others are an outage.
+const FAULT_OF_CAUSE: Record<NonNullable<ReturnType<typeof connectFailureCause>>, DatabaseFaultCode> = {
+  refused: 'database_unavailable',
+  timed_out: 'database_unavailable',
+  host_not_found: 'database_unavailable',
+  connection_lost: 'database_unavailable',
+  // Waited out as an outage is (connections free up), and then fixed by the budget (docs/operations.md#connection-budget).
+  too_many_connections: 'database_unavailable',
+  authentication_failed: 'database_auth_failed',
+  database_not_found: 'database_not_found',
+  tls_refused: 'database_tls_refused',
+};
 
 /** The SQLSTATE PostgreSQL answered with, from the pg error Sequelize wraps. */
 export function sqlState(error: BaseError): string | undefined {
@@ -23,7 +37,8 @@ export function classifyDatabaseFault(error: unknown): DatabaseFault | undefined
     return databaseFault('database_pool_exhausted');
   }
   if (error instanceof ConnectionError) {
-    return databaseFault('database_unavailable');
+    const cause = connectFailureCause(error);
+    return databaseFault(cause ? FAULT_OF_CAUSE[cause] : 'database_unavailable', cause);
   }
   if (error instanceof DatabaseError) {
     const state = sqlState(error);

@@ -9,24 +9,53 @@ export const DATABASE_FAULTS = {
   database_unavailable: 'The database cannot be reached.',
   database_pool_exhausted: 'No database connection became free in time.',
   database_timeout: 'The database did not answer in time.',
+  // A misconfiguration, not an outage: waiting does not help, fixing DATABASE_URL or DATABASE_SSL does.
+  database_auth_failed: 'The database refused the credentials this service logs in with.',
+  database_not_found: 'The database this service is configured to use does not exist.',
+  database_tls_refused: 'The database refused the TLS settings this service connects with.',
 } as const;
 
 export type DatabaseFaultCode = keyof typeof DATABASE_FAULTS;
 
 export const DATABASE_FAULT_CODES = Object.keys(DATABASE_FAULTS) as [DatabaseFaultCode, ...DatabaseFaultCode[]];
 
+/**
+ * Why a connection could not be opened, as an operator needs it at once: which of these it is decides the
+ * remedy (wait for the server, fix the password or the database name, fix the TLS settings).
+ */
+export const CONNECT_FAILURE_CAUSES = [
+  'refused',
+  'timed_out',
+  'host_not_found',
+  'authentication_failed',
+  'database_not_found',
+  'tls_refused',
+  'connection_lost',
+  'too_many_connections',
+] as const;
+
+export type ConnectFailureCause = (typeof CONNECT_FAILURE_CAUSES)[number];
+
 export interface DatabaseFault {
   /** Stable code for clients and health bodies. */
   readonly code: DatabaseFaultCode;
   readonly detail: string;
+  /** Why a connection could not be opened, when that was the fault. */
+  readonly cause?: ConnectFailureCause;
 }
 
-// One frozen object per code: the probe hands them out on every failing health ping.
-const FAULTS = Object.fromEntries(
-  DATABASE_FAULT_CODES.map((code) => [code, Object.freeze({ code, detail: DATABASE_FAULTS[code] })]),
-) as Readonly<Record<DatabaseFaultCode, DatabaseFault>>;
+// One frozen object per code and cause: the probe hands them out on every failing health ping.
+const FAULTS = new Map<string, DatabaseFault>();
 
-export const databaseFault = (code: DatabaseFaultCode): DatabaseFault => FAULTS[code];
+export function databaseFault(code: DatabaseFaultCode, cause?: ConnectFailureCause): DatabaseFault {
+  const key = cause ? `${code}:${cause}` : code;
+  let fault = FAULTS.get(key);
+  if (!fault) {
+    fault = Object.freeze(cause ? { code, detail: DATABASE_FAULTS[code], cause } : { code, detail: DATABASE_FAULTS[code] });
+    FAULTS.set(key, fault);
+  }
+  return fault;
+}
 
 /**
  * The integrity violations (SQLSTATE class 23), each with the text clients see for it and, where PostgreSQL

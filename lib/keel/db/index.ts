@@ -8,6 +8,7 @@ import { projectRoot } from '../../../config/project';
 import { installTransactionScope } from './transaction-scope';
 import { openConnectionsOutsideRequests, outsideAnyRequest } from './outside-requests';
 import { createMigrationMonitor, type MigrationMonitor } from './migration-state';
+import { timeAcquires, type AcquireListener } from './acquire-timing';
 import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type PoolStats } from './pool';
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
 import { enableDirectReads } from './reads';
@@ -17,6 +18,7 @@ import { traceStatements, type DatabaseTracer } from './traced';
 import { runUnitOfWork, type TransactionSettings, type UnitOfWorkOptions } from './unit-of-work';
 
 export type { PoolStats } from './pool';
+export type { AcquireListener } from './acquire-timing';
 export type { DatabaseProbe, ProbeReport, ProbeStatus } from './probe';
 export type { ReplicationReport } from './replication';
 export type { MigrationMonitor, MigrationState } from './migration-state';
@@ -38,6 +40,8 @@ export interface Database {
   readonly probe: DatabaseProbe;
   /** The same for the read replicas' pool, when DATABASE_REPLICA_URLS is set. */
   readonly replicaProbe: DatabaseProbe | undefined;
+  /** Calls listener with the duration of every connection checkout (lib/keel/db/acquire-timing.ts). */
+  onAcquire(listener: AcquireListener): void;
   /** Migrations on disk versus applied (SequelizeMeta), read rarely. */
   readonly migrations: MigrationMonitor;
   /**
@@ -156,6 +160,7 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, d
   const replicaProbe =
     config.replicaUrls.length > 0 ? createProbe(poolAccess(sequelize, 'replica'), { ...config.probe, inspect }, logger) : undefined;
   guardReplicationPoolDestroy(sequelize);
+  const onAcquire = timeAcquires(sequelize, replicaProbe !== undefined);
   enableDirectReads(sequelize, {
     routing: replicaProbe ? routeReadsAwayFromFailingReplicas(sequelize, replicaProbe, logger) : readOnThePrimary,
     logQuery: (sql, durationMs) => logQuery(logger, config, sql, durationMs),
@@ -179,6 +184,7 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, d
       : (settings, work, options) => runUnitOfWork(sequelize, settings, work, options),
     probe,
     replicaProbe,
+    onAcquire,
     close(timeoutMs = 5_000) {
       closing ??= closeWithin(sequelize, timeoutMs, logger);
       return closing;

@@ -28,6 +28,8 @@ export interface ProbeResult {
   readonly checkedAt: Date;
   /** Why the probe failed (status 'fail' only). */
   readonly fault?: DatabaseFault;
+  /** The driver's or server's own message when opening a connection failed, for operators' logs only, never a body. */
+  readonly reason?: string;
   /** A replica's replication state, when it answered. */
   readonly replication?: ReplicationReport;
 }
@@ -90,12 +92,10 @@ const isClientQueryTimeout = (error: unknown): boolean => error instanceof Error
  */
 async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logger): Promise<ProbeResult> {
   const started = performance.now();
-  const fail = (fault: DatabaseFault): ProbeResult => ({
-    status: 'fail',
-    responseTimeMs: elapsedSince(started),
-    checkedAt: new Date(),
-    fault,
-  });
+  const fail = (fault: DatabaseFault, error?: unknown): ProbeResult => {
+    const result = { status: 'fail' as const, responseTimeMs: elapsedSince(started), checkedAt: new Date(), fault };
+    return fault.cause && error instanceof Error ? { ...result, reason: error.message } : result;
+  };
   const deadline = after(settings.timeoutMs, TIMED_OUT);
   try {
     const acquiring = pool.acquire();
@@ -103,13 +103,14 @@ async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logg
     try {
       connection = await Promise.race([acquiring, deadline.promise]);
     } catch (error) {
-      return fail(classifyDatabaseFault(error) ?? databaseFault('database_unavailable'));
+      return fail(classifyDatabaseFault(error) ?? databaseFault('database_unavailable'), error);
     }
     if (connection === TIMED_OUT) {
       // Give the connection back whenever the pool hands it over.
       acquiring.then((late) => pool.release(late)).catch(() => undefined);
       const stats = pool.stats();
-      return fail(databaseFault(stats.using >= stats.max ? 'database_pool_exhausted' : 'database_unavailable'));
+      // Not exhausted: opening a connection took the whole budget.
+      return fail(stats.using >= stats.max ? databaseFault('database_pool_exhausted') : databaseFault('database_unavailable', 'timed_out'));
     }
 
     const querying = settings.inspect ? settings.inspect(connection) : connection.query(settings.statement ?? DEFAULT_STATEMENT);
@@ -122,7 +123,7 @@ async function probeOnce(pool: PoolAccess, settings: ProbeSettings, logger: Logg
         return fail(databaseFault('database_timeout'));
       }
       pool.release(connection);
-      return fail(classifyDatabaseFault(error) ?? databaseFault('database_unavailable'));
+      return fail(classifyDatabaseFault(error) ?? databaseFault('database_unavailable'), error);
     }
     if (outcome === TIMED_OUT) {
       void cancelAndRecover(pool, connection, querying, logger);
@@ -185,11 +186,12 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
   // Built field by field, not spread: every health ping makes one, and spreading results of two
   // shapes (with and without a fault) costs more than the rest of a /health/db answer.
   const report = (result: ProbeResult, cached: boolean): ProbeReport => {
-    const { status, responseTimeMs, checkedAt, fault, replication } = result;
+    const { status, responseTimeMs, checkedAt, fault, reason, replication } = result;
     if (replication) return { status, responseTimeMs, checkedAt, replication, cached, pool: pool.stats() };
-    return fault
+    if (!fault) return { status, responseTimeMs, checkedAt, cached, pool: pool.stats() };
+    return reason === undefined
       ? { status, responseTimeMs, checkedAt, fault, cached, pool: pool.stats() }
-      : { status, responseTimeMs, checkedAt, cached, pool: pool.stats() };
+      : { status, responseTimeMs, checkedAt, fault, reason, cached, pool: pool.stats() };
   };
 
   const reuse = (): ProbeReport | undefined =>
@@ -214,7 +216,8 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
         .catch((error: unknown): ProbeResult => {
           logger.warn('database probe failed unexpectedly', { error });
           const fault = classifyDatabaseFault(error) ?? databaseFault('database_unavailable');
-          return { status: 'fail', responseTimeMs: elapsedSince(started), checkedAt: new Date(), fault };
+          const reason = fault.cause && error instanceof Error ? { reason: error.message } : {};
+          return { status: 'fail', responseTimeMs: elapsedSince(started), checkedAt: new Date(), fault, ...reason };
         })
         .then(async (result) => {
           // Begun before a markDown: the failure seen since is the newer news.

@@ -2,7 +2,16 @@ import type { Sequelize } from 'sequelize';
 import type { Logger } from '../../../config/logger';
 import { classifyDatabaseFault } from './errors';
 import type { AcquireOptions } from './pool';
+import type { DatabaseFaultCode } from './faults';
 import type { DatabaseProbe } from './probe';
+
+// A replica that cannot be reached, or refuses keel's connection settings: the primary serves the read.
+const REPLICA_DOWN_CODES: ReadonlySet<DatabaseFaultCode> = new Set([
+  'database_unavailable',
+  'database_auth_failed',
+  'database_not_found',
+  'database_tls_refused',
+]);
 
 /** Where Sequelize sent a query: set by the acquire hook, read by the read routing. */
 interface ReadRoute {
@@ -57,7 +66,7 @@ export function routeReadsAwayFromFailingReplicas(sequelize: Sequelize, replicaP
       return await attempt({ keelReadRoute: route });
     } catch (error) {
       const fault = classifyDatabaseFault(error);
-      if (!route.toReplica || fault?.code !== 'database_unavailable') throw error;
+      if (!route.toReplica || !fault || !REPLICA_DOWN_CODES.has(fault.code)) throw error;
       if (replicaProbe.latest()?.status !== 'fail') {
         logger.warn('a read lost its replica connection: the replica is marked down and reads go to the primary', {
           reason: error instanceof Error ? error.message : String(error),

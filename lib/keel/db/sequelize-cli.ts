@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { cliOptions } from '../../../config/database';
 import { projectRoot } from '../../../config/project';
-import { withMigrationLock, type MigrationLockOptions } from './migration-lock';
+import { describeInterruption, interruptedExitCode, stopSignalOf } from './migration-interruption';
+import { cancelRunStatements } from './migration-sessions';
+import { MigrationLockWaitStopped, withMigrationLock, type LockSession, type MigrationLockOptions } from './migration-lock';
 
 export type MigrationCommand = 'db:migrate' | 'db:migrate:undo' | 'db:migrate:undo:all' | 'db:seed:all' | 'db:seed:undo:all';
 
@@ -15,11 +17,6 @@ export interface CliOptions extends MigrationLockOptions {
   readonly args?: readonly string[];
   /** The project whose .sequelizerc and migrations to use (default: this one). */
   readonly cwd?: string;
-  /**
-   * Fires when the run must stop (the release was sent SIGTERM): the CLI child is sent SIGTERM too,
-   * so no migration goes on running on its own, and the run ends once the child has exited.
-   */
-  readonly stop?: AbortSignal;
 }
 
 /** The sequelize-cli entry point installed with keel: never one fetched from the registry. */
@@ -27,11 +24,11 @@ export function sequelizeCliPath(): string {
   return require.resolve('sequelize-cli/lib/sequelize', { paths: [projectRoot()] });
 }
 
-function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, options: CliOptions): Promise<CliResult> {
+function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, options: CliOptions, run: RunSessions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    // Stopped while it waited for the migration lock: nothing was started, nothing is.
+    // Stopped before the CLI started: nothing ran.
     if (options.stop?.aborted) {
-      resolve({ code: null, output: `keel: ${command} was stopped before it started\n` });
+      resolve({ code: null, output: '' });
       return;
     }
     const child = spawn(process.execPath, [sequelizeCliPath(), command, ...(options.args ?? [])], {
@@ -39,8 +36,11 @@ function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, options: Cl
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // The statement first, on the server (its locks go with the rollback); then the CLI, so that it starts no other.
     const forwardStop = (): void => {
-      child.kill('SIGTERM');
+      void cancelRunStatements(run.session, run.applicationName)
+        .catch(() => undefined)
+        .finally(() => child.kill('SIGTERM'));
     };
     options.stop?.addEventListener('abort', forwardStop, { once: true });
     let output = '';
@@ -49,9 +49,16 @@ function spawnCli(command: MigrationCommand, env: NodeJS.ProcessEnv, options: Cl
     child.on('error', reject);
     child.on('close', (code, signal) => {
       options.stop?.removeEventListener('abort', forwardStop);
-      resolve({ code, output: signal ? `${output}keel: ${command} was stopped (${signal}) before it finished\n` : output });
+      const stopped = signal && !options.stop?.aborted ? `keel: ${command} was stopped (${signal}) before it finished\n` : '';
+      resolve({ code, output: `${output}${stopped}` });
     });
   });
+}
+
+/** The migration lock's connection, and the application_name of the run's own sessions. */
+interface RunSessions {
+  readonly session: LockSession;
+  readonly applicationName: string;
 }
 
 const TIMEOUT_HINTS: readonly [pattern: RegExp, hint: (env: ReturnType<typeof cliOptions>) => string][] = [
@@ -81,8 +88,29 @@ export async function runSequelizeCli(command: MigrationCommand, env: NodeJS.Pro
   let result: CliResult;
   try {
     settings = cliOptions(env);
-    result = await withMigrationLock(settings, options, () => spawnCli(command, env, options));
+    const applicationName = settings.dialectOptions.application_name;
+    result = await withMigrationLock(settings, options, async (session) => {
+      const ran = await spawnCli(command, env, options, { session, applicationName });
+      if (!options.stop?.aborted) return ran;
+      const signal = stopSignalOf(options.stop);
+      const code = interruptedExitCode(signal);
+      const line = await describeInterruption(command, ran.output, { session, applicationName }, signal).catch(
+        (error: unknown) =>
+          `keel: ${command} interrupted by ${signal}; whether its statement still runs could not be checked (${error instanceof Error ? error.message : String(error)}): ` +
+          `look for sessions named ${applicationName} in pg_stat_activity; exit ${code}`,
+      );
+      return { code, output: `${ran.output}${line}\n` };
+    });
   } catch (error) {
+    if (options.stop?.aborted) {
+      const signal = stopSignalOf(options.stop);
+      const code = interruptedExitCode(signal);
+      const what =
+        error instanceof MigrationLockWaitStopped
+          ? 'while waiting for the migration lock: nothing ran'
+          : `and the migration lock's connection failed (${error instanceof Error ? error.message : String(error)})`;
+      return { code, output: `keel: ${command} interrupted by ${signal} ${what}; exit ${code}\n` };
+    }
     // Bad settings, or no connection for the lock: the command did not run. Messages name
     // variables and causes, never a value (config/database.js, pg's own errors).
     return { code: 1, output: `keel: ${command} did not run: ${error instanceof Error ? error.message : String(error)}\n` };

@@ -18,7 +18,13 @@ const UNREACHABLE = report('fail', {
   responseTimeMs: 502.7,
   cached: false,
   pool: EMPTY_POOL,
-  fault: databaseFault('database_unavailable'),
+  fault: databaseFault('database_unavailable', 'refused'),
+});
+const AUTH_FAILED = report('fail', {
+  responseTimeMs: 12.4,
+  cached: false,
+  pool: EMPTY_POOL,
+  fault: databaseFault('database_auth_failed', 'authentication_failed'),
 });
 const EXHAUSTED = report('fail', {
   responseTimeMs: 1000.31,
@@ -54,6 +60,7 @@ export const DATABASE_UP_EXAMPLES = {
 
 export const DATABASE_DOWN_EXAMPLES = {
   database_unavailable: example('The database is unreachable', databaseHealthBody(UNREACHABLE)),
+  database_auth_failed: example('The database refused the password in DATABASE_URL', databaseHealthBody(AUTH_FAILED)),
   database_pool_exhausted: example('Every connection is busy', databaseHealthBody(EXHAUSTED)),
 };
 
@@ -77,6 +84,7 @@ export const NOT_READY_EXAMPLES = {
   draining: example('Shutdown began', ready({ phase: 'draining' })),
   starting: example('Not listening yet', ready({ phase: 'starting' })),
   database_unavailable: example('The database is unreachable', ready({ phase: 'serving', database: UNREACHABLE })),
+  database_auth_failed: example('The database refused the password in DATABASE_URL', ready({ phase: 'serving', database: AUTH_FAILED })),
   identity_provider_unavailable: example(
     'No key to verify tokens with: the identity provider has not answered since boot',
     ready({ phase: 'serving', database: report('pass'), migrations: EXAMPLE_MIGRATIONS, identityProvider: { status: 'fail', keys: 0 } }),

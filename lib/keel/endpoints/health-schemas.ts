@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONNECT_FAILURE_CAUSES } from '../db/faults';
 import { DATABASE_FAULT_CODES } from '../schemas/problems';
 
 // The bodies of the health endpoints (lib/keel/endpoints/health-views.ts builds them). Every object is closed: an
@@ -43,7 +44,16 @@ export const MigrationState = z
 
 export const DatabaseFaultCode = z.enum(DATABASE_FAULT_CODES).meta({
   id: 'DatabaseFaultCode',
-  description: 'Why the database check failed: no answer, every connection busy, or the probe query was too slow and was cancelled.',
+  description:
+    'Why the database check failed: no answer, every connection busy, the probe query was too slow and was cancelled, ' +
+    'or a misconfiguration the server refused (credentials, database name, TLS settings).',
+});
+
+export const ConnectFailureCause = z.enum(CONNECT_FAILURE_CAUSES).meta({
+  id: 'ConnectFailureCause',
+  description:
+    'Why a connection could not be opened: refused (nothing listens), timed_out, host_not_found, authentication_failed, ' +
+    'database_not_found, tls_refused, connection_lost (closed while being opened), or too_many_connections (53300).',
 });
 
 export const ReplicaHealth = z
@@ -105,6 +115,7 @@ export const DatabaseHealthDown = z
     ...databaseHealth,
     code: DatabaseFaultCode,
     detail: z.string().min(1).meta({ description: 'What the code means, safe to show.' }),
+    cause: ConnectFailureCause.optional(),
   })
   .meta({ id: 'DatabaseHealthDown', description: 'The database did not answer in time: fail, with the reason.' });
 
@@ -113,6 +124,7 @@ const readinessDatabase = z
     status: HealthStatus,
     responseTimeMs: number('How long the probe took, in ms.'),
     cached: z.boolean().meta({ description: 'True when the result came from the shared probe.' }),
+    cause: ConnectFailureCause.optional(),
   })
   .meta({ description: 'A summary of the database probe, while serving.' });
 

@@ -1,4 +1,5 @@
 import type { MigrationState, PoolStats, ProbeReport, ProbeStatus, ReplicationReport } from '../db';
+import type { ConnectFailureCause } from '../db/faults';
 import type { Phase } from '../http/lifecycle';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -33,6 +34,8 @@ export interface DatabaseHealthBody {
   readonly pool: PoolStats;
   readonly code?: string;
   readonly detail?: string;
+  /** Why a connection could not be opened, when that is the fault. */
+  readonly cause?: ConnectFailureCause;
   /** Known once the database has answered. */
   readonly migrations?: MigrationState;
   /** The read replicas' pool, when configured. A failing replica degrades to warn: reads fall back to the primary. */
@@ -85,6 +88,7 @@ export function databaseHealthBody(report: ProbeReport, migrations?: MigrationSt
   if (report.fault) {
     body.code = report.fault.code;
     body.detail = report.fault.detail;
+    if (report.fault.cause) body.cause = report.fault.cause;
   }
   if (migrations) body.migrations = migrations;
   if (replica) body.replica = replicaHealth(replica);
@@ -112,7 +116,12 @@ export interface ReadinessBody {
   readonly timestamp: string;
   /** Why the service should not get traffic now (status 'fail'), or what degrades it ('warn'). */
   readonly reason?: NotReadyReason;
-  readonly database?: { readonly status: HealthStatus; readonly responseTimeMs: number; readonly cached: boolean };
+  readonly database?: {
+    readonly status: HealthStatus;
+    readonly responseTimeMs: number;
+    readonly cached: boolean;
+    readonly cause?: ConnectFailureCause;
+  };
   readonly migrations?: { readonly pending: number; readonly latest: string | null };
   readonly identityProvider?: KeySetHealth;
 }
@@ -166,7 +175,12 @@ export function readinessBody(input: ReadinessInput): ReadinessBody {
   }
   const body: Mutable<ReadinessBody> = { status, phase, timestamp: input.now.toISOString() };
   if (reason) body.reason = reason;
-  if (database) body.database = { status: database.status, responseTimeMs: database.responseTimeMs, cached: database.cached };
+  if (database) {
+    const { status: databaseStatus, responseTimeMs, cached, fault } = database;
+    body.database = fault?.cause
+      ? { status: databaseStatus, responseTimeMs, cached, cause: fault.cause }
+      : { status: databaseStatus, responseTimeMs, cached };
+  }
   if (migrations) body.migrations = { pending: migrations.pending, latest: migrations.latest };
   if (provider && phase === 'serving') body.identityProvider = { status: provider.status, keys: provider.keys };
   return body;

@@ -22,6 +22,9 @@ http_request_duration_seconds_bucket{le="0.005",method="GET",route="/health/read
 http_request_duration_seconds_bucket{le="+Inf",method="GET",route="/health/ready",status="200"} 120
 http_request_duration_seconds_sum{method="GET",route="/health/ready",status="200"} 0.214
 http_request_duration_seconds_count{method="GET",route="/health/ready",status="200"} 120
+# HELP keel_http_problems_total Problem (error) responses by route template, status and problem code
+# TYPE keel_http_problems_total counter
+keel_http_problems_total{route="unmatched",status="404",code="not_found"} 3
 # HELP keel_db_pool_connections Database pool connections by pool and state (size = open, available = idle, using, waiting = queued callers, max)
 # TYPE keel_db_pool_connections gauge
 keel_db_pool_connections{pool="primary",state="size"} 1
@@ -50,7 +53,8 @@ export const getMetrics = operation({
   operationId: 'getMetrics',
   summary: 'Prometheus metrics',
   description:
-    'Request durations by method, route template and status; pool and probe gauges; process and event-loop metrics. ' +
+    'Request durations by method, route template and status; problem responses by code; pool, checkout time, probe and ' +
+    'replica lag; process and event-loop metrics (one series per worker with several). ' +
     'On in development and test (no token); in staging and production only with METRICS_TOKEN, and then behind that bearer token. ' +
     'When off, the path does not exist (404).',
   tags: ['meta'],

@@ -27,8 +27,20 @@ function ancestorsOf(spec: ResourceSpec) {
   }));
 }
 
+/** Where the files are written, as their imports need it: the path from app/<folder>/ to lib/keel. */
+export interface Placement {
+  readonly keel: string;
+}
+
+/** A project's own: its app/ beside its lib/keel. */
+export const IN_PROJECT: Placement = { keel: '../../lib/keel' };
+
+/** A noun with its article, as prose needs it: a widget, an order. */
+const a = (noun: string): string => `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+const A = (noun: string): string => a(noun).replace(/^a/, 'A');
+
 /** What the templates are given: the spec, and each field with what its type needs (types.ts). */
-function templateData(spec: ResourceSpec) {
+function templateData(spec: ResourceSpec, { keel }: Placement = IN_PROJECT) {
   const fields = spec.fields.map((field) => {
     const type = typeOf(field);
     // A reference says in the document what its id is of.
@@ -53,7 +65,7 @@ function templateData(spec: ResourceSpec) {
     ['updated_at', 'updatedAt'],
   ];
   const values = [...new Set(fields.flatMap((field) => field.uses ?? []))].sort();
-  return { ...spec, fields, references, ancestors: ancestorsOf(spec), columns, values, tenantSetting: TENANT_SETTING };
+  return { ...spec, fields, references, ancestors: ancestorsOf(spec), columns, values, tenantSetting: TENANT_SETTING, keel, a, A };
 }
 
 /** db/migrations/<stamp>-<name>.js: the table, from the template db:migration:new fills for create-<table>. */
@@ -66,18 +78,19 @@ export const migrationSource = (spec: ResourceSpec, name: string): string =>
   });
 
 /** app/models/<singular>.ts */
-export const modelSource = (spec: ResourceSpec): string => render('model.ts', templateData(spec));
+export const modelSource = (spec: ResourceSpec, placement?: Placement): string => render('model.ts', templateData(spec, placement));
 
 /** app/schemas/<singular>.ts */
-export const schemasSource = (spec: ResourceSpec): string => render('schemas.ts', templateData(spec));
+export const schemasSource = (spec: ResourceSpec, placement?: Placement): string => render('schemas.ts', templateData(spec, placement));
 
 /** app/controllers/<plural>.ts */
-export const controllerSource = (spec: ResourceSpec): string => render('controller.ts', templateData(spec));
+export const controllerSource = (spec: ResourceSpec, placement?: Placement): string =>
+  render('controller.ts', templateData(spec, placement));
 
 /** app/views/<singular>.ts */
-export const viewSource = (spec: ResourceSpec): string => render('view.ts', templateData(spec));
+export const viewSource = (spec: ResourceSpec, placement?: Placement): string => render('view.ts', templateData(spec, placement));
 
-/** test/integration/<plural>.test.ts */
+/** test/app/<plural>.test.ts */
 export const testSource = (spec: ResourceSpec): string => render('test.ts', templateData(spec));
 
 /** What a field added later takes, as generate:migration writes it: its statements, and its lines for the model and the schemas. */

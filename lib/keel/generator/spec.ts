@@ -312,7 +312,7 @@ Writes a resource with list (keyset pagination), get, create, change (PATCH) and
   app/schemas/<singular>.ts                the request and response shapes (validation and OpenAPI)
   app/controllers/<name>.ts                the handlers of its operations, added to ROUTES in app/routes.ts
   app/views/<singular>.ts                  model -> JSON
-  test/integration/<name>.test.ts          its tests, against the real PostgreSQL
+  test/app/<name>.test.ts                  its tests, against the real PostgreSQL
   (file names in kebab-case: stock_items writes app/models/stock-item.ts, app/controllers/stock-items.ts)
 
   <plural-name>  plural snake_case: widgets, stock_items

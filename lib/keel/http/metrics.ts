@@ -1,11 +1,25 @@
 import client from 'prom-client';
-import type { PoolStats } from '../db';
+import type { AcquireListener, PoolStats } from '../db';
+
+/** A probe's latest result as the metrics read it; replication only from a replica that answered. */
+export interface ProbeSample {
+  readonly status: string;
+  readonly responseTimeMs: number;
+  readonly replication?: { readonly replayLagMs: number | null };
+}
 
 export interface MetricsSources {
   /** Pool counters by pool name ('primary', 'replica'). */
   readonly pools: () => Readonly<Record<string, PoolStats>>;
   /** The latest finished health probe by pool name, without running a new one. */
-  readonly probes: () => Readonly<Record<string, { status: string; responseTimeMs: number } | undefined>>;
+  readonly probes: () => Readonly<Record<string, ProbeSample | undefined>>;
+  /** Subscribes to the duration of every connection checkout (Database.onAcquire). */
+  readonly acquires?: (listener: AcquireListener) => void;
+  /**
+   * A label naming this process among a cluster's workers, put on Node's process and event-loop
+   * metrics only: heap, RSS and event-loop lag mean nothing summed across workers.
+   */
+  readonly worker?: string;
   /** Spans dropped by the trace exporter since boot (lib/keel/tracing); absent when tracing is off. */
   readonly droppedSpans?: () => number;
 }
@@ -16,8 +30,15 @@ export type MetricsFormat = 'prometheus' | 'openmetrics';
 export interface Metrics {
   /** This process's own metrics. */
   readonly registry: client.Registry;
-  /** traceId: the request's sampled trace, kept as the exemplar of the bucket the duration falls in. */
-  observeRequest(labels: { method: string; route: string; status: number }, seconds: number, traceId?: string): void;
+  /**
+   * code: the problem code of an error response (problem+json), which also counts it by code. traceId: the
+   * request's sampled trace, kept as the exemplar of the bucket the duration falls in.
+   */
+  observeRequest(
+    labels: { method: string; route: string; status: number; code?: string | undefined },
+    seconds: number,
+    traceId?: string,
+  ): void;
   /**
    * The body GET /metrics serves: this registry's metrics in one process; in a cluster worker, bin
    * replaces it with the whole process tree's metrics, aggregated by the primary.
@@ -37,7 +58,7 @@ const TOTAL_NAMED_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_reques
  */
 export function createMetrics(sources: MetricsSources, { exemplars = false }: { exemplars?: boolean } = {}): Metrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
+  client.collectDefaultMetrics({ register: registry, ...(sources.worker ? { labels: { worker: sources.worker } } : {}) });
   // Prometheus keeps the _total suffix for counters, and `promtool check metrics` rejects these
   // gauges; each total is the sum of the same metric without _total, which is kept (by type).
   for (const name of TOTAL_NAMED_GAUGES) registry.removeSingleMetric(name);
@@ -53,6 +74,22 @@ export function createMetrics(sources: MetricsSources, { exemplars = false }: { 
     registers: [],
   });
   registry.registerMetric(requestDuration);
+
+  const problems = new client.Counter({
+    name: 'keel_http_problems_total',
+    help: 'Problem (error) responses by route template, status and problem code',
+    labelNames: ['route', 'status', 'code'] as const,
+    registers: [registry],
+  });
+
+  const acquireDuration = new client.Histogram({
+    name: 'keel_db_pool_acquire_seconds',
+    help: 'Time to check a connection out of the pool by pool, timeouts included',
+    labelNames: ['pool'] as const,
+    buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  sources.acquires?.((pool, seconds) => acquireDuration.observe({ pool }, seconds));
 
   new client.Gauge({
     name: 'keel_db_pool_connections',
@@ -93,6 +130,22 @@ export function createMetrics(sources: MetricsSources, { exemplars = false }: { 
     },
   });
 
+  new client.Gauge({
+    name: 'keel_db_replica_lag_seconds',
+    help: 'Replay lag of the read replica at its latest probe by pool (absent until a streaming replica answers)',
+    labelNames: ['pool'] as const,
+    registers: [registry],
+    // Across cluster workers: the worst any worker saw.
+    aggregator: 'max',
+    collect() {
+      this.reset();
+      for (const [pool, result] of Object.entries(sources.probes())) {
+        const lagMs = result?.replication?.replayLagMs;
+        if (lagMs !== undefined && lagMs !== null) this.set({ pool }, lagMs / 1000);
+      }
+    },
+  });
+
   if (sources.droppedSpans) {
     const droppedSpans = sources.droppedSpans;
     new client.Counter({
@@ -106,16 +159,23 @@ export function createMetrics(sources: MetricsSources, { exemplars = false }: { 
     });
   }
 
-  const observeRequest: Metrics['observeRequest'] = exemplars
-    ? (labels, seconds, traceId) =>
+  const observeDuration = exemplars
+    ? (labels: { method: string; route: string; status: string }, seconds: number, traceId: string | undefined): void =>
         requestDuration.observe({
-          labels: { ...labels, status: String(labels.status) },
+          labels,
           value: seconds,
           // prom-client types an exemplar's labels as the metric's own; OpenMetrics lets them be any (here trace_id).
           exemplarLabels: (traceId === undefined ? NO_EXEMPLAR : { trace_id: traceId }) as client.LabelValues<'method'>,
         })
-    : (labels, seconds) => requestDuration.observe({ ...labels, status: String(labels.status) }, seconds);
-  return { registry, observeRequest, scrape: (format = 'prometheus') => scrapeAs(registry, format) };
+    : (labels: { method: string; route: string; status: string }, seconds: number): void => requestDuration.observe(labels, seconds);
+  return {
+    registry,
+    observeRequest: ({ method, route, status, code }, seconds, traceId) => {
+      observeDuration({ method, route, status: String(status) }, seconds, traceId);
+      if (code) problems.inc({ route, status: String(status), code });
+    },
+    scrape: (format = 'prometheus') => scrapeAs(registry, format),
+  };
 }
 
 const NO_EXEMPLAR = Object.freeze({});

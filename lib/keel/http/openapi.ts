@@ -167,6 +167,7 @@ export function problemExample(summary: string, code: ProblemCode, detail: strin
 export const SERVICE_UNAVAILABLE_EXAMPLES = {
   request_timeout: problemExample('The request deadline (REQUEST_DEADLINE_MS) passed', 'request_timeout'),
   database_unavailable: problemExample('The database is unreachable', 'database_unavailable'),
+  database_auth_failed: problemExample('The database refused the credentials in DATABASE_URL', 'database_auth_failed'),
   identity_provider_unavailable: problemExample('No key to verify the token with: the provider is down', 'identity_provider_unavailable'),
 };
 

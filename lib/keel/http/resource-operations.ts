@@ -28,6 +28,9 @@ export interface ResourceNames {
 }
 
 const pascal = (words: string): string => words.replace(/(?:^|[\s_])([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase());
+/** A noun with its article: a widget, an order. */
+const a = (noun: string): string => `${/^[aeiou]/.test(noun) ? 'an' : 'a'} ${noun}`;
+const capitalised = (text: string): string => text.replace(/^[a-z]/, (letter) => letter.toUpperCase());
 const camel = (words: string): string => pascal(words).replace(/^[A-Z]/, (letter) => letter.toLowerCase());
 /** A list's example in the document: its last page, of one. */
 const lastPageOf = (example: unknown) => ({ lastPage: { summary: 'The last page', value: { items: [example], next: null } } });
@@ -44,8 +47,8 @@ export function resourceOperations<P extends z.ZodType, Q extends z.ZodType, I e
   const nouns = plural.replace(/_/g, ' ');
   const [one, many] = [pascal(noun), pascal(plural)];
   const tags = [plural];
-  const examples = { [camel(noun)]: { summary: `A ${noun}`, value: schemas.example } };
-  const bodyExamples = { [camel(noun)]: { summary: `A ${noun}`, value: schemas.inputExample } };
+  const examples = { [camel(noun)]: { summary: capitalised(a(noun)), value: schemas.example } };
+  const bodyExamples = { [camel(noun)]: { summary: capitalised(a(noun)), value: schemas.inputExample } };
   const lastPage = lastPageOf(schemas.example);
   return {
     list: operation({
@@ -61,7 +64,7 @@ export function resourceOperations<P extends z.ZodType, Q extends z.ZodType, I e
       method: 'post',
       path: '/',
       operationId: `create${one}`,
-      summary: `Create a ${noun}`,
+      summary: `Create ${a(noun)}`,
       tags,
       body: schemas.input,
       bodyExamples,
@@ -80,7 +83,7 @@ export function resourceOperations<P extends z.ZodType, Q extends z.ZodType, I e
       method: 'patch',
       path: '/{id}',
       operationId: `update${one}`,
-      summary: `Change a ${noun}`,
+      summary: `Change ${a(noun)}`,
       tags,
       params: schemas.params,
       body: schemas.changes,
@@ -95,7 +98,7 @@ export function resourceOperations<P extends z.ZodType, Q extends z.ZodType, I e
       method: 'delete',
       path: '/{id}',
       operationId: `delete${one}`,
-      summary: `Delete a ${noun}`,
+      summary: `Delete ${a(noun)}`,
       tags,
       params: schemas.params,
       responses: { 204: noContentResponse(`The ${noun}, deleted.`), 404: responseRef('NotFound'), 409: responseRef('Conflict') },

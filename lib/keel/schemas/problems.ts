@@ -43,6 +43,9 @@ export const PROBLEMS = {
   database_unavailable: { status: 503, detail: DATABASE_FAULTS.database_unavailable },
   database_pool_exhausted: { status: 503, detail: DATABASE_FAULTS.database_pool_exhausted },
   database_timeout: { status: 503, detail: DATABASE_FAULTS.database_timeout },
+  database_auth_failed: { status: 503, detail: DATABASE_FAULTS.database_auth_failed },
+  database_not_found: { status: 503, detail: DATABASE_FAULTS.database_not_found },
+  database_tls_refused: { status: 503, detail: DATABASE_FAULTS.database_tls_refused },
   identity_provider_unavailable: {
     status: 503,
     detail: 'The identity provider cannot be reached to verify the token; try again shortly.',

@@ -9,6 +9,16 @@ import { PROBLEM_CONTENT_TYPE, problemBody } from '../problem-view';
 import { violationFields } from '../violation-fields';
 import { errorTypeOf } from '../tracing';
 
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- augmenting Express's own namespace
+  namespace Express {
+    interface Locals {
+      /** The code of the problem this response carries, for the request metrics. */
+      problemCode?: string;
+    }
+  }
+}
+
 interface Mapped {
   readonly status: number;
   readonly code: string;
@@ -103,6 +113,7 @@ export function sendProblem(error: unknown, req: Request, res: Response, fallbac
   else if (log.isDebugEnabled())
     log.debug('request rejected', { requestId, status: mapped.status, code: mapped.code, ...mapped.logFields });
 
+  res.locals.problemCode = mapped.code;
   if (mapped.status >= 500) res.locals.errorType = errorTypeOf(error);
   res.status(mapped.status);
   res.set({ ...mapped.headers, 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store' });
