@@ -59,8 +59,14 @@ function onListening(server: http.Server, logger: Logger, config: Config): void 
 function metricsFor(database: Database, tracing: Tracing | undefined): Metrics {
   const metrics = createMetrics(
     {
-      pools: () => ({ primary: database.poolStats(), ...(database.replicaProbe ? { replica: database.replicaPoolStats() } : {}) }),
-      probes: () => ({ primary: database.probe.latest(), ...(database.replicaProbe ? { replica: database.replicaProbe.latest() } : {}) }),
+      pools: () => [
+        { pool: 'primary', stats: database.poolStats() },
+        ...database.replicas.map((replica) => ({ pool: 'replica' as const, replica: replica.server, stats: replica.poolStats() })),
+      ],
+      probes: () => [
+        { pool: 'primary', result: database.probe.latest() },
+        ...database.replicas.map((replica) => ({ pool: 'replica' as const, replica: replica.server, result: replica.probe.latest() })),
+      ],
       acquires: (listener) => database.onAcquire(listener),
       ...(cluster.worker ? { worker: String(cluster.worker.id) } : {}),
       ...(tracing ? { droppedSpans: tracing.droppedSpans } : {}),

@@ -96,8 +96,9 @@ function serverOptions(urlString, settings, driverOptions) {
 }
 
 /**
- * Connection and pool options for Sequelize. With replica URLs, Sequelize's replication sends
- * reads outside transactions to the replicas and everything else to the primary.
+ * Connection and pool options for Sequelize. With replica URLs, `replication.read` holds each
+ * replica's connection fields: createDatabase gives each its own pool (lib/keel/db/replica-pools.ts)
+ * instead of handing them to Sequelize's single read pool.
  * @template {object} [D={}]
  * @param {DatabaseSettings & { replicaUrls?: readonly string[] }} settings
  * @param {D} [driverOptions] more pg Client options for every server

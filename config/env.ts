@@ -87,7 +87,7 @@ export const envSpec = {
     86_400_000,
   )({
     default: 10_000,
-    desc: 'a read replica further behind the primary than this reports warn in /health/db',
+    desc: 'a read replica further behind the primary than this reports warn in /health/db and is taken out of reads',
   }),
   DB_IDLE_IN_TRANSACTION_MS: integerBetween(
     100,
@@ -104,7 +104,7 @@ export const envSpec = {
   }),
   DATABASE_REPLICA_URLS: postgresUrlList({
     default: [],
-    desc: 'comma-separated postgres:// URLs of read replicas: reads outside transactions go there (optional)',
+    desc: 'comma-separated postgres:// URLs of read replicas, each with its own pool: reads outside transactions go there, round-robin (optional)',
   }),
   WEB_CONCURRENCY: integerBetween(
     1,

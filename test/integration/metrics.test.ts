@@ -11,8 +11,8 @@ const TOKEN = 'metrics-token-0123456789abcdef';
 
 function metricsOf(database: Database): Metrics {
   return createMetrics({
-    pools: () => ({ primary: database.poolStats() }),
-    probes: () => ({ primary: database.probe.latest() }),
+    pools: () => [{ pool: 'primary', stats: database.poolStats() }],
+    probes: () => [{ pool: 'primary', result: database.probe.latest() }],
     acquires: (listener) => database.onAcquire(listener),
   });
 }
@@ -96,19 +96,30 @@ describe('GET /metrics', () => {
     expect(sample(res.text, 'keel_db_pool_acquire_seconds_bucket', { pool: 'primary', le: '+Inf' })).to.be.at.least(1);
   });
 
-  it('reports the replica replay lag of the latest probe in seconds, and no sample while it is unknown', async () => {
+  it('reports each replica’s replay lag of its latest probe in seconds, labelled by host:port, and no sample while it is unknown', async () => {
     const replication = (replayLagMs: number | null) => ({ status: 'pass', responseTimeMs: 2, replication: { replayLagMs } });
-    const streaming = createMetrics({ pools: () => ({}), probes: () => ({ primary: undefined, replica: replication(1500) }) });
-    const unknown = createMetrics({ pools: () => ({}), probes: () => ({ replica: replication(null) }) });
+    const streaming = createMetrics({
+      pools: () => [],
+      probes: () => [
+        { pool: 'primary', result: undefined },
+        { pool: 'replica', replica: '10.0.0.1:5432', result: replication(1500) },
+        { pool: 'replica', replica: '10.0.0.2:5432', result: replication(0) },
+      ],
+    });
+    const unknown = createMetrics({
+      pools: () => [],
+      probes: () => [{ pool: 'replica', replica: '10.0.0.1:5432', result: replication(null) }],
+    });
 
     const [known, missing] = await Promise.all([streaming.scrape(), unknown.scrape()]);
 
-    expect(sample(known, 'keel_db_replica_lag_seconds', { pool: 'replica' })).to.equal(1.5);
-    expect(sample(missing, 'keel_db_replica_lag_seconds', { pool: 'replica' })).to.equal(undefined);
+    expect(sample(known, 'keel_db_replica_lag_seconds', { pool: 'replica', replica: '10.0.0.1:5432' })).to.equal(1.5);
+    expect(sample(known, 'keel_db_replica_lag_seconds', { pool: 'replica', replica: '10.0.0.2:5432' })).to.equal(0);
+    expect(sample(missing, 'keel_db_replica_lag_seconds', { pool: 'replica', replica: '10.0.0.1:5432' })).to.equal(undefined);
   });
 
   it('labels Node process metrics with the worker it is given, and only those', async () => {
-    const metrics = createMetrics({ pools: () => ({ primary: database.poolStats() }), probes: () => ({}), worker: '3' });
+    const metrics = createMetrics({ pools: () => [{ pool: 'primary', stats: database.poolStats() }], probes: () => [], worker: '3' });
     metrics.observeRequest({ method: 'GET', route: '/health', status: 200 }, 0.01);
 
     const body = await metrics.scrape();

@@ -41,7 +41,7 @@ function appWithoutDatabase(): Express {
     },
     lifecycle: servingLifecycle(),
     version: VERSION,
-    metrics: createMetrics({ pools: () => ({}), probes: () => ({}) }),
+    metrics: createMetrics({ pools: () => [], probes: () => [] }),
   });
 }
 

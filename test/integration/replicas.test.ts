@@ -77,7 +77,7 @@ async function markMigrated(url: string): Promise<void> {
 /** A probe result of its own, not one joined from a probe a read started in the background. */
 async function freshCheck(database: Database): Promise<ProbeReport | undefined> {
   for (let attempt = 0; attempt < 5; attempt += 1) {
-    const report = await database.replicaProbe?.check();
+    const report = await database.replicas[0]?.probe.check();
     if (!report?.cached) return report;
   }
   throw new Error('the replica probe kept answering from a shared result');
@@ -154,7 +154,7 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
       const database = open({});
 
       expect(await readMarker(database)).to.equal('primary');
-      expect(database.replicaProbe, 'replica probe').to.equal(undefined);
+      expect(database.replicas, 'replicas').to.deep.equal([]);
     });
 
     it('sends a model findAll outside a transaction to the replica', async () => {
@@ -205,7 +205,7 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
       expect(seen).to.equal('primary');
     });
 
-    it('GET /health/db reports the replica pool apart from the primary pool', async () => {
+    it('GET /health/db reports the replica pool apart from the primary pool, naming the replica by host:port only', async () => {
       const database = open({ DATABASE_REPLICA_URLS: replica.url });
       await markMigrated(primary.url);
       await readMarker(database);
@@ -217,13 +217,17 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
 
         expect(res.status).to.equal(200);
         expect(res.body.status).to.equal('pass');
-        expect(res.body.replica.status).to.equal('pass');
-        expect(res.body.replica.responseTimeMs).to.be.a('number').and.to.be.at.least(0);
+        expect(res.body.replicas).to.have.length(1);
+        const [reported] = res.body.replicas;
+        const { hostname, port } = new URL(replica.url);
+        expect(reported.server).to.equal(`${hostname}:${port}`);
+        expect(reported.status).to.equal('pass');
+        expect(reported.responseTimeMs).to.be.a('number').and.to.be.at.least(0);
         expect(res.body.pool, 'primary pool: the held transaction').to.include({ using: 1, max: 3 });
-        expect(res.body.replica.pool, 'replica pool: idle after the read').to.include({ using: 0, max: 3 });
-        expect(res.body.replica.pool.size, 'replica pool size after a read').to.be.at.least(1);
-        expect(res.body.replica.pool.available).to.equal(res.body.replica.pool.size);
-        expectNoConnectionDetails(res.text, replica.url);
+        expect(reported.pool, 'replica pool: idle after the read').to.include({ using: 0, max: 3 });
+        expect(reported.pool.size, 'replica pool size after a read').to.be.at.least(1);
+        expect(reported.pool.available).to.equal(reported.pool.size);
+        expectNoConnectionDetails(res.text, replica.url, ['host', 'port']);
       } finally {
         await holding.rollback();
       }
@@ -263,17 +267,19 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
       await markMigrated(primary.url);
     });
 
-    it('GET /health/db answers 200 warn, with the replica reported as fail and no detail of where it is', async () => {
+    it('GET /health/db answers 200 warn, with the replica reported as fail by host:port and no user, database or credential', async () => {
       const database = open({ DATABASE_REPLICA_URLS: replicaUrl });
 
       const res = await request(buildTestApp(database)).get('/health/db');
 
       expect(res.status).to.equal(200);
       expect(res.body.status).to.equal('warn');
-      expect(res.body.replica).to.include({ status: 'fail', code: 'database_unavailable' });
-      expect(res.body.replica.pool).to.include({ using: 0, max: 3 });
+      const { hostname, port } = new URL(replicaUrl);
+      expect(res.body.replicas).to.have.length(1);
+      expect(res.body.replicas[0]).to.include({ server: `${hostname}:${port}`, status: 'fail', code: 'database_unavailable' });
+      expect(res.body.replicas[0].pool).to.include({ using: 0, max: 3 });
       expect(res.body).not.to.have.property('code');
-      expectNoConnectionDetails(res.text, replicaUrl);
+      expectNoConnectionDetails(res.text, replicaUrl, ['host', 'port']);
     });
 
     it('GET /health/ready answers 200 warn: the service still takes traffic', async () => {
@@ -297,7 +303,7 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
 
     it('sends reads to the primary once the replica probe has recorded the failure', async () => {
       const database = open({ DATABASE_REPLICA_URLS: replicaUrl });
-      const report = await database.replicaProbe?.check();
+      const report = await database.replicas[0]?.probe.check();
 
       const seen = await Promise.all([readMarker(database), readMarker(database), readMarker(database)]);
 
@@ -307,14 +313,14 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
 
     it('sends selectRows reads to the primary once the replica probe has recorded the failure', async () => {
       const database = open({ DATABASE_REPLICA_URLS: replicaUrl });
-      await database.replicaProbe?.check();
+      await database.replicas[0]?.probe.check();
 
       expect(await Promise.all([selectMarker(database), selectMarker(database)])).to.deep.equal(['primary', 'primary']);
     });
 
     it('still sends writes to the primary', async () => {
       const database = open({ DATABASE_REPLICA_URLS: replicaUrl });
-      await database.replicaProbe?.check();
+      await database.replicas[0]?.probe.check();
 
       await database.sequelize.query("INSERT INTO keel_test_writes (value) VALUES ('written')", { type: QueryTypes.INSERT });
 
@@ -338,7 +344,7 @@ describe('read replicas (DATABASE_REPLICA_URLS)', function () {
       const database = open({ DATABASE_REPLICA_URLS: proxy.url });
       const held = holdFirstConnectionTo(database, proxy.port);
       hold = held;
-      const probing = database.replicaProbe?.check();
+      const probing = database.replicas[0]?.probe.check();
       const connection = await held.opened;
       const broke = new Promise<void>((resolve) => connection.prependOnceListener('error', () => resolve()));
 

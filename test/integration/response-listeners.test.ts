@@ -28,7 +28,7 @@ describe('listeners on each response, with every middleware, the metrics and the
       database,
       lifecycle,
       version: readPackageInfo().version,
-      metrics: createMetrics({ pools: () => ({ primary: database.poolStats() }), probes: () => ({}) }),
+      metrics: createMetrics({ pools: () => [{ pool: 'primary', stats: database.poolStats() }], probes: () => [] }),
     });
     server = http.createServer(app);
     createShutdown({

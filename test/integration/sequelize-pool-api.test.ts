@@ -8,7 +8,8 @@ import { projectRoot } from '../../config/project';
 
 // lib/keel/db/pool.ts reads parts of Sequelize 6 that its typings do not expose: the connection manager's
 // pool (sequelize-pool's counters), getConnection/releaseConnection/destroyConnection, a connection's
-// _invalid mark (lib/keel/db/reads.ts), and with replication a { read, write } pair routed by destroy(). package.json pins Sequelize to one minor;
+// _invalid mark (lib/keel/db/reads.ts), and the connection factory (_connect, _disconnect, config.pool) each replica pool is
+// built from (lib/keel/db/replica-pools.ts). package.json pins Sequelize to one minor;
 // this test says what moved when an upgrade changes any of it.
 const WHERE = 'Sequelize changed the private pool API that lib/keel/db/pool.ts reads; adapt lib/keel/db/pool.ts before upgrading';
 
@@ -76,15 +77,41 @@ describe("Sequelize's private pool API (lib/keel/db/pool.ts)", () => {
     });
   });
 
-  describe('with replicas', () => {
-    it('has a read and a write pool, each with its counters, and a destroy() routed between them', () => {
+  describe('with replicas (lib/keel/db/replica-pools.ts)', () => {
+    it('offers the _connect, _disconnect and pool limits each replica pool is built from', () => {
       const database = testDatabase({ DATABASE_REPLICA_URLS: testDatabaseUrl() });
       opened.push(database);
-      const pool = connectionManager(database).pool as Bag;
+      const manager = connectionManager(database);
+      const limits = ((manager.config as Bag | undefined)?.pool ?? {}) as Bag;
 
-      expectCounters(pool.read, 'connectionManager.pool.read');
-      expectCounters(pool.write, 'connectionManager.pool.write');
-      expect(typeof pool.destroy, `${WHERE}: the replication pool has no destroy()`).to.equal('function');
+      for (const call of ['_connect', '_disconnect']) {
+        expect(typeof manager[call], `${WHERE}: connectionManager.${call} is gone`).to.equal('function');
+      }
+      for (const limit of ['max', 'min', 'idle', 'acquire', 'evict']) {
+        expect(typeof limits[limit], `${WHERE}: connectionManager.config.pool.${limit} is no longer a number`).to.equal('number');
+      }
+      expect(typeof limits.validate, `${WHERE}: connectionManager.config.pool.validate is gone`).to.equal('function');
+      expectCounters(manager.pool, 'connectionManager.pool (the primary alone)');
+    });
+
+    it('routes the release and the destroy of a replica connection, made through the primary pool, to the replica pool', async () => {
+      const database = testDatabase({ DATABASE_REPLICA_URLS: testDatabaseUrl(), DB_POOL_MAX: '1' });
+      opened.push(database);
+      const manager = connectionManager(database) as unknown as ConnectionCalls & { destroyConnection(connection: Bag): Promise<void> };
+      const [replica] = database.replicas;
+      if (!replica) throw new Error('no replica');
+
+      const first = (await replica.acquire()) as unknown as Bag;
+      const whileHeld = replica.poolStats();
+      manager.releaseConnection(first);
+      const released = replica.poolStats();
+      const second = (await replica.acquire()) as unknown as Bag;
+      await manager.destroyConnection(second);
+
+      expect(whileHeld, 'replica pool while its connection is held').to.include({ size: 1, using: 1 });
+      expect(released, 'replica pool once released through the connection manager').to.include({ size: 1, using: 0, available: 1 });
+      expect(replica.poolStats(), 'replica pool once destroyed through the connection manager').to.include({ size: 0, using: 0 });
+      expect(database.poolStats(), 'the primary pool, untouched').to.include({ size: 0, using: 0 });
     });
   });
 });

@@ -112,7 +112,7 @@ describe('a real streaming replica (DATABASE_REPLICA_URLS)', function () {
       return database;
     };
     const health = (db: Database): Promise<Response> => request(buildTestApp(db)).get('/health/db');
-    const replicaHealthOf = async (db: Database): Promise<Record<string, unknown>> => (await health(db)).body.replica;
+    const replicaHealthOf = async (db: Database): Promise<Record<string, unknown>> => (await health(db)).body.replicas[0];
 
     it('reports a replica that has replayed all the primary wrote as 0 ms behind, however long ago the last write was', async () => {
       const db = openWith({ DB_REPLICA_LAG_WARN_MS: '1' });
@@ -122,7 +122,7 @@ describe('a real streaming replica (DATABASE_REPLICA_URLS)', function () {
       const res = await health(db);
 
       expect(res.status).to.equal(200);
-      expect(res.body.replica).to.include({ status: 'pass', replication: 'streaming', replayLagMs: 0 });
+      expect(res.body.replicas[0]).to.include({ status: 'pass', replication: 'streaming', replayLagMs: 0 });
     });
 
     it('answers 200 warn with the replica lagging once its replay lag passes DB_REPLICA_LAG_WARN_MS, and pass once it catches up', async () => {
@@ -135,7 +135,7 @@ describe('a real streaming replica (DATABASE_REPLICA_URLS)', function () {
       let lagging: Response | undefined;
       await waitUntil(async () => {
         lagging = await health(db);
-        return lagging.body.replica?.status !== 'pass';
+        return lagging.body.replicas[0]?.status !== 'pass';
       }, 'the replica reports its lag');
       await queryOnce(replication.replicaUrl, 'SELECT pg_wal_replay_resume()');
       await replication.caughtUp();
@@ -143,8 +143,8 @@ describe('a real streaming replica (DATABASE_REPLICA_URLS)', function () {
 
       expect(lagging?.status).to.equal(200);
       expect(lagging?.body.status).to.equal('warn');
-      expect(lagging?.body.replica).to.include({ status: 'warn', code: 'replication_lagging', replication: 'streaming' });
-      expect(lagging?.body.replica.replayLagMs).to.be.above(200);
+      expect(lagging?.body.replicas[0]).to.include({ status: 'warn', code: 'replication_lagging', replication: 'streaming' });
+      expect(lagging?.body.replicas[0].replayLagMs).to.be.above(200);
       expect(caughtUp).to.include({ status: 'pass', replayLagMs: 0 });
     });
 
@@ -157,7 +157,7 @@ describe('a real streaming replica (DATABASE_REPLICA_URLS)', function () {
 
       expect(res.status).to.equal(200);
       expect(res.body.status).to.equal('warn');
-      expect(res.body.replica).to.include({ status: 'fail', code: 'replication_stopped', replication: 'stopped' });
+      expect(res.body.replicas[0]).to.include({ status: 'fail', code: 'replication_stopped', replication: 'stopped' });
       expect(read, 'a read after the failed probe').to.deep.equal([{ replica: false }]);
     });
 
@@ -167,7 +167,7 @@ describe('a real streaming replica (DATABASE_REPLICA_URLS)', function () {
 
       const res = await health(db);
 
-      expect(res.body.replica).to.include({ status: 'fail', code: 'replication_stopped', replication: 'stopped', replayLagMs: null });
+      expect(res.body.replicas[0]).to.include({ status: 'fail', code: 'replication_stopped', replication: 'stopped', replayLagMs: null });
     });
   });
 });

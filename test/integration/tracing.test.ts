@@ -121,8 +121,8 @@ describe('traces (OpenTelemetry) of the request, its unit of work and its statem
     await database.sequelize.query('CREATE TABLE "traced_widgets" ("id" uuid PRIMARY KEY, "name" text NOT NULL)');
     const metrics = createMetrics(
       {
-        pools: () => ({ primary: database.poolStats() }),
-        probes: () => ({ primary: database.probe.latest() }),
+        pools: () => [{ pool: 'primary', stats: database.poolStats() }],
+        probes: () => [{ pool: 'primary', result: database.probe.latest() }],
         droppedSpans: tracing.droppedSpans,
       },
       { exemplars: true },

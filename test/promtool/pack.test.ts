@@ -107,8 +107,8 @@ describe('the operator’s pack (docs/monitoring)', () => {
     });
   });
 
-  // Two workers (the worker label) over a primary and a real streaming replica (the replica pool, its lag).
-  describe('against the /metrics of two workers with a streaming replica', function () {
+  // Two workers (the worker label) over a primary and two real streaming replicas (each replica's pool, its lag).
+  describe('against the /metrics of two workers with two streaming replicas', function () {
     this.timeout(90_000);
     let replication: StreamingReplication | undefined;
     let server: ServerProcess | undefined;
@@ -134,10 +134,10 @@ describe('the operator’s pack (docs/monitoring)', () => {
     }
 
     it('finds every metric, label and matched value the dashboard and the rules use', async () => {
-      replication = await startStreamingReplication();
+      replication = await startStreamingReplication({ replicas: 2 });
       const cluster = await startCluster(2, {
         DATABASE_URL: replication.primaryUrl,
-        DATABASE_REPLICA_URLS: replication.replicaUrl,
+        DATABASE_REPLICA_URLS: replication.replicaUrls.join(','),
         DATABASE_SSL: 'off',
         METRICS_TOKEN,
       });
@@ -166,6 +166,8 @@ describe('the operator’s pack (docs/monitoring)', () => {
       expect(problems).to.deep.equal([]);
       expect(exported.get('process_resident_memory_bytes')?.get('worker')?.size, 'one RSS series per worker').to.equal(2);
       expect([...(exported.get('keel_db_pool_connections')?.get('pool') ?? [])].sort()).to.deep.equal(['primary', 'replica']);
+      const servers = replication.replicaUrls.map((url) => `${new URL(url).hostname}:${new URL(url).port}`).sort();
+      expect([...(exported.get('keel_db_pool_connections')?.get('replica') ?? [])].sort(), 'one series per replica').to.deep.equal(servers);
     });
   });
 });

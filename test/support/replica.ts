@@ -18,12 +18,15 @@ const POLL_MS = 50;
  */
 export interface StreamingReplication {
   readonly primaryUrl: string;
+  /** The first replica's URL. */
   readonly replicaUrl: string;
-  /** `pg_ctl stop -m immediate` on the replica: the crash of a replica, without a clean goodbye to its clients. */
-  stopReplicaImmediately(): Promise<void>;
-  /** Resolves once the replica has replayed everything the primary had written when it was called. */
+  /** Every replica's URL, as many as asked for (one by default). */
+  readonly replicaUrls: readonly string[];
+  /** `pg_ctl stop -m immediate` on a replica (the first by default): the crash of a replica, without a clean goodbye to its clients. */
+  stopReplicaImmediately(index?: number): Promise<void>;
+  /** Resolves once every running replica has replayed everything the primary had written when it was called. */
   caughtUp(): Promise<void>;
-  /** Stops the replica's WAL receiver (primary_conninfo emptied and reloaded) and waits until it is gone. */
+  /** Stops the first replica's WAL receiver (primary_conninfo emptied and reloaded) and waits until it is gone. */
   stopStreaming(): Promise<void>;
   /** Stops both servers (immediately) and deletes their data. Safe to call twice. */
   stop(): Promise<void>;
@@ -72,13 +75,14 @@ function initialisedDataDirectory(initdb: string, as: { uid?: number; gid?: numb
   return initialised;
 }
 
-export async function startStreamingReplication(): Promise<StreamingReplication> {
+export async function startStreamingReplication(options: { replicas?: number } = {}): Promise<StreamingReplication> {
+  const count = options.replicas ?? 1;
   const { initdb, pg_ctl } = await binaries();
   const user = await postgresUser();
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'keel-replication-'));
   if (user) await fs.chown(base, user.uid, user.gid);
   const primaryDir = path.join(base, 'primary');
-  const replicaDir = path.join(base, 'replica');
+  const replicaDirs = Array.from({ length: count }, (_, index) => path.join(base, index === 0 ? 'replica' : `replica${index + 1}`));
   const as = { ...(user ?? {}), env: { ...process.env, LC_ALL: 'C' } };
   const pgCtl = (args: string[]): Promise<unknown> => run(pg_ctl, args, as);
   const start = async (dir: string, name: string): Promise<void> => {
@@ -114,57 +118,61 @@ export async function startStreamingReplication(): Promise<StreamingReplication>
   const settings = `\nlisten_addresses = '${HOST}'\nunix_socket_directories = ''\nwal_level = replica\nhot_standby = on\nfsync = off\n`;
 
   const stop = async (): Promise<void> => {
-    await Promise.allSettled([stopServer(replicaDir), stopServer(primaryDir)]);
+    await Promise.allSettled([...replicaDirs.map(stopServer), stopServer(primaryDir)]);
     await fs.rm(base, { recursive: true, force: true });
   };
 
   let primaryPort: number;
-  let replicaPort: number;
+  const replicaPorts: number[] = [];
   try {
     await run('cp', ['-a', await initialisedDataDirectory(initdb, as), primaryDir], as);
     await fs.appendFile(path.join(primaryDir, 'postgresql.conf'), settings);
-    // The copy is taken of a cleanly stopped primary: a consistent data directory, the same system identifier.
-    await run('cp', ['-a', primaryDir, replicaDir], as);
-    await fs.writeFile(path.join(replicaDir, 'standby.signal'), '');
-    if (user) await fs.chown(path.join(replicaDir, 'standby.signal'), user.uid, user.gid);
+    // The copies are taken of a cleanly stopped primary: a consistent data directory, the same system identifier.
+    for (const replicaDir of replicaDirs) {
+      await run('cp', ['-a', primaryDir, replicaDir], as);
+      await fs.writeFile(path.join(replicaDir, 'standby.signal'), '');
+      if (user) await fs.chown(path.join(replicaDir, 'standby.signal'), user.uid, user.gid);
+    }
     primaryPort = await startOnFreePort(primaryDir, 'primary');
-    await fs.appendFile(
-      path.join(replicaDir, 'postgresql.conf'),
-      `primary_conninfo = 'host=${HOST} port=${primaryPort} user=postgres application_name=keel_test_replica'\n` +
-        'wal_retrieve_retry_interval = 100ms\n',
-    );
-    replicaPort = await startOnFreePort(replicaDir, 'replica');
+    for (const [index, replicaDir] of replicaDirs.entries()) {
+      await fs.appendFile(
+        path.join(replicaDir, 'postgresql.conf'),
+        `primary_conninfo = 'host=${HOST} port=${primaryPort} user=postgres application_name=keel_test_replica${index === 0 ? '' : index + 1}'\n` +
+          'wal_retrieve_retry_interval = 100ms\n',
+      );
+      replicaPorts.push(await startOnFreePort(replicaDir, path.basename(replicaDir)));
+    }
   } catch (error) {
     await stop();
     throw error;
   }
 
   const primaryUrl = `postgres://postgres@${HOST}:${primaryPort}/postgres`;
-  const replicaUrl = `postgres://postgres@${HOST}:${replicaPort}/postgres`;
-  const streaming = async (): Promise<boolean> =>
+  const replicaUrls = replicaPorts.map((port) => `postgres://postgres@${HOST}:${port}/postgres`);
+  const replicaUrl = replicaUrls[0] as string;
+  const streaming = async (url: string): Promise<boolean> =>
     (
-      await queryOnce<{ streaming: boolean }>(
-        replicaUrl,
-        "SELECT count(*) > 0 AS streaming FROM pg_stat_wal_receiver WHERE status = 'streaming'",
-      )
+      await queryOnce<{ streaming: boolean }>(url, "SELECT count(*) > 0 AS streaming FROM pg_stat_wal_receiver WHERE status = 'streaming'")
     )[0]?.streaming === true;
-  await waitUntil(streaming, 'the replica streams from the primary').catch(async (error: unknown) => {
+  try {
+    for (const url of replicaUrls) await waitUntil(() => streaming(url), 'the replica streams from the primary');
+  } catch (error) {
     await stop();
     throw error;
-  });
+  }
 
   return {
     primaryUrl,
     replicaUrl,
-    stopReplicaImmediately: () => stopServer(replicaDir),
+    replicaUrls,
+    stopReplicaImmediately: (index = 0) => stopServer(replicaDirs[index] as string),
     async caughtUp() {
       const [{ lsn } = { lsn: '' }] = await queryOnce<{ lsn: string }>(primaryUrl, 'SELECT pg_current_wal_lsn()::text AS lsn');
-      await waitUntil(
-        async () =>
-          (await queryOnce<{ done: boolean }>(replicaUrl, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn]))[0]?.done ===
-          true,
-        'the replica has replayed the primary’s WAL',
-      );
+      const replayed = async (url: string): Promise<boolean> =>
+        (await queryOnce<{ done: boolean }>(url, 'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS done', [lsn]))[0]?.done === true;
+      for (const [index, url] of replicaUrls.entries()) {
+        if (running.has(replicaDirs[index] as string)) await waitUntil(() => replayed(url), 'the replica has replayed the primary’s WAL');
+      }
     },
     async stopStreaming() {
       await queryOnce(replicaUrl, "ALTER SYSTEM SET primary_conninfo = ''");

@@ -30,7 +30,7 @@ describe('the connection budget', () => {
     expect(line.level).to.equal('warn');
     expect(line.fields).to.include({ perInstance: 40, allowed: 30, instancesThatFit: 0, perInstanceOnReplicas: 40 });
     expect(line.message).to.match(
-      /^connection budget exceeded: .*40 connections.*replicas.*allows this role 30.*DB_POOL_MAX or WEB_CONCURRENCY/,
+      /^connection budget exceeded: .*40 connections.*each replica.*allows this role 30.*DB_POOL_MAX or WEB_CONCURRENCY/,
     );
   });
 });

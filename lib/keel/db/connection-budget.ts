@@ -58,7 +58,7 @@ export function connectionBudgetLine(instance: InstanceConnections, limits: Serv
     instancesThatFit,
     ...(instance.replicas > 0 ? { perInstanceOnReplicas: perInstance } : {}),
   };
-  const opens = `this instance may open up to ${perInstance} connections to the primary (${instance.workers} workers × DB_POOL_MAX ${instance.poolMax}${instance.replicas > 0 ? `; as many again to the replicas, counted apart` : ''})`;
+  const opens = `this instance may open up to ${perInstance} connections to the primary (${instance.workers} workers × DB_POOL_MAX ${instance.poolMax}${instance.replicas > 0 ? `; as many again to each replica, counted apart` : ''})`;
   const allows = `the server allows this role ${allowed}`;
   if (instancesThatFit < 1) {
     return {

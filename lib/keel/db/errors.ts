@@ -51,3 +51,18 @@ export function classifyDatabaseFault(error: unknown): DatabaseFault | undefined
   }
   return undefined;
 }
+
+// A hot standby cancels a query whose snapshot, locks or buffers its WAL replay needs (after
+// max_standby_streaming_delay): 40001 "canceling statement due to conflict with recovery", or the
+// FATAL "terminating connection due to conflict with recovery" (40001, or 57P04 when the database
+// was dropped); PostgreSQL reports a deadlock with the startup process as 40P01. The primary has
+// no such conflict.
+const RECOVERY_CONFLICT_SQLSTATES = new Set(['40001', '40P01', '57P04']);
+const RECOVERY_CONFLICT_MESSAGE = /conflict with recovery/i;
+
+/** True when a replica cancelled the statement (or ended the session) because replaying the primary's WAL needed it gone. */
+export function isRecoveryConflict(error: unknown): boolean {
+  if (!(error instanceof DatabaseError)) return false;
+  const state = sqlState(error);
+  return state !== undefined && RECOVERY_CONFLICT_SQLSTATES.has(state) && RECOVERY_CONFLICT_MESSAGE.test(error.message);
+}

@@ -9,10 +9,11 @@ import { installTransactionScope } from './transaction-scope';
 import { openConnectionsOutsideRequests, outsideAnyRequest } from './outside-requests';
 import { createMigrationMonitor, type MigrationMonitor } from './migration-state';
 import { timeAcquires, type AcquireListener } from './acquire-timing';
-import { guardReplicationPoolDestroy, poolAccess, readPoolStats, type PoolStats } from './pool';
+import { poolAccess, readPoolStats, type PoolStats } from './pool';
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
 import { enableDirectReads } from './reads';
-import { readOnThePrimary, routeReadsAwayFromFailingReplicas } from './replica-reads';
+import { createReplicaSet, type Replica, type ReplicaServerOptions } from './replica-pools';
+import { readOnThePrimary, routeReadsToReplicas } from './replica-reads';
 import { replicaInspection } from './replication';
 import { traceStatements, type DatabaseTracer } from './traced';
 import { runUnitOfWork, type TransactionSettings, type UnitOfWorkOptions } from './unit-of-work';
@@ -21,6 +22,7 @@ export type { PoolStats } from './pool';
 export type { AcquireListener } from './acquire-timing';
 export type { DatabaseProbe, ProbeReport, ProbeStatus } from './probe';
 export type { ReplicationReport } from './replication';
+export type { Replica } from './replica-pools';
 export type { MigrationMonitor, MigrationState } from './migration-state';
 export type { TransactionSettings, UnitOfWorkOptions } from './unit-of-work';
 export type { DatabaseTracer } from './traced';
@@ -34,12 +36,10 @@ export interface Database {
   /** Runs one trivial statement and measures the round trip, including acquiring a connection. */
   ping(): Promise<PingResult>;
   poolStats(): PoolStats;
-  /** The read replicas' pool counters (zeros without replicas). */
-  replicaPoolStats(): PoolStats;
   /** The shared, bounded health probe of the primary (see lib/keel/db/probe.ts). */
   readonly probe: DatabaseProbe;
-  /** The same for the read replicas' pool, when DATABASE_REPLICA_URLS is set. */
-  readonly replicaProbe: DatabaseProbe | undefined;
+  /** The read replicas of DATABASE_REPLICA_URLS, in its order, each with its own pool and probe (empty without). */
+  readonly replicas: readonly Replica[];
   /** Calls listener with the duration of every connection checkout (lib/keel/db/acquire-timing.ts). */
   onAcquire(listener: AcquireListener): void;
   /** Migrations on disk versus applied (SequelizeMeta), read rarely. */
@@ -105,8 +105,10 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, d
     clientMinMessages: 'ignore',
     query_timeout: config.statementTimeoutMs + CLIENT_QUERY_TIMEOUT_MARGIN_MS,
   });
+  // Sequelize's replication option would put every replica behind one read pool: each gets its own (lib/keel/db/replica-pools.ts).
+  const { replication, ...primaryOptions } = base as typeof base & { replication?: { read: ReplicaServerOptions[] } };
   const options: Options & { keepDefaultTimezone: boolean; databaseVersion: string } = {
-    ...base,
+    ...primaryOptions,
     timezone: '+00:00',
     // Not in Sequelize's typings (nor is databaseVersion): skips its own SET TIME ZONE round trip on every new connection;
     // the afterConnect hook sets TimeZone together with the other session settings.
@@ -157,12 +159,11 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, d
     lagWarnMs: config.replicaLagWarnMs,
     primaryWaitMs: config.probe.timeoutMs / 2,
   });
-  const replicaProbe =
-    config.replicaUrls.length > 0 ? createProbe(poolAccess(sequelize, 'replica'), { ...config.probe, inspect }, logger) : undefined;
-  guardReplicationPoolDestroy(sequelize);
-  const onAcquire = timeAcquires(sequelize, replicaProbe !== undefined);
+  const replicaSet = createReplicaSet(sequelize, replication?.read ?? [], { ...config.probe, inspect }, logger);
+  const { replicas } = replicaSet;
+  const onPrimaryAcquire = timeAcquires(sequelize);
   enableDirectReads(sequelize, {
-    routing: replicaProbe ? routeReadsAwayFromFailingReplicas(sequelize, replicaProbe, logger) : readOnThePrimary,
+    routing: replicas.length > 0 ? routeReadsToReplicas(sequelize, replicas, logger) : readOnThePrimary,
     logQuery: (sql, durationMs) => logQuery(logger, config, sql, durationMs),
     tracer,
   });
@@ -177,16 +178,18 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, d
       return { responseTimeMs: Math.round((performance.now() - started) * 100) / 100 };
     },
     poolStats: () => readPoolStats(sequelize),
-    replicaPoolStats: () => readPoolStats(sequelize, 'replica'),
     migrations: createMigrationMonitor(sequelize, path.join(projectRoot(), 'db', 'migrations')),
     unitOfWork: tracer
       ? (settings, work, options) => tracer.unitOfWork(() => runUnitOfWork(sequelize, settings, work, options), options?.signal)
       : (settings, work, options) => runUnitOfWork(sequelize, settings, work, options),
     probe,
-    replicaProbe,
-    onAcquire,
+    replicas,
+    onAcquire(listener) {
+      onPrimaryAcquire(listener);
+      replicaSet.onAcquire(listener);
+    },
     close(timeoutMs = 5_000) {
-      closing ??= closeWithin(sequelize, timeoutMs, logger);
+      closing ??= closeWithin(() => Promise.all([sequelize.close(), replicaSet.close()]), sequelize, timeoutMs, logger);
       return closing;
     },
   };
@@ -206,14 +209,14 @@ function logQuery(logger: Logger, config: ResolvedDatabaseConfig, sql: string, d
   }
 }
 
-async function closeWithin(sequelize: Sequelize, timeoutMs: number, logger: Logger): Promise<void> {
+async function closeWithin(closeAll: () => Promise<unknown>, sequelize: Sequelize, timeoutMs: number, logger: Logger): Promise<void> {
   // Sequelize's close() waits for every checked-out connection to come back, which can be never.
   let timer: NodeJS.Timeout | undefined;
   const gaveUp = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
-    const outcome = await Promise.race([sequelize.close().then(() => 'closed' as const), gaveUp]);
+    const outcome = await Promise.race([closeAll().then(() => 'closed' as const), gaveUp]);
     if (outcome === 'timeout') {
       logger.warn('database pool did not close in time; connections still checked out were abandoned', {
         timeoutMs,

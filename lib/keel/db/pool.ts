@@ -25,7 +25,7 @@ export interface RawConnection {
   readonly ssl: boolean | ConnectionOptions;
 }
 
-/** Sequelize routes type 'SELECT' to the read (replica) pool unless useMaster is set. */
+/** The replica routing (lib/keel/db/replica-reads.ts) sends type 'SELECT' to a replica unless useMaster is set. */
 export interface AcquireOptions {
   type?: 'SELECT' | 'write';
   useMaster?: boolean;
@@ -46,23 +46,11 @@ interface SequelizePool {
 // Sequelize's typings do not expose its connection manager; this is the part keel relies on
 // (Sequelize 6: lib/dialects/abstract/connection-manager.js).
 export interface ConnectionManager {
-  pool?: SequelizePool | { write: SequelizePool; read: SequelizePool };
+  pool?: SequelizePool;
   /** Runs the beforePoolAcquire and afterPoolAcquire hooks around the pool's acquire. */
   getConnection(options?: AcquireOptions & Record<string, unknown>): Promise<RawConnection>;
   releaseConnection(connection: RawConnection): void;
   destroyConnection(connection: RawConnection): Promise<void>;
-}
-
-/** A connection as Sequelize's replication pool tags it once it is set up. */
-interface TaggedConnection {
-  queryType?: 'read' | 'write';
-}
-
-/** Sequelize's replication pool: one sequelize-pool per side, behind a wrapper that routes by queryType. */
-interface ReplicationPool {
-  read: { destroy(connection: TaggedConnection): Promise<void> };
-  write: { destroy(connection: TaggedConnection): Promise<void> };
-  destroy(connection: TaggedConnection): unknown;
 }
 
 export const connectionManager = (sequelize: Sequelize): ConnectionManager =>
@@ -72,35 +60,18 @@ const EMPTY: PoolStats = { size: 0, available: 0, using: 0, waiting: 0, max: 0, 
 
 export type PoolRole = 'primary' | 'replica';
 
-/**
- * Sequelize 6's replication pool routes destroy() by connection.queryType, which it sets only once a
- * new connection is fully set up. A connection that breaks before that (reset while its session is
- * being set up) makes Sequelize's own 'error' listener throw a TypeError outside any promise: an
- * uncaught exception, which ends the process. Such a connection is in neither pool yet: route it
- * like release() does, and let a failed close of a connection being thrown away go unreported.
- */
-export function guardReplicationPoolDestroy(sequelize: Sequelize): void {
+/** Counters of the primary's pool (a replica's pool counts its own: lib/keel/db/replica-pools.ts). */
+export function readPoolStats(sequelize: Sequelize): PoolStats {
   const pool = connectionManager(sequelize).pool;
-  if (!pool || !('write' in pool)) return;
-  const replication = pool as unknown as ReplicationPool;
-  replication.destroy = (connection) =>
-    (connection.queryType === 'read' ? replication.read : replication.write).destroy(connection).catch(() => undefined);
-}
-
-/** Counters of the primary pool, or of the replica (read) pool when replication is on. */
-export function readPoolStats(sequelize: Sequelize, role: PoolRole = 'primary'): PoolStats {
-  const pool = connectionManager(sequelize).pool;
-  // After close() Sequelize drops the pool; with replication it keeps a { read, write } pair.
+  // After close() Sequelize drops the pool.
   if (!pool) return EMPTY;
-  if (!('write' in pool) && role === 'replica') return EMPTY;
-  const primary = 'write' in pool ? (role === 'replica' ? pool.read : pool.write) : pool;
   return {
-    size: primary.size,
-    available: primary.available,
-    using: primary.using,
-    waiting: primary.waiting,
-    max: primary.maxSize,
-    min: primary.minSize,
+    size: pool.size,
+    available: pool.available,
+    using: pool.using,
+    waiting: pool.waiting,
+    max: pool.maxSize,
+    min: pool.minSize,
   };
 }
 
@@ -112,13 +83,12 @@ export interface PoolAccess {
   stats(): PoolStats;
 }
 
-export function poolAccess(sequelize: Sequelize, role: PoolRole = 'primary'): PoolAccess {
+export function poolAccess(sequelize: Sequelize): PoolAccess {
   const manager = connectionManager(sequelize);
-  const options: AcquireOptions = role === 'replica' ? { type: 'SELECT', keelProbe: true } : { type: 'write', keelProbe: true };
   return {
-    acquire: () => manager.getConnection({ ...options }),
+    acquire: () => manager.getConnection({ type: 'write', keelProbe: true }),
     release: (connection) => manager.releaseConnection(connection),
     destroy: (connection) => manager.destroyConnection(connection),
-    stats: () => readPoolStats(sequelize, role),
+    stats: () => readPoolStats(sequelize),
   };
 }

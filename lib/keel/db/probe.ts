@@ -42,6 +42,8 @@ export interface ProbeReport extends ProbeResult {
 
 export interface DatabaseProbe {
   check(): Promise<ProbeReport>;
+  /** Starts a probe when the latest result is older than its window and none is in flight; does not wait for it. */
+  refresh(): void;
   /** The report check() would give while the latest result is still within its window, at once; otherwise undefined. */
   reuse(): ProbeReport | undefined;
   /** The latest finished result, however old; undefined before the first probe finished. */
@@ -197,9 +199,14 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
   const reuse = (): ProbeReport | undefined =>
     last && performance.now() - last.finishedAt < settings.cacheMs ? report(last.result, true) : undefined;
 
-  return {
+  const probe: DatabaseProbe = {
     latest: () => last?.result,
     reuse,
+    refresh() {
+      // Cheaper than check(), which builds a report: the read routing calls it on every read.
+      if (inFlight || (last && performance.now() - last.finishedAt < settings.cacheMs)) return;
+      void probe.check();
+    },
     markDown(fault) {
       last = { result: { status: 'fail', responseTimeMs: 0, checkedAt: new Date(), fault }, finishedAt: performance.now() };
     },
@@ -231,4 +238,5 @@ export function createProbe(pool: PoolAccess, settings: ProbeSettings, logger: L
       return report(await inFlight, false);
     },
   };
+  return probe;
 }

@@ -36,8 +36,18 @@ const DOWN_REPLICA = report('fail', {
   responseTimeMs: 503.2,
   cached: false,
   pool: EMPTY_POOL,
-  fault: databaseFault('database_unavailable'),
+  fault: databaseFault('database_unavailable', 'refused'),
 });
+const STREAMING: ProbeReport['replication'] = { state: 'streaming', replayLagMs: 0, status: 'pass' };
+const LAGGING: ProbeReport['replication'] = { state: 'streaming', replayLagMs: 48_210, status: 'warn', code: 'replication_lagging' };
+const REPLICAS_ONE_DOWN = [
+  { server: '10.0.4.12:5432', report: report('pass', { replication: STREAMING }) },
+  { server: '10.0.4.13:5432', report: DOWN_REPLICA },
+];
+const REPLICAS_ONE_LAGGING = [
+  { server: '10.0.4.12:5432', report: report('pass', { replication: STREAMING }) },
+  { server: '10.0.4.13:5432', report: report('warn', { responseTimeMs: 2.1, replication: LAGGING }) },
+];
 
 const example = (summary: string, value: unknown) => ({ summary, value });
 const ready = (input: Omit<ReadinessInput, 'now' | 'pendingMigrations' | 'poolExhausted'>) =>
@@ -53,8 +63,12 @@ export const LIVENESS_EXAMPLES = {
 export const DATABASE_UP_EXAMPLES = {
   pass: example('The database answers', databaseHealthBody(report('pass'), EXAMPLE_MIGRATIONS)),
   replica_down: example(
-    'A read replica is down: reads go to the primary',
-    databaseHealthBody(report('pass', { cached: false }), EXAMPLE_MIGRATIONS, DOWN_REPLICA),
+    'One read replica is down: the other serves the reads',
+    databaseHealthBody(report('pass', { cached: false }), EXAMPLE_MIGRATIONS, REPLICAS_ONE_DOWN),
+  ),
+  replica_lagging: example(
+    'One read replica lags beyond DB_REPLICA_LAG_WARN_MS: the other serves the reads',
+    databaseHealthBody(report('pass'), EXAMPLE_MIGRATIONS, REPLICAS_ONE_LAGGING),
   ),
 };
 

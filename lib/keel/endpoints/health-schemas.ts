@@ -58,6 +58,10 @@ export const ConnectFailureCause = z.enum(CONNECT_FAILURE_CAUSES).meta({
 
 export const ReplicaHealth = z
   .strictObject({
+    server: z
+      .string()
+      .min(1)
+      .meta({ description: 'The replica as host:port (from DATABASE_REPLICA_URLS); never a user, a database name or a credential.' }),
     status: HealthStatus,
     responseTimeMs: number('How long the replica probe took, in ms.'),
     cached: z.boolean().meta({ description: 'True when the result came from the shared probe window.' }),
@@ -67,7 +71,7 @@ export const ReplicaHealth = z
       .optional()
       .meta({
         description:
-          'Why the replica is not pass: unreachable (fail), replication stopped (fail: reads go to the primary), or lagging (warn).',
+          'Why the replica is not pass: unreachable (fail), replication stopped (fail), or lagging (warn); any of them takes it out of reads.',
       }),
     replication: z
       .enum(['streaming', 'stopped'])
@@ -87,7 +91,8 @@ export const ReplicaHealth = z
   .meta({
     id: 'ReplicaHealth',
     description:
-      'The read replicas, when DATABASE_REPLICA_URLS is set. A failing replica turns the status to warn: reads fall back to the primary.',
+      'One read replica of DATABASE_REPLICA_URLS, probed on its own pool. One that fails or lags is taken out of reads (the others ' +
+      'serve them, or the primary when none is left) until its probe passes again, and turns the overall status to warn.',
   });
 
 const databaseHealth = {
@@ -96,7 +101,10 @@ const databaseHealth = {
   cached: z.boolean().meta({ description: 'True when the result came from the shared probe (in flight or within DB_PROBE_CACHE_MS).' }),
   pool: PoolStats,
   migrations: MigrationState.optional(),
-  replica: ReplicaHealth.optional(),
+  replicas: z
+    .array(ReplicaHealth)
+    .optional()
+    .meta({ description: 'Each read replica, in DATABASE_REPLICA_URLS order; absent without replicas.' }),
 };
 
 export const DatabaseHealthUp = z
@@ -106,7 +114,9 @@ export const DatabaseHealthUp = z
   })
   .meta({
     id: 'DatabaseHealthUp',
-    description: 'The database answered: pass, or warn when slow or a replica is down. Names no host, port, user, database or credential.',
+    description:
+      'The database answered: pass, or warn when slow or a replica is down or lagging. Names replicas by host:port only; never the ' +
+      'primary’s host or port, a user, a database or a credential.',
   });
 
 export const DatabaseHealthDown = z

@@ -1,4 +1,5 @@
 import type { MigrationState, PoolStats, ProbeReport, ProbeStatus, ReplicationReport } from '../db';
+import type { ReplicaReport } from '../http/health-state';
 import type { ConnectFailureCause } from '../db/faults';
 import type { Phase } from '../http/lifecycle';
 
@@ -38,11 +39,13 @@ export interface DatabaseHealthBody {
   readonly cause?: ConnectFailureCause;
   /** Known once the database has answered. */
   readonly migrations?: MigrationState;
-  /** The read replicas' pool, when configured. A failing replica degrades to warn: reads fall back to the primary. */
-  readonly replica?: ReplicaHealth;
+  /** Each read replica, when configured. One in trouble degrades the status to warn: its reads go to the others, or to the primary. */
+  readonly replicas?: readonly ReplicaHealth[];
 }
 
 export interface ReplicaHealth {
+  /** host:port; never a user, a database or a credential. */
+  readonly server: string;
   readonly status: HealthStatus;
   readonly responseTimeMs: number;
   readonly cached: boolean;
@@ -54,8 +57,9 @@ export interface ReplicaHealth {
   readonly replayLagMs?: number | null;
 }
 
-function replicaHealth(report: ProbeReport): ReplicaHealth {
+function replicaHealth({ server, report }: ReplicaReport): ReplicaHealth {
   const body: Mutable<ReplicaHealth> = {
+    server,
     status: report.status,
     responseTimeMs: report.responseTimeMs,
     cached: report.cached,
@@ -71,15 +75,22 @@ function replicaHealth(report: ProbeReport): ReplicaHealth {
 }
 
 /** The primary decides pass/fail; a replica in trouble makes it at worst a warn. */
-function withReplica(status: HealthStatus, replica?: ProbeReport): HealthStatus {
-  return replica && replica.status !== 'pass' && status === 'pass' ? 'warn' : status;
+function withReplicas(status: HealthStatus, replicas?: readonly ReplicaReport[]): HealthStatus {
+  return status === 'pass' && replicas?.some(({ report }) => report.status !== 'pass') ? 'warn' : status;
 }
 
-/** Reports reachability, timing, pool numbers and migrations; never a host, port, user or database name. */
-export function databaseHealthBody(report: ProbeReport, migrations?: MigrationState, replica?: ProbeReport): DatabaseHealthBody {
+/**
+ * Reports reachability, timing, pool numbers and migrations; replicas by host:port only; never the
+ * primary's host or port, nor any user, database name or credential.
+ */
+export function databaseHealthBody(
+  report: ProbeReport,
+  migrations?: MigrationState,
+  replicas?: readonly ReplicaReport[],
+): DatabaseHealthBody {
   // Assigned, not spread: this runs on every ping (see lib/keel/db/probe.ts's report()).
   const body: Mutable<DatabaseHealthBody> = {
-    status: withReplica(report.status, replica),
+    status: withReplicas(report.status, replicas),
     responseTimeMs: report.responseTimeMs,
     checkedAt: report.checkedAt.toISOString(),
     cached: report.cached,
@@ -91,7 +102,7 @@ export function databaseHealthBody(report: ProbeReport, migrations?: MigrationSt
     if (report.fault.cause) body.cause = report.fault.cause;
   }
   if (migrations) body.migrations = migrations;
-  if (replica) body.replica = replicaHealth(replica);
+  if (replicas) body.replicas = replicas.map(replicaHealth);
   return body;
 }
 
@@ -130,7 +141,7 @@ export interface ReadinessInput {
   readonly phase: Phase;
   readonly now: Date;
   readonly database?: ProbeReport;
-  readonly replica?: ProbeReport;
+  readonly replicas?: readonly ReplicaReport[] | undefined;
   readonly migrations?: MigrationState;
   /** Absent when no token is verified (AUTH=off). */
   readonly identityProvider?: KeySetHealth;
@@ -150,7 +161,7 @@ const worst = (a: HealthStatus, b: HealthStatus): HealthStatus => (SEVERITY[a] >
 export function readinessBody(input: ReadinessInput): ReadinessBody {
   const { phase, database, migrations } = input;
   const pending = (migrations?.pending ?? 0) > 0;
-  let status: HealthStatus = withReplica(database?.status ?? 'pass', input.replica);
+  let status: HealthStatus = withReplicas(database?.status ?? 'pass', input.replicas);
   let reason: NotReadyReason | undefined;
   if (phase !== 'serving') {
     status = 'fail';

@@ -133,9 +133,9 @@ export function healthController(deps: HealthDeps): Router {
   handle(router, getDatabaseHealth, (_req, res, next) => {
     whenKnown(
       databaseState(deps.database),
-      ({ report, replica, migrations }) => {
+      ({ report, replicas, migrations }) => {
         if (report.status === 'fail') res.setHeader('Retry-After', RETRY_AFTER_SECONDS);
-        sendHealth(res, report.status === 'fail' ? 503 : 200, databaseHealthBody(report, migrations, replica));
+        sendHealth(res, report.status === 'fail' ? 503 : 200, databaseHealthBody(report, migrations, replicas));
       },
       next,
     );
@@ -149,7 +149,7 @@ export function healthController(deps: HealthDeps): Router {
         pendingMigrations: deps.pendingMigrations,
         poolExhausted: deps.poolExhausted,
         database: state?.report,
-        replica: state?.replica,
+        replicas: state?.replicas,
         migrations: state?.migrations,
         identityProvider: deps.identityProvider?.status(),
       });

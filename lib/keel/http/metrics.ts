@@ -8,11 +8,17 @@ export interface ProbeSample {
   readonly replication?: { readonly replayLagMs: number | null };
 }
 
+/** Which pool a series is of: pool 'primary', or pool 'replica' with the replica's host:port. */
+export interface PoolLabels {
+  readonly pool: 'primary' | 'replica';
+  readonly replica?: string;
+}
+
 export interface MetricsSources {
-  /** Pool counters by pool name ('primary', 'replica'). */
-  readonly pools: () => Readonly<Record<string, PoolStats>>;
-  /** The latest finished health probe by pool name, without running a new one. */
-  readonly probes: () => Readonly<Record<string, ProbeSample | undefined>>;
+  /** Pool counters, one entry per pool. */
+  readonly pools: () => readonly (PoolLabels & { readonly stats: PoolStats })[];
+  /** The latest finished health probe of each pool, without running a new one. */
+  readonly probes: () => readonly (PoolLabels & { readonly result: ProbeSample | undefined })[];
   /** Subscribes to the duration of every connection checkout (Database.onAcquire). */
   readonly acquires?: (listener: AcquireListener) => void;
   /**
@@ -49,9 +55,14 @@ export interface Metrics {
 const POOL_STATES = ['size', 'available', 'using', 'waiting', 'max'] as const;
 const TOTAL_NAMED_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
+/** A series' pool labels: replica only on a replica's, so the primary's keep the labels they always had. */
+const labelsOf = (pool: string, replica: string | undefined): { pool: string; replica?: string } =>
+  replica === undefined ? { pool } : { pool, replica };
+
 /**
  * The Prometheus registry: request durations by method, route template (never the raw URL, which
- * would make one series per id) and status; pool gauges per pool; the latest probe per pool;
+ * would make one series per id) and status; pool gauges per pool; the latest probe per pool (each
+ * replica's series carry pool="replica" and replica="host:port");
  * Node's process and event-loop metrics. Gauges are read when scraped, not kept up to date. Across
  * cluster workers counters and histograms are summed, and so are the pool gauges (connections of
  * the whole process tree).
@@ -84,64 +95,65 @@ export function createMetrics(sources: MetricsSources, { exemplars = false }: { 
 
   const acquireDuration = new client.Histogram({
     name: 'keel_db_pool_acquire_seconds',
-    help: 'Time to check a connection out of the pool by pool, timeouts included',
-    labelNames: ['pool'] as const,
+    help: 'Time to check a connection out of the pool by pool (and replica), timeouts included',
+    labelNames: ['pool', 'replica'] as const,
     buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  sources.acquires?.((pool, seconds) => acquireDuration.observe({ pool }, seconds));
+  sources.acquires?.((pool, seconds, replica) => acquireDuration.observe(labelsOf(pool, replica), seconds));
 
   new client.Gauge({
     name: 'keel_db_pool_connections',
-    help: 'Database pool connections by pool and state (size = open, available = idle, using, waiting = queued callers, max)',
-    labelNames: ['pool', 'state'] as const,
+    help: 'Database pool connections by pool (and replica) and state (size = open, available = idle, using, waiting = queued callers, max)',
+    labelNames: ['pool', 'replica', 'state'] as const,
     registers: [registry],
     collect() {
       this.reset();
-      for (const [pool, stats] of Object.entries(sources.pools())) {
-        for (const state of POOL_STATES) this.set({ pool, state }, stats[state]);
+      for (const { pool, replica, stats } of sources.pools()) {
+        for (const state of POOL_STATES) this.set({ ...labelsOf(pool, replica), state }, stats[state]);
       }
     },
   });
 
   new client.Gauge({
     name: 'keel_db_probe_up',
-    help: 'Latest database health probe result by pool: 1 pass or warn, 0 fail (absent before the first probe)',
-    labelNames: ['pool'] as const,
+    help: 'Latest database health probe result by pool (and replica): 1 pass or warn, 0 fail (absent before the first probe)',
+    labelNames: ['pool', 'replica'] as const,
     registers: [registry],
     // Across cluster workers: down if any worker's probe failed.
     aggregator: 'min',
     collect() {
       this.reset();
-      for (const [pool, result] of Object.entries(sources.probes())) if (result) this.set({ pool }, result.status === 'fail' ? 0 : 1);
+      for (const { pool, replica, result } of sources.probes())
+        if (result) this.set(labelsOf(pool, replica), result.status === 'fail' ? 0 : 1);
     },
   });
 
   new client.Gauge({
     name: 'keel_db_probe_duration_seconds',
-    help: 'Duration of the latest database health probe by pool',
-    labelNames: ['pool'] as const,
+    help: 'Duration of the latest database health probe by pool (and replica)',
+    labelNames: ['pool', 'replica'] as const,
     registers: [registry],
     // Across cluster workers: the slowest.
     aggregator: 'max',
     collect() {
       this.reset();
-      for (const [pool, result] of Object.entries(sources.probes())) if (result) this.set({ pool }, result.responseTimeMs / 1000);
+      for (const { pool, replica, result } of sources.probes()) if (result) this.set(labelsOf(pool, replica), result.responseTimeMs / 1000);
     },
   });
 
   new client.Gauge({
     name: 'keel_db_replica_lag_seconds',
-    help: 'Replay lag of the read replica at its latest probe by pool (absent until a streaming replica answers)',
-    labelNames: ['pool'] as const,
+    help: 'Replay lag of each read replica at its latest probe by pool and replica (absent until a streaming replica answers)',
+    labelNames: ['pool', 'replica'] as const,
     registers: [registry],
     // Across cluster workers: the worst any worker saw.
     aggregator: 'max',
     collect() {
       this.reset();
-      for (const [pool, result] of Object.entries(sources.probes())) {
+      for (const { pool, replica, result } of sources.probes()) {
         const lagMs = result?.replication?.replayLagMs;
-        if (lagMs !== undefined && lagMs !== null) this.set({ pool }, lagMs / 1000);
+        if (lagMs !== undefined && lagMs !== null) this.set(labelsOf(pool, replica), lagMs / 1000);
       }
     },
   });
