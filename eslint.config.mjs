@@ -125,6 +125,7 @@ export default tseslint.config(
                 '!../test/support/fault-proxy',
                 '!../test/support/identity-provider',
                 '!../test/support/pg-wire',
+                '!../test/support/otlp-receiver',
               ],
               message: 'bench may import only the test/support modules shared with it (eslint.config.mjs)',
             },
@@ -141,6 +142,7 @@ export default tseslint.config(
       'test/support/fault-proxy.ts',
       'test/support/identity-provider.ts',
       'test/support/pg-wire.ts',
+      'test/support/otlp-receiver.ts',
     ],
     rules: boundary('shared with the bench: may import config, db and pg-wire only', [
       '**/app/**',
@@ -149,6 +151,15 @@ export default tseslint.config(
       '../../bin',
       './*',
       '!./pg-wire',
+    ]),
+  },
+  {
+    // OpenTelemetry lives in one room, which bin requires only when tracing is on: anywhere else an import
+    // would load it with tracing off too (docs/operations.md#traces).
+    files: ['app/**', 'lib/**', 'bin/**', 'config/**'],
+    ignores: ['lib/keel/tracing/**'],
+    rules: boundary('OpenTelemetry is imported in lib/keel/tracing only (loaded by bin/tracing.ts when tracing is on)', [
+      '@opentelemetry/*',
     ]),
   },
   {

@@ -1,10 +1,12 @@
 // npm run bench [-- --duration 10 --connections 50 --warmup 2]
 // npm run bench:faults [-- --duration 10 --connections 50]
 // npm run bench:resource [-- --resource-ref HEAD --resource-merge <branch>]
+// npm run bench:traces [-- --traces-without <commit>]
 //
 // A benchmark, not a test: autocannon against the compiled keel server (dist/bin/www.js) and a bare
 // Express 4 baseline, each a separate process on loopback; prints a markdown report. Linux only
 // (server CPU time is read from /proc). Nothing is written to the repository.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -18,7 +20,7 @@ import {
   type FaultOptions,
 } from './faults';
 import { startBenchIdentity, TOKEN_LIFETIME_S } from './identity';
-import { BASELINE, passedThroughSettings, WWW } from './keel';
+import { BASELINE, passedThroughSettings, ROOT, WWW } from './keel';
 import { BASELINE_RESOURCE } from './resource';
 import {
   baselineOf,
@@ -30,6 +32,7 @@ import {
   shutdownChecks,
   shutdownTable,
   sqlSection,
+  table,
   targetsTable,
 } from './report';
 import { killSpawnedProcesses } from '../test/support/node-process';
@@ -39,8 +42,9 @@ import { prepareResourceCopy } from './resource-copy';
 import { measureVerification, VERIFICATIONS } from './verification-cost';
 import { authenticationChecks, authenticationTable, resourceChecks, resourceRatiosTable, resourceResultsTable } from './resource-report';
 import { isSet, keelSetting } from './settings';
-import { target } from './targets';
-import { runThroughput, SLICES } from './throughput';
+import { meets, target } from './targets';
+import { runThroughput, SLICES, type Measured } from './throughput';
+import { runTraces } from './traces';
 
 const USAGE = `usage: node dist/bench/run.js [--faults | --resource [--resource-ref REF] [--resource-merge REF]] [--duration S] [--connections N] [--warmup S]
   --duration        seconds of measured load per endpoint and server, in 5 turns (default 10)
@@ -51,12 +55,21 @@ const USAGE = `usage: node dist/bench/run.js [--faults | --resource [--resource-
                     with bearer tokens against AUTH=off
   --resource-ref    the commit the generated copy starts from (default HEAD: committed work only)
   --resource-merge  a branch merged into that copy first (a generator not on the commit yet)
+  --traces          the traces mode: GET /widgets/:id of a generated resource with tracing on (default
+                    sampling) against off, and off against a build without tracing
+  --traces-sampler  OTEL_TRACES_SAMPLER of the traced process (default: keel's, parent-based 10%), to see
+                    what recording costs: always_off (spans made, none recorded) or always_on (every one)
+  --traces-without  the commit without tracing for that comparison (default: where HEAD left main,
+                    git merge-base HEAD main, so that nothing but this branch's work differs)
 environment: BENCH_DATABASE_URL (else an embedded PostgreSQL is started); keel settings such as
   DB_PROBE_CACHE_MS, DB_PROBE_TIMEOUT_MS, SHUTDOWN_TIMEOUT_MS are passed through to keel.`;
 
 interface Options {
   readonly faults: boolean;
   readonly resource: boolean;
+  readonly traces: boolean;
+  readonly tracesWithout: string;
+  readonly tracesSampler: string | undefined;
   readonly resourceRef: string;
   readonly resourceMerge: string | undefined;
   readonly durationSeconds: number;
@@ -79,6 +92,9 @@ function parseOptions(argv: string[]): Options {
       resource: { type: 'boolean', default: false },
       'resource-ref': { type: 'string', default: 'HEAD' },
       'resource-merge': { type: 'string' },
+      traces: { type: 'boolean', default: false },
+      'traces-without': { type: 'string' },
+      'traces-sampler': { type: 'string' },
       duration: { type: 'string' },
       connections: { type: 'string' },
       warmup: { type: 'string' },
@@ -89,10 +105,15 @@ function parseOptions(argv: string[]): Options {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
   }
-  if (values.faults && values.resource) throw new Error('--faults and --resource are two modes: choose one');
+  if ([values.faults, values.resource, values.traces].filter(Boolean).length > 1) {
+    throw new Error('--faults, --resource and --traces are three modes: choose one');
+  }
   return {
     faults: values.faults ?? false,
     resource: values.resource ?? false,
+    traces: values.traces ?? false,
+    tracesSampler: values['traces-sampler'],
+    tracesWithout: values['traces-without'] ?? execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: ROOT, encoding: 'utf8' }).trim(),
     resourceRef: values['resource-ref'] ?? 'HEAD',
     resourceMerge: values['resource-merge'],
     durationSeconds: positive('duration', values.duration, 10),
@@ -114,7 +135,8 @@ function header(options: Options, database: BenchDatabase | undefined): void {
   const passed = Object.entries(passedThroughSettings())
     .map(([name, value]) => `${name}=${value}`)
     .join(', ');
-  print(`# keel benchmark${options.faults ? ': faults' : options.resource ? ': a generated resource' : ''}`);
+  const mode = options.faults ? ': faults' : options.resource ? ': a generated resource' : options.traces ? ': traces' : '';
+  print(`# keel benchmark${mode}`);
   print();
   print(`- ${new Date().toISOString()}; Node ${process.version}; ${os.platform()} ${os.release()}`);
   print(
@@ -298,6 +320,102 @@ async function resourceMode(options: Options): Promise<void> {
   );
 }
 
+function tracesRow(name: string, measured: Measured, against?: Measured): string[] {
+  const { load } = measured;
+  return [
+    name,
+    whole(load.requestsPerSecond),
+    load.latencyMs.p99.toFixed(2),
+    measured.serverCpuMicrosPerRequest.toFixed(0),
+    measured.turnRates.map((rate) => whole(rate)).join(' / '),
+    against ? `${(load.requestsPerSecond / against.load.requestsPerSecond).toFixed(3)}×` : '',
+  ];
+}
+
+async function tracesMode(options: Options): Promise<void> {
+  const shutdownGraceMs = keelSetting('SHUTDOWN_TIMEOUT_MS') + 5_000;
+  const started = performance.now();
+  const current = await prepareResourceCopy({ ref: 'HEAD', log });
+  cleanups.push(() => current.remove());
+  const without = await prepareResourceCopy({ ref: options.tracesWithout, log });
+  cleanups.push(() => without.remove());
+  const database = await openBenchDatabase(process.env.BENCH_DATABASE_URL, current.root);
+  cleanups.push(() => database.close());
+  const identity = await startBenchIdentity();
+  cleanups.push(() => identity.close());
+  const measuredFrom = performance.now();
+  const result = await runTraces(database.url, { current: current.root, without: without.root }, identity, {
+    sampler: options.tracesSampler,
+    connections: options.connections,
+    durationSeconds: options.durationSeconds,
+    warmupSeconds: options.warmupSeconds,
+    shutdownGraceMs,
+    log,
+  });
+
+  header(options, database);
+  print(
+    `- keel serving: throwaway clones after \`npm run generate:resource -- widgets …\`, built, unchanged: ${current.description} ` +
+      `(tracing on, and off) and ${without.description} (without tracing); AUTH=off, METRICS_TOKEN set on all three`,
+  );
+  print(
+    `- tracing on: OTEL_EXPORTER_OTLP_ENDPOINT a receiver the bench runs on 127.0.0.1 (test/support/otlp-receiver.ts, answers 200, ` +
+      `decodes nothing), ${
+        options.tracesSampler ? `OTEL_TRACES_SAMPLER=${options.tracesSampler}, every other` : 'every'
+      } OTEL_* variable at keel's default: parent-based, 10% of new traces, protobuf, batches every 5 s`,
+  );
+  print();
+  print('## Results');
+  print();
+  print(
+    table(
+      ['GET /widgets/:id', 'req/s', 'p99 ms', 'server CPU µs/req', 'req/s per turn', 'ratio'],
+      [
+        tracesRow(options.tracesSampler ? `tracing on (${options.tracesSampler})` : 'tracing on', result.traced, result.off),
+        tracesRow('tracing off (against on)', result.off),
+        tracesRow('tracing off (against without)', result.offAgain, result.without),
+        tracesRow('build without tracing', result.without),
+      ],
+      [1, 2, 3, 5],
+    ),
+  );
+  print();
+  print(
+    `Two pairs, each measured in turns (${SLICES} slices each, ABBA order): tracing on against off, then off against the build ` +
+      `without tracing. The receiver got ${whole(result.exports)} export requests (${whole(result.exportedBytes / 1024)} KiB); ` +
+      `keel_trace_spans_dropped_total of the traced process at the end: ${result.dropped}.`,
+  );
+  print();
+  print('## Targets');
+  print();
+  if (options.tracesSampler)
+    print(`(The first target is about keel's default sampling; this run's traced process used ${options.tracesSampler}.)\n`);
+  const verdicts = [
+    [target('traces on throughput'), result.traced.load.requestsPerSecond / result.off.load.requestsPerSecond],
+    [target('traces off throughput'), result.offAgain.load.requestsPerSecond / result.without.load.requestsPerSecond],
+  ] as const;
+  print(
+    table(
+      ['target', 'bound', 'measured', 'verdict'],
+      verdicts.map(([of, ratio]) => [
+        of.metric,
+        `${of.comparison} ${of.bound}×`,
+        `${ratio.toFixed(3)}×`,
+        meets(of, ratio) ? 'PASS' : 'MISS',
+      ]),
+    ),
+  );
+  print();
+  print('## First answer of each server');
+  print();
+  for (const [name, sample] of Object.entries(result.samples)) print(`- ${name}: \`${sample}\``);
+  print();
+  print(
+    `Bench wall time: ${((performance.now() - measuredFrom) / 1000).toFixed(0)} s measured; ` +
+      `${((measuredFrom - started) / 1000).toFixed(0)} s to clone, generate, build and migrate.`,
+  );
+}
+
 async function faultsMode(options: Options): Promise<void> {
   const probeTimeoutMs = keelSetting('DB_PROBE_TIMEOUT_MS');
   const shutdownTimeoutMs = keelSetting('SHUTDOWN_TIMEOUT_MS');
@@ -372,6 +490,7 @@ async function main(): Promise<void> {
   }
   if (options.faults) await faultsMode(options);
   else if (options.resource) await resourceMode(options);
+  else if (options.traces) await tracesMode(options);
   else await throughputMode(options);
 }
 

@@ -9,8 +9,8 @@ export type RelativeTo = 'DB_PROBE_TIMEOUT_MS' | 'SHUTDOWN_TIMEOUT_MS';
 
 export interface Target {
   readonly name: string;
-  /** The bench mode that measures it: npm run bench, bench:faults or bench:resource. */
-  readonly mode: 'throughput' | 'faults' | 'resource';
+  /** The bench mode that measures it: npm run bench, bench:faults, bench:resource or bench:traces. */
+  readonly mode: 'throughput' | 'faults' | 'resource' | 'traces';
   /** What is measured and compared to the bound. */
   readonly metric: string;
   readonly comparison: Comparison;
@@ -112,6 +112,20 @@ export const TARGETS = [
     metric: 'SQL round trips per request beyond its own statements (begin with the settings, commit), on plaintext connections',
     comparison: '≤',
     bound: 2,
+  },
+  {
+    name: 'traces on throughput',
+    mode: 'traces',
+    metric: 'GET /widgets/:id requests per second with tracing on at the default sampling (10%) / the same build’s with tracing off',
+    comparison: '≥',
+    bound: 0.8,
+  },
+  {
+    name: 'traces off throughput',
+    mode: 'traces',
+    metric: 'GET /widgets/:id requests per second with tracing off / a build without tracing’s (off must be free)',
+    comparison: '≥',
+    bound: 0.98,
   },
 ] as const satisfies readonly Target[];
 

@@ -8,6 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { Logger } from '../config/logger';
+import { scrapeAs, type MetricsFormat } from '../lib/keel/http/metrics';
 
 type WorkerMetrics = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
@@ -25,6 +26,7 @@ interface Message {
   readonly body?: string;
   readonly error?: string;
   readonly metrics?: WorkerMetrics;
+  readonly format?: MetricsFormat;
 }
 
 const isMessage = (message: unknown, type: string): message is Message =>
@@ -42,7 +44,7 @@ export function serveClusterMetrics(logger: Logger): void {
   const gatherings = new Map<number, Gathering>();
   let nextId = 0;
 
-  const gather = (): Promise<string> =>
+  const gather = (format: MetricsFormat): Promise<string> =>
     new Promise((resolve, reject) => {
       const id = nextId++;
       const waiting = new Set([...serving].filter((worker) => worker.isConnected()));
@@ -53,7 +55,8 @@ export function serveClusterMetrics(logger: Logger): void {
         outcome();
       };
       const finishIfDone = (): void => {
-        if (waiting.size === 0) settle(() => AggregatorRegistry.aggregate(received).metrics().then(resolve, reject));
+        // Exemplars do not survive the aggregation: a cluster's OpenMetrics scrape has none.
+        if (waiting.size === 0) settle(() => scrapeAs(AggregatorRegistry.aggregate(received), format).then(resolve, reject));
       };
       const timer = setTimeout(
         () => settle(() => reject(new Error(`${waiting.size} workers did not send their metrics within ${GATHER_TIMEOUT_MS} ms`))),
@@ -89,7 +92,7 @@ export function serveClusterMetrics(logger: Logger): void {
     const reply = (answer: { body: string } | { error: string }): void => {
       if (worker.isConnected()) worker.send({ type: SCRAPED, id: message.id, ...answer });
     };
-    gather().then(
+    gather(message.format === 'openmetrics' ? 'openmetrics' : 'prometheus').then(
       (body) => reply({ body }),
       (error: unknown) => {
         logger.warn('gathering the workers’ metrics failed', { error });
@@ -103,7 +106,7 @@ export function serveClusterMetrics(logger: Logger): void {
  * In a worker: sends this worker's registry when the primary gathers, and returns the scrape
  * /metrics serves, which asks the primary for the aggregate.
  */
-export function clusterScrape(registry: Registry): () => Promise<string> {
+export function clusterScrape(registry: Registry): (format?: MetricsFormat) => Promise<string> {
   const pending = new Map<number, { resolve: (body: string) => void; reject: (error: Error) => void }>();
   let nextId = 0;
   process.on('message', (message: unknown) => {
@@ -123,7 +126,7 @@ export function clusterScrape(registry: Registry): () => Promise<string> {
     if (message.body !== undefined) waiting?.resolve(message.body);
     else waiting?.reject(new Error(`the primary could not gather the workers' metrics: ${message.error ?? 'no reason given'}`));
   });
-  return () =>
+  return (format = 'prometheus') =>
     new Promise<string>((resolve, reject) => {
       const id = nextId++;
       const timer = setTimeout(() => {
@@ -140,6 +143,6 @@ export function clusterScrape(registry: Registry): () => Promise<string> {
           reject(error);
         },
       });
-      if (process.connected) process.send?.({ type: SCRAPE, id });
+      if (process.connected) process.send?.({ type: SCRAPE, id, format });
     });
 }

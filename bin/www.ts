@@ -12,7 +12,6 @@ import { MODELS } from '../app/models';
 import { requestSettings } from '../app/request-settings';
 import { ROUTES } from '../app/routes';
 import { initModels } from '../lib/keel/models';
-import { currentRequestFields } from '../lib/keel/http/request-scope';
 import { sendConsoleToLogger, sendWarningsToLogger } from '../config/console';
 import { isDeployed } from '../config/deployed';
 import type { Config } from '../config/env';
@@ -27,6 +26,11 @@ import { clusterScrape } from './cluster-metrics';
 import { disableAllocationSitePretenuring } from './heap-tuning';
 import { checkDatabaseRoleWhenReachable } from './role-guard';
 import { createShutdown } from './shutdown';
+import { logContextFields, startTracingIfOn, TRACE_FLUSH_TIMEOUT_MS } from './tracing';
+import type { Tracing } from '../lib/keel/tracing';
+
+/** This process's tracing, once runServer has started it (never in a cluster's primary, which serves nothing). */
+let tracing: Tracing | undefined;
 
 function onError(error: NodeJS.ErrnoException, port: number, logger: Logger): void {
   // A cluster worker's listen is a bind in the primary: its failure comes back as syscall 'bind'.
@@ -52,19 +56,23 @@ function onListening(server: http.Server, logger: Logger, config: Config): void 
  * worker's /metrics serves the whole process tree's, aggregated by the primary, with its Node
  * process metrics labelled by the worker's cluster id (a replacement worker gets a new one).
  */
-function metricsFor(database: Database): Metrics {
-  const metrics = createMetrics({
-    pools: () => [
-      { pool: 'primary', stats: database.poolStats() },
-      ...database.replicas.map((replica) => ({ pool: 'replica' as const, replica: replica.server, stats: replica.poolStats() })),
-    ],
-    probes: () => [
-      { pool: 'primary', result: database.probe.latest() },
-      ...database.replicas.map((replica) => ({ pool: 'replica' as const, replica: replica.server, result: replica.probe.latest() })),
-    ],
-    acquires: (listener) => database.onAcquire(listener),
-    ...(cluster.worker ? { worker: String(cluster.worker.id) } : {}),
-  });
+function metricsFor(database: Database, tracing: Tracing | undefined): Metrics {
+  const metrics = createMetrics(
+    {
+      pools: () => [
+        { pool: 'primary', stats: database.poolStats() },
+        ...database.replicas.map((replica) => ({ pool: 'replica' as const, replica: replica.server, stats: replica.poolStats() })),
+      ],
+      probes: () => [
+        { pool: 'primary', result: database.probe.latest() },
+        ...database.replicas.map((replica) => ({ pool: 'replica' as const, replica: replica.server, result: replica.probe.latest() })),
+      ],
+      acquires: (listener) => database.onAcquire(listener),
+      ...(cluster.worker ? { worker: String(cluster.worker.id) } : {}),
+      ...(tracing ? { droppedSpans: tracing.droppedSpans } : {}),
+    },
+    { exemplars: tracing !== undefined },
+  );
   return cluster.isWorker ? { ...metrics, scrape: clusterScrape(metrics.registry) } : metrics;
 }
 
@@ -77,12 +85,14 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
   const shuttingDown = (): boolean => lifecycle.phase === 'draining';
   const embedded = config.database.url ? undefined : await startEmbedded(config, logger, { migrate: true, stopExpected: shuttingDown });
   const databaseIsEmbedded = embedded !== undefined || databaseRunByPrimary();
+  tracing = startTracingIfOn(config, logger);
   const database = createDatabase({ ...config.database, url: config.database.url ?? (embedded as EmbeddedDatabase).url }, logger, {
     disconnectsExpected: () => databaseIsEmbedded && shuttingDown(),
+    tracer: tracing?.database,
   });
   // Every model of app/models/index.ts, defined once on this pool, then associated.
   initModels(database.sequelize, MODELS);
-  const metrics = config.metrics.enabled ? metricsFor(database) : undefined;
+  const metrics = config.metrics.enabled ? metricsFor(database, tracing) : undefined;
   const auth = await verifierFor(config.auth, logger);
   const app = createApp({
     config,
@@ -94,6 +104,7 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
     routes: ROUTES,
     requestSettings,
     ...(metrics ? { metrics } : {}),
+    ...(tracing ? { tracing: tracing.request } : {}),
   });
 
   // Server timeouts set on purpose; the reasons are in docs/operations.md#http-timeouts.
@@ -121,7 +132,12 @@ async function runServer(config: Config, logger: Logger): Promise<void> {
     drainDelayMs: config.shutdown.drainDelayMs,
     closeResources: async (remainingMs) => {
       if (auth !== 'off') auth.keys.close();
-      await database.close(remainingMs);
+      const started = Date.now();
+      // The last requests' spans, within a bound of their own: the pool still gets the rest of the deadline.
+      if (tracing && !(await tracing.shutdown(Math.min(TRACE_FLUSH_TIMEOUT_MS, remainingMs / 2)))) {
+        logger.warn('traces not all exported before shutdown; the rest are dropped', { dropped: tracing.droppedSpans() });
+      }
+      await database.close(Math.max(remainingMs - (Date.now() - started), 100));
       await embedded?.stop();
     },
     describeResources: () => ({ pool: database.poolStats() }),
@@ -144,7 +160,11 @@ async function main(): Promise<void> {
   disableAllocationSitePretenuring();
   const { config, fromDotEnv } = loadConfigOrExit();
   // Every line written while serving a request carries its request id, however deep the caller.
-  const logger = createLogger(config, process.stdout, currentRequestFields);
+  const logger = createLogger(
+    config,
+    process.stdout,
+    logContextFields(config, () => tracing),
+  );
   if (isDeployed(config.env)) {
     sendConsoleToLogger(logger);
     sendWarningsToLogger(logger);

@@ -5,6 +5,7 @@ import { embeddedDataDir, embeddedDatabaseSpec } from './embedded-database';
 import { isDeployed } from './deployed';
 import { integerBetween, metricsToken, postgresUrlList, withoutEmptyValues } from './validators';
 import { projectRoot, readPackageInfo } from './project';
+import { tracingConfig, tracingSpec, type TracingConfig } from './tracing';
 
 export const ENVIRONMENTS = ['development', 'test', 'staging', 'production'] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
@@ -139,6 +140,7 @@ export const envSpec = {
     desc: 'what /health/ready reports while every pooled connection is busy: warn (still 200) or fail (503)',
   }),
   ...authSpec,
+  ...tracingSpec,
   ...embeddedDatabaseSpec,
   ...databaseSpec,
   DATABASE_URL: { ...databaseSpec.DATABASE_URL, requiredWhen: deployed },
@@ -196,6 +198,8 @@ export interface Config {
   readonly database: DatabaseConfig;
   /** Who is calling: bearer tokens and the keys that verify them (config/auth.ts). */
   readonly auth: AuthConfig;
+  /** Traces: OpenTelemetry over OTLP/HTTP, off unless an endpoint is set (config/tracing.ts). */
+  readonly tracing: TracingConfig;
   readonly embeddedDatabase: { readonly port: number; readonly dataDir: string };
 }
 
@@ -308,6 +312,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv): Config {
       allowRlsBypass: clean.DB_ALLOW_RLS_BYPASS === 'true',
     },
     auth: authConfig(clean, projectRoot(), readPackageInfo().name),
+    tracing: tracingConfig(clean, readPackageInfo()),
     embeddedDatabase: {
       port: clean.EMBEDDED_DATABASE_PORT,
       dataDir: embeddedDataDir(clean.EMBEDDED_DATABASE_DIR, projectRoot()),

@@ -25,11 +25,15 @@ const SPECIAL_BAD_VALUES: Partial<Record<VariableName, string>> = {
   // An integer without a default (derived from two others when unset).
   DB_IDLE_IN_TRANSACTION_MS: 'BadValue-ms',
   DATABASE_SSL_CA: 'BadValue-neither-pem-nor-a-file',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://BadValue.example.com/',
+  // Credentials in a collector URL are refused (they belong in OTEL_EXPORTER_OTLP_HEADERS), and never echoed.
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://user:BadValue@collector.example.com/v1/traces',
 };
 
 /** Variables no value of which is wrong, and why (each one must be listed here on purpose). */
 const WITHOUT_A_RULE: Partial<Record<VariableName, string>> = {
   EMBEDDED_DATABASE_DIR: 'any path is a valid data directory (and staging/production never start the embedded database)',
+  OTEL_SERVICE_NAME: 'any name names the service (service.name is a free string)',
   AUTH_DEVELOPMENT_KEY_FILE: 'any path is a valid place for a key file (created on first use); staging/production refuse it whatever it is',
 };
 

@@ -15,6 +15,7 @@ import { enableDirectReads } from './reads';
 import { createReplicaSet, type Replica, type ReplicaServerOptions } from './replica-pools';
 import { readOnThePrimary, routeReadsToReplicas } from './replica-reads';
 import { replicaInspection } from './replication';
+import { traceStatements, type DatabaseTracer } from './traced';
 import { runUnitOfWork, type TransactionSettings, type UnitOfWorkOptions } from './unit-of-work';
 
 export type { PoolStats } from './pool';
@@ -24,6 +25,7 @@ export type { ReplicationReport } from './replication';
 export type { Replica } from './replica-pools';
 export type { MigrationMonitor, MigrationState } from './migration-state';
 export type { TransactionSettings, UnitOfWorkOptions } from './unit-of-work';
+export type { DatabaseTracer } from './traced';
 
 export interface PingResult {
   readonly responseTimeMs: number;
@@ -85,6 +87,8 @@ export interface DatabaseOptions extends Pick<ProbeSettings, 'statement'> {
    * runs, which Ctrl-C reaches too and which ends its sessions before keel closes its pool.
    */
   readonly disconnectsExpected?: () => boolean;
+  /** Spans for units of work and statements (lib/keel/tracing), when tracing is on. */
+  readonly tracer?: DatabaseTracer | undefined;
 }
 
 /**
@@ -92,7 +96,7 @@ export interface DatabaseOptions extends Pick<ProbeSettings, 'statement'> {
  * first connection, so the service can boot while the database is down.
  */
 export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, databaseOptions: DatabaseOptions = {}): Database {
-  const { disconnectsExpected = () => false, ...probeOverrides } = databaseOptions;
+  const { disconnectsExpected = () => false, tracer, ...probeOverrides } = databaseOptions;
   installTransactionScope();
   // query_timeout: the client-side backstop (see CLIENT_QUERY_TIMEOUT_MARGIN_MS). On 'Query read timeout'
   // Sequelize marks the connection invalid, so the pool destroys it instead of handing it out again.
@@ -117,6 +121,7 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, d
   };
   const sequelize = new Sequelize(options);
   openConnectionsOutsideRequests(sequelize);
+  if (tracer) traceStatements(sequelize, tracer);
 
   sequelize.addHook('afterConnect', async (connection: unknown) => {
     const client = connection as PgConnection;
@@ -160,6 +165,7 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, d
   enableDirectReads(sequelize, {
     routing: replicas.length > 0 ? routeReadsToReplicas(sequelize, replicas, logger) : readOnThePrimary,
     logQuery: (sql, durationMs) => logQuery(logger, config, sql, durationMs),
+    tracer,
   });
 
   let closing: Promise<void> | undefined;
@@ -173,7 +179,9 @@ export function createDatabase(config: ResolvedDatabaseConfig, logger: Logger, d
     },
     poolStats: () => readPoolStats(sequelize),
     migrations: createMigrationMonitor(sequelize, path.join(projectRoot(), 'db', 'migrations')),
-    unitOfWork: (settings, work, options) => runUnitOfWork(sequelize, settings, work, options),
+    unitOfWork: tracer
+      ? (settings, work, options) => tracer.unitOfWork(() => runUnitOfWork(sequelize, settings, work, options), options?.signal)
+      : (settings, work, options) => runUnitOfWork(sequelize, settings, work, options),
     probe,
     replicas,
     onAcquire(listener) {

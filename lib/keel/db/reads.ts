@@ -4,12 +4,15 @@ import { DatabaseError, QueryTypes, type Sequelize } from 'sequelize';
 import { connectionManager } from './pool';
 import type { ReadRouting } from './replica-reads';
 import { currentTransaction } from './transaction-scope';
+import type { DatabaseTracer } from './traced';
 
 /** What createDatabase gives the reads of its Sequelize: the replica routing and the query log. */
 export interface DirectReads {
   readonly routing: ReadRouting;
   /** Called after each statement, as Sequelize calls its logging option. */
   readonly logQuery: (sql: string, durationMs: number) => void;
+  /** Spans for the statements, when tracing is on. */
+  readonly tracer?: DatabaseTracer | undefined;
 }
 
 const directReads = new WeakMap<Sequelize, DirectReads>();
@@ -39,7 +42,9 @@ export async function selectRows<Row extends object>(sequelize: Sequelize, sql: 
     const connection = await manager.getConnection({ ...route, type: 'SELECT' });
     const started = performance.now();
     try {
-      const result = (await connection.query(sql, [...values])) as { rows: Row[] };
+      const tracer = direct.tracer;
+      const run = (): Promise<unknown> => connection.query(sql, [...values]);
+      const result = (await (tracer?.recording() ? tracer.statement(sql, run) : run())) as { rows: Row[] };
       direct.logQuery(sql, Math.round((performance.now() - started) * 100) / 100);
       return result.rows;
     } catch (error) {

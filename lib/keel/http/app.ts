@@ -69,6 +69,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(securityHeaders());
   app.use(requestId(deps.logger));
+  if (deps.tracing) app.use(deps.tracing.middleware);
   app.use(requestLog());
   if (deps.metrics) app.use(requestMetrics(deps.metrics));
   app.use(limitUrlLength());

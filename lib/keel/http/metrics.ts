@@ -26,18 +26,30 @@ export interface MetricsSources {
    * metrics only: heap, RSS and event-loop lag mean nothing summed across workers.
    */
   readonly worker?: string;
+  /** Spans dropped by the trace exporter since boot (lib/keel/tracing); absent when tracing is off. */
+  readonly droppedSpans?: () => number;
 }
+
+/** The text format of a scrape: Prometheus' own, or OpenMetrics (which carries exemplars) when the scraper asks for it. */
+export type MetricsFormat = 'prometheus' | 'openmetrics';
 
 export interface Metrics {
   /** This process's own metrics. */
   readonly registry: client.Registry;
-  /** code: the problem code of an error response (problem+json), which also counts it by code. */
-  observeRequest(labels: { method: string; route: string; status: number; code?: string | undefined }, seconds: number): void;
+  /**
+   * code: the problem code of an error response (problem+json), which also counts it by code. traceId: the
+   * request's sampled trace, kept as the exemplar of the bucket the duration falls in.
+   */
+  observeRequest(
+    labels: { method: string; route: string; status: number; code?: string | undefined },
+    seconds: number,
+    traceId?: string,
+  ): void;
   /**
    * The body GET /metrics serves: this registry's metrics in one process; in a cluster worker, bin
    * replaces it with the whole process tree's metrics, aggregated by the primary.
    */
-  scrape(): Promise<string>;
+  scrape(format?: MetricsFormat): Promise<string>;
 }
 
 const POOL_STATES = ['size', 'available', 'using', 'waiting', 'max'] as const;
@@ -55,7 +67,7 @@ const labelsOf = (pool: string, replica: string | undefined): { pool: string; re
  * cluster workers counters and histograms are summed, and so are the pool gauges (connections of
  * the whole process tree).
  */
-export function createMetrics(sources: MetricsSources): Metrics {
+export function createMetrics(sources: MetricsSources, { exemplars = false }: { exemplars?: boolean } = {}): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry, ...(sources.worker ? { labels: { worker: sources.worker } } : {}) });
   // Prometheus keeps the _total suffix for counters, and `promtool check metrics` rejects these
@@ -67,8 +79,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
     help: 'HTTP request duration, by method, route template and status',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25],
-    registers: [registry],
+    enableExemplars: exemplars,
+    // Registered below: prom-client refuses exemplars on a registry whose default format is Prometheus',
+    // which this one keeps (a scraper that asks for OpenMetrics gets it, exemplars included: scrapeAs).
+    registers: [],
   });
+  registry.registerMetric(requestDuration);
 
   const problems = new client.Counter({
     name: 'keel_http_problems_total',
@@ -142,12 +158,54 @@ export function createMetrics(sources: MetricsSources): Metrics {
     },
   });
 
+  if (sources.droppedSpans) {
+    const droppedSpans = sources.droppedSpans;
+    new client.Counter({
+      name: 'keel_trace_spans_dropped_total',
+      help: 'Spans dropped instead of exported: the queue was full, or the collector failed or did not answer in time',
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(droppedSpans());
+      },
+    });
+  }
+
+  const observeDuration = exemplars
+    ? (labels: { method: string; route: string; status: string }, seconds: number, traceId: string | undefined): void =>
+        requestDuration.observe({
+          labels,
+          value: seconds,
+          // prom-client types an exemplar's labels as the metric's own; OpenMetrics lets them be any (here trace_id).
+          exemplarLabels: (traceId === undefined ? NO_EXEMPLAR : { trace_id: traceId }) as client.LabelValues<'method'>,
+        })
+    : (labels: { method: string; route: string; status: string }, seconds: number): void => requestDuration.observe(labels, seconds);
   return {
     registry,
-    observeRequest: ({ method, route, status, code }, seconds) => {
-      requestDuration.observe({ method, route, status: String(status) }, seconds);
+    observeRequest: ({ method, route, status, code }, seconds, traceId) => {
+      observeDuration({ method, route, status: String(status) }, seconds, traceId);
       if (code) problems.inc({ route, status: String(status), code });
     },
-    scrape: () => registry.metrics(),
+    scrape: (format = 'prometheus') => scrapeAs(registry, format),
   };
+}
+
+const NO_EXEMPLAR = Object.freeze({});
+
+/**
+ * The registry's metrics in the format asked for. OpenMetrics through a registry made for this scrape:
+ * prom-client picks the format by the registry, not by the call. Its OpenMetrics output renames each
+ * counter in place (it strips _total from the metric's name), so counters go in as objects inheriting
+ * from the real ones: the renaming lands on them, and the next Prometheus scrape still says _total.
+ */
+export function scrapeAs(registry: client.Registry<client.RegistryContentType>, format: MetricsFormat): Promise<string> {
+  if (format === 'prometheus') return registry.metrics();
+  const openMetrics = new client.Registry<client.OpenMetricsContentType>();
+  openMetrics.setContentType(client.Registry.OPENMETRICS_CONTENT_TYPE);
+  // getMetricsAsArray's type (MetricObject) is the metric's data; what it returns are the metrics themselves.
+  for (const metric of registry.getMetricsAsArray() as unknown as client.Metric[]) {
+    const { type } = metric as unknown as { type: string };
+    openMetrics.registerMetric(type === 'counter' ? (Object.create(metric) as client.Metric) : metric);
+  }
+  return openMetrics.metrics();
 }

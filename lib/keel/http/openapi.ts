@@ -28,6 +28,8 @@ export const PROBLEM_JSON = 'application/problem+json';
 export const JSON_MEDIA_TYPE = 'application/json';
 /** Prometheus's text exposition format, as prom-client names it (charset aside). */
 export const METRICS_MEDIA_TYPE = 'text/plain; version=0.0.4';
+/** OpenMetrics 1.0, served when the scraper asks for it (Accept): it carries the exemplars (trace ids). */
+export const OPENMETRICS_MEDIA_TYPE = 'application/openmetrics-text; version=1.0.0';
 /** How long clients and shared caches may keep the document: it only changes with a deploy. */
 export const OPENAPI_CACHE_CONTROL = 'public, max-age=300';
 /** The security scheme of /metrics in staging and production (METRICS_TOKEN). */

@@ -9,6 +9,7 @@ import type { Lifecycle } from './lifecycle';
 import type { Metrics } from './metrics';
 import type { Operation } from './operation';
 import type { RequestSettingsHook } from './request-settings';
+import type { RequestTracing } from './tracing';
 import type { UnitOfWork } from './unit-of-work';
 
 /** What createApp builds the service from: bin/www wires them, the suite's apps too. */
@@ -29,6 +30,8 @@ export interface AppDeps {
    * route is public. Without it, no token verifies: a route that needs a caller answers 401, never publicly.
    */
   readonly auth?: TokenVerifier | 'off';
+  /** Server spans (lib/keel/tracing), when tracing is on; without it nothing is traced. */
+  readonly tracing?: RequestTracing;
 }
 
 /** What a route table entry's router is built from. */

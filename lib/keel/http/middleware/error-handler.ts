@@ -7,6 +7,7 @@ import { HttpError, ServiceUnavailableError, ValidationError, type FieldError } 
 import { PROBLEMS, RETRY_AFTER_SECONDS, type ProblemCode } from '../../schemas/problems';
 import { PROBLEM_CONTENT_TYPE, problemBody } from '../problem-view';
 import { violationFields } from '../violation-fields';
+import { errorTypeOf } from '../tracing';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- augmenting Express's own namespace
@@ -113,6 +114,7 @@ export function sendProblem(error: unknown, req: Request, res: Response, fallbac
     log.debug('request rejected', { requestId, status: mapped.status, code: mapped.code, ...mapped.logFields });
 
   res.locals.problemCode = mapped.code;
+  if (mapped.status >= 500) res.locals.errorType = errorTypeOf(error);
   res.status(mapped.status);
   res.set({ ...mapped.headers, 'Content-Type': PROBLEM_CONTENT_TYPE, 'Cache-Control': 'no-store' });
   res.send(
@@ -135,6 +137,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (res.headersSent) {
       // Too late for a problem body mid-stream: let Express abort the connection.
+      res.locals.errorType = errorTypeOf(error);
       (res.locals.log ?? logger).error('request failed after headers were sent', {
         requestId: res.locals.requestId,
         error,

@@ -2,9 +2,10 @@ import { performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
 import { onResponseClosed } from '../response-closed';
 import { routeTemplate } from './route-template';
+import { isUntracedPath } from '../tracing';
 
 /** Paths that load balancers and scrapers hit every few seconds: logged at debug so they cannot flood logs. */
-const isPing = (path: string): boolean => path === '/health' || path.startsWith('/health/') || path === '/metrics';
+const isPing = isUntracedPath;
 
 /**
  * One access-log line per request, written when the response is finished or the client went away:
@@ -34,6 +35,8 @@ export function requestLog(): RequestHandler {
         status: res.statusCode,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         completed: res.writableFinished,
+        // The line is written after the request's span has ended, outside its context: its ids are passed here.
+        ...(res.locals.trace ? { trace_id: res.locals.trace.traceId, span_id: res.locals.trace.spanId } : {}),
       });
     });
     next();

@@ -11,9 +11,11 @@ export function requestMetrics(metrics: Metrics): RequestHandler {
       // A response the client left before it was complete has no status to report.
       if (!res.writableFinished) return;
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const trace = res.locals.trace;
       metrics.observeRequest(
         { method: req.method, route: routeTemplate(req, res), status: res.statusCode, code: res.locals.problemCode },
         seconds,
+        trace?.sampled ? trace.traceId : undefined,
       );
     });
     next();
