@@ -161,13 +161,12 @@ export function resourceChecks(endpoints: readonly ResourceEndpoint[]): TargetCh
   for (const endpoint of endpoints) {
     const { keel } = endpoint;
     for (const { kind, measured } of endpoint.baselines) {
-      const throughputTarget = target(
+      const throughputTarget =
         kind === 'autocommit'
-          ? 'resource write against autocommit'
+          ? target('resource write against autocommit')
           : endpoint.write
-            ? 'resource write throughput'
-            : 'resource read throughput',
-      );
+            ? target('resource write throughput')
+            : target('resource read throughput');
       const throughput = keel.load.requestsPerSecond / measured.load.requestsPerSecond;
       checks.push({
         target: `${endpoint.label} throughput ${throughputTarget.comparison} ${throughputTarget.bound}× baseline (${kind})`,
