@@ -16,10 +16,14 @@ export interface LoadOptions {
   readonly request?: RequestShape;
 }
 
-/** What each request sends; body is called for each request (unique values for unique columns). */
+/**
+ * What each request sends; body and path are called for each request (unique values for unique columns,
+ * a row of its own to change or delete). path replaces the URL's path.
+ */
 export interface RequestShape {
-  readonly method?: 'GET' | 'POST';
+  readonly method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   readonly body?: () => string;
+  readonly path?: () => string;
   readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -56,6 +60,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const wallBefore = performance.now();
 
   const body = options.request?.body;
+  const pathOf = options.request?.path;
+  const perRequest = (request: autocannon.Request): autocannon.Request => ({
+    ...request,
+    ...(body ? { body: body() } : {}),
+    ...(pathOf ? { path: pathOf() } : {}),
+  });
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -63,7 +73,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         method: options.request?.method ?? 'GET',
         ...(options.request?.headers ? { headers: { ...options.request.headers } } : {}),
         // autocannon 8's idReplacement sends nothing at all; setupRequest does the same job.
-        ...(body ? { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: body() }) }] } : {}),
+        ...(body || pathOf ? { requests: [{ setupRequest: perRequest }] } : {}),
         connections: options.connections,
         duration: options.durationSeconds,
         timeout: options.timeoutSeconds ?? 30,

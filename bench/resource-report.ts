@@ -1,7 +1,8 @@
 // Markdown for the resource mode: each endpoint against the baseline, the round trips on the wire,
 // what authentication costs (the same build with and without it), and the targets.
-import type { ResourceEndpoint, WirePerRequest } from './resource';
+import type { BaselineKind, ResourceEndpoint, WirePerRequest } from './resource';
 import type { AuthenticationResult } from './resource-auth';
+import type { MemoryResult } from './resource-memory';
 import { table, type TargetCheck } from './report';
 import { meets, target } from './targets';
 import type { Measured } from './throughput';
@@ -21,25 +22,28 @@ function turnSpread(of: Measured, to: Measured): string {
   return turns.length ? `${Math.min(...turns).toFixed(2)}–${Math.max(...turns).toFixed(2)}×` : '–';
 }
 
+const sideName = (kind: BaselineKind): string => `baseline, ${kind}`;
+
 export function resourceResultsTable(endpoints: readonly ResourceEndpoint[]): string {
-  const rows = endpoints.flatMap((endpoint) =>
-    (['keel', 'baseline'] as const).map((side) => {
-      const { load, serverCpuMicrosPerRequest, serverCpuShare } = endpoint[side];
-      const wire = side === 'keel' ? endpoint.keelWire : endpoint.baselineWire;
-      return [
-        `${side} ${endpoint.label}`,
-        whole(load.requestsPerSecond),
-        load.latencyMs.p50.toFixed(2),
-        load.latencyMs.p99.toFixed(2),
-        String(load.non2xx + load.errors),
-        serverCpuMicrosPerRequest.toFixed(0),
-        `${Math.round(serverCpuShare * 100)}%`,
-        `${Math.round(load.clientCpuShare * 100)}%`,
-        wire.roundTrips.toFixed(2),
-        statementsText(wire),
-      ];
-    }),
-  );
+  const row = (name: string, measured: Measured, wire: WirePerRequest): string[] => {
+    const { load, serverCpuMicrosPerRequest, serverCpuShare } = measured;
+    return [
+      name,
+      whole(load.requestsPerSecond),
+      load.latencyMs.p50.toFixed(2),
+      load.latencyMs.p99.toFixed(2),
+      String(load.non2xx + load.errors),
+      serverCpuMicrosPerRequest.toFixed(0),
+      `${Math.round(serverCpuShare * 100)}%`,
+      `${Math.round(load.clientCpuShare * 100)}%`,
+      wire.roundTrips.toFixed(2),
+      statementsText(wire),
+    ];
+  };
+  const rows = endpoints.flatMap((endpoint) => [
+    row(`keel ${endpoint.label}`, endpoint.keel, endpoint.keelWire),
+    ...endpoint.baselines.map((baseline) => row(`${sideName(baseline.kind)} ${endpoint.label}`, baseline.measured, baseline.wire)),
+  ]);
   return table(
     [
       'server and endpoint',
@@ -59,30 +63,35 @@ export function resourceResultsTable(endpoints: readonly ResourceEndpoint[]): st
 }
 
 export function resourceRatiosTable(endpoints: readonly ResourceEndpoint[]): string {
-  const rows = endpoints.map((endpoint) => {
-    const { keel, baseline } = endpoint;
-    return [
-      endpoint.label,
-      ratio(keel.load.requestsPerSecond / baseline.load.requestsPerSecond),
-      turnSpread(keel, baseline),
-      ratio(keel.load.latencyMs.p99 / baseline.load.latencyMs.p99),
-      ratio(keel.serverCpuMicrosPerRequest / baseline.serverCpuMicrosPerRequest),
-      `+${(keel.serverCpuMicrosPerRequest - baseline.serverCpuMicrosPerRequest).toFixed(0)}`,
-      `${endpoint.keelWire.roundTrips.toFixed(2)} vs ${endpoint.baselineWire.roundTrips.toFixed(2)}`,
-    ];
-  });
+  const rows = endpoints.flatMap((endpoint) =>
+    endpoint.baselines.map(({ kind, measured, wire }) => {
+      const { keel } = endpoint;
+      const cpuMore = keel.serverCpuMicrosPerRequest - measured.serverCpuMicrosPerRequest;
+      return [
+        endpoint.label,
+        kind,
+        ratio(keel.load.requestsPerSecond / measured.load.requestsPerSecond),
+        turnSpread(keel, measured),
+        ratio(keel.load.latencyMs.p99 / measured.load.latencyMs.p99),
+        `${keel.serverCpuMicrosPerRequest.toFixed(0)} vs ${measured.serverCpuMicrosPerRequest.toFixed(0)}`,
+        `${cpuMore >= 0 ? '+' : ''}${cpuMore.toFixed(0)}`,
+        `${endpoint.keelWire.roundTrips.toFixed(2)} vs ${wire.roundTrips.toFixed(2)}`,
+      ];
+    }),
+  );
   return table(
     [
       'endpoint',
+      'baseline',
       'throughput / baseline',
       'per turn (min–max)',
       'p99 / baseline',
-      'server CPU / baseline',
-      'server CPU µs/req more',
+      'server CPU µs/req keel vs baseline',
+      'µs/req more',
       'round trips keel vs baseline',
     ],
     rows,
-    [1, 2, 3, 4, 5],
+    [2, 3, 4, 5, 6],
   );
 }
 
@@ -142,39 +151,86 @@ export function authenticationChecks(result: AuthenticationResult): TargetCheck[
 }
 
 /**
- * The resource mode's targets (bench/targets.ts): GET by id against the baseline; and for every endpoint, keel's round trips per
- * request beyond its own statements, which are the baseline's (the same SQL, one statement per
- * round trip, no transaction).
+ * The resource mode's targets (bench/targets.ts): each operation against the baseline sending the same
+ * statements (throughput and p99), each write against the statement alone in autocommit, and keel's
+ * round trips per request beyond its own statements.
  */
 export function resourceChecks(endpoints: readonly ResourceEndpoint[]): TargetCheck[] {
   const checks: TargetCheck[] = [];
-  const get = endpoints.find((endpoint) => endpoint.label.startsWith('GET'));
-  if (get) {
-    const { keel, baseline } = get;
-    const throughputTarget = target('resource GET throughput');
-    const throughput = keel.load.requestsPerSecond / baseline.load.requestsPerSecond;
-    checks.push({
-      target: `${get.label} throughput ${throughputTarget.comparison} ${throughputTarget.bound}× baseline`,
-      measured: `${ratio(throughput)} (${whole(keel.load.requestsPerSecond)} vs ${whole(baseline.load.requestsPerSecond)} req/s)`,
-      pass: meets(throughputTarget, throughput) && keel.load.non2xx === 0 && keel.load.errors === 0,
-    });
-    const p99Target = target('resource GET p99');
-    const p99 = keel.load.latencyMs.p99 / baseline.load.latencyMs.p99;
-    checks.push({
-      target: `${get.label} p99 ${p99Target.comparison} ${p99Target.bound}× baseline p99`,
-      measured: `${ratio(p99)} (${keel.load.latencyMs.p99.toFixed(2)} vs ${baseline.load.latencyMs.p99.toFixed(2)} ms)`,
-      pass: meets(p99Target, p99),
-    });
+  const failures = (side: Measured): number => side.load.non2xx + side.load.errors;
+  for (const endpoint of endpoints) {
+    const { keel } = endpoint;
+    for (const { kind, measured } of endpoint.baselines) {
+      const throughputTarget =
+        kind === 'autocommit'
+          ? target('resource write against autocommit')
+          : endpoint.write
+            ? target('resource write throughput')
+            : target('resource read throughput');
+      const throughput = keel.load.requestsPerSecond / measured.load.requestsPerSecond;
+      checks.push({
+        target: `${endpoint.label} throughput ${throughputTarget.comparison} ${throughputTarget.bound}× baseline (${kind})`,
+        measured:
+          `${ratio(throughput)} (${whole(keel.load.requestsPerSecond)} vs ${whole(measured.load.requestsPerSecond)} req/s)` +
+          (failures(keel) + failures(measured) > 0 ? `; non-2xx + errors ${failures(keel)} vs ${failures(measured)}` : ''),
+        pass: meets(throughputTarget, throughput) && failures(keel) === 0 && failures(measured) === 0,
+      });
+      if (kind === 'autocommit') continue;
+      const p99Target = target('resource p99');
+      const p99 = keel.load.latencyMs.p99 / measured.load.latencyMs.p99;
+      checks.push({
+        target: `${endpoint.label} p99 ${p99Target.comparison} ${p99Target.bound}× baseline p99 (${kind})`,
+        measured: `${ratio(p99)} (${keel.load.latencyMs.p99.toFixed(2)} vs ${measured.load.latencyMs.p99.toFixed(2)} ms)`,
+        pass: meets(p99Target, p99),
+      });
+    }
   }
   const roundTrips = target('resource round trips');
   for (const endpoint of endpoints) {
-    const statements = endpoint.baselineWire.roundTrips;
+    // The baseline that sends the statement alone: one round trip per statement.
+    const alone = endpoint.baselines.find((baseline) => baseline.kind !== 'same statements') ?? endpoint.baselines[0];
+    if (!alone) continue;
+    const statements = alone.wire.roundTrips;
     const beyond = endpoint.keelWire.roundTrips - statements;
     checks.push({
       target: `${endpoint.label}: SQL round trips ${roundTrips.comparison} its statements + ${roundTrips.bound}`,
       measured: `${endpoint.keelWire.roundTrips.toFixed(2)} for ${statements.toFixed(2)} statement(s): +${beyond.toFixed(2)}`,
-      pass: endpoint.keelWire.encrypted === 0 && endpoint.baselineWire.encrypted === 0 && meets(roundTrips, beyond),
+      pass: endpoint.keelWire.encrypted === 0 && alone.wire.encrypted === 0 && meets(roundTrips, beyond),
     });
   }
   return checks;
+}
+
+const megabytes = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
+const signed = (value: number): string => `${value >= 0 ? '+' : ''}${value.toFixed(1)}%`;
+
+/** The memory run's samples, then its growth after the warm-up. */
+export function memoryTable(result: MemoryResult): string {
+  const first = result.samples[0];
+  return table(
+    ['at s', 'responses', 'RSS MB', 'heap after GC MB', 'RSS since warm-up', 'heap since warm-up'],
+    result.samples.map((sample) => [
+      sample.atSeconds.toFixed(1),
+      whole(sample.responses),
+      megabytes(sample.rssBytes),
+      megabytes(sample.heapUsedBytes),
+      first ? signed(((sample.rssBytes - first.rssBytes) / first.rssBytes) * 100) : '–',
+      first ? signed(((sample.heapUsedBytes - first.heapUsedBytes) / first.heapUsedBytes) * 100) : '–',
+    ]),
+    [0, 1, 2, 3, 4, 5],
+  );
+}
+
+export function memoryChecks(result: MemoryResult): TargetCheck[] {
+  const growth = target('resource memory growth');
+  return (
+    [
+      ['RSS', result.rssGrowthPercent],
+      ['heap after a forced GC', result.heapGrowthPercent],
+    ] as const
+  ).map(([what, value]) => ({
+    target: `${what}: growth over the steady run after its warm-up ${growth.comparison} ${growth.bound}%`,
+    measured: `${signed(value)} (${whole(result.responses)} responses, ${result.non2xx + result.errors} non-2xx + errors)`,
+    pass: meets(growth, value) && result.non2xx + result.errors === 0,
+  }));
 }

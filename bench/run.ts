@@ -1,6 +1,6 @@
 // npm run bench [-- --duration 10 --connections 50 --warmup 2]
 // npm run bench:faults [-- --duration 10 --connections 50]
-// npm run bench:resource [-- --resource-ref HEAD --resource-merge <branch>]
+// npm run bench:resource [-- --resource-ref HEAD --resource-merge <branch> --memory-duration 60 --skip-authentication]
 // npm run bench:traces [-- --traces-without <commit>]
 //
 // A benchmark, not a test: autocannon against the compiled keel server (dist/bin/www.js) and a bare
@@ -37,16 +37,25 @@ import {
 } from './report';
 import { killSpawnedProcesses } from '../test/support/node-process';
 import { clockTicksPerSecond } from './process-cpu';
-import { runResource, WIRE_REQUESTS } from './resource';
+import { LIST_PAGE, runResource, WIRE_REQUESTS } from './resource';
 import { prepareResourceCopy } from './resource-copy';
 import { measureVerification, VERIFICATIONS } from './verification-cost';
-import { authenticationChecks, authenticationTable, resourceChecks, resourceRatiosTable, resourceResultsTable } from './resource-report';
+import { measureMemory, MEMORY_SAMPLES } from './resource-memory';
+import {
+  authenticationChecks,
+  authenticationTable,
+  memoryChecks,
+  memoryTable,
+  resourceChecks,
+  resourceRatiosTable,
+  resourceResultsTable,
+} from './resource-report';
 import { isSet, keelSetting } from './settings';
 import { meets, target } from './targets';
 import { runThroughput, SLICES, type Measured } from './throughput';
 import { runTraces } from './traces';
 
-const USAGE = `usage: node dist/bench/run.js [--faults | --resource [--resource-ref REF] [--resource-merge REF]] [--duration S] [--connections N] [--warmup S]
+const USAGE = `usage: node dist/bench/run.js [--faults | --resource [--resource-ref REF] [--resource-merge REF] [--memory-duration S] [--skip-authentication]] [--duration S] [--connections N] [--warmup S]
   --duration        seconds of measured load per endpoint and server, in 5 turns (default 10)
   --connections     concurrent connections (default 50)
   --warmup          seconds of unmeasured load before each measured run (default 2)
@@ -55,6 +64,8 @@ const USAGE = `usage: node dist/bench/run.js [--faults | --resource [--resource-
                     with bearer tokens against AUTH=off
   --resource-ref    the commit the generated copy starts from (default HEAD: committed work only)
   --resource-merge  a branch merged into that copy first (a generator not on the commit yet)
+  --memory-duration seconds of the resource mode's steady memory run (default 60; its first sixth is warm-up)
+  --skip-authentication  leave out the resource mode's comparison with AUTH=off
   --traces          the traces mode: GET /widgets/:id of a generated resource with tracing on (default
                     sampling) against off, and off against a build without tracing
   --traces-sampler  OTEL_TRACES_SAMPLER of the traced process (default: keel's, parent-based 10%), to see
@@ -72,6 +83,8 @@ interface Options {
   readonly tracesSampler: string | undefined;
   readonly resourceRef: string;
   readonly resourceMerge: string | undefined;
+  readonly memorySeconds: number;
+  readonly skipAuthentication: boolean;
   readonly durationSeconds: number;
   readonly connections: number;
   readonly warmupSeconds: number;
@@ -95,6 +108,8 @@ function parseOptions(argv: string[]): Options {
       traces: { type: 'boolean', default: false },
       'traces-without': { type: 'string' },
       'traces-sampler': { type: 'string' },
+      'memory-duration': { type: 'string' },
+      'skip-authentication': { type: 'boolean', default: false },
       duration: { type: 'string' },
       connections: { type: 'string' },
       warmup: { type: 'string' },
@@ -116,6 +131,8 @@ function parseOptions(argv: string[]): Options {
     tracesWithout: values['traces-without'] ?? execFileSync('git', ['merge-base', 'HEAD', 'main'], { cwd: ROOT, encoding: 'utf8' }).trim(),
     resourceRef: values['resource-ref'] ?? 'HEAD',
     resourceMerge: values['resource-merge'],
+    memorySeconds: positive('memory-duration', values['memory-duration'], 60),
+    skipAuthentication: values['skip-authentication'] ?? false,
     durationSeconds: positive('duration', values.duration, 10),
     connections: Math.round(positive('connections', values.connections, 50)),
     warmupSeconds: positive('warmup', values.warmup, 2),
@@ -257,6 +274,13 @@ async function resourceMode(options: Options): Promise<void> {
     warmupSeconds: options.warmupSeconds,
     shutdownGraceMs,
     log,
+    skipAuthentication: options.skipAuthentication,
+  });
+  const memory = await measureMemory(database.url, copy.root, identity, {
+    connections: options.connections,
+    durationSeconds: options.memorySeconds,
+    shutdownGraceMs,
+    log,
   });
 
   header(options, database);
@@ -273,7 +297,10 @@ async function resourceMode(options: Options): Promise<void> {
   );
   print(
     `- baseline: bench/baseline-resource-server.ts, bare Express 4 + express.json() + a pg Pool of the same size, running the SQL ` +
-      `keel's model runs (read off keel's SQL log): the same INSERT … RETURNING (one statement, no transaction) and SELECT … WHERE id = $1; no validation, headers or logging`,
+      `keel's model runs (read off the statements keel's pg client sends): the same SELECTs; each write twice, in keel's unit of work's statements ` +
+      `(START TRANSACTION; SELECT set_config(…) as one simple query, the statement, COMMIT, on one pooled client: "same statements") and alone ` +
+      `in autocommit (one round trip: "autocommit"); no validation, headers or logging. PATCH goes round 2,000 rows made before its turns; ` +
+      `DELETE deletes rows made by the bench before each turn (outside the measurement), each once; both sides alike`,
   );
   print();
   print('## Results');
@@ -285,30 +312,45 @@ async function resourceMode(options: Options): Promise<void> {
       `and statements were counted on the wire by a proxy (test/support/fault-proxy.ts) in front of a second keel and baseline ` +
       `(never the ones measured for speed): ${WIRE_REQUESTS} requests one at a time per endpoint on warm pools; a round trip is a ` +
       `simple Query or an extended-protocol Sync, a statement a CommandComplete from the server. GET reads a widget keel created; ` +
-      `each POST creates one with a unique name.`,
+      `each POST creates one with a unique name; the list is its first page of ${LIST_PAGE}.`,
   );
   print();
   print('## Ratios to the baseline');
   print();
   print(resourceRatiosTable(endpoints));
   print();
-  print('## What authentication costs');
+  print('## Memory under steady load');
   print();
-  print(authenticationTable(authentication));
+  print(memoryTable(memory));
   print();
   print(
-    `Two more keel processes of the same build, started for this comparison and measured in turns like the others: ` +
-      `AUTH=on with the bench's token, and AUTH=off serving the same request without one. GET /widgets/:id reads outside a ` +
-      `transaction, so the difference is authenticating a request whose token is in the cache: a longer request to parse ` +
-      `(the Authorization header), the route's guard, the token's SHA-256 and the cache lookup, the scope and settings checks. What the cache saves: one ` +
-      `${identity.algorithm} verification of the token (jose's jwtVerify, in the bench's process before any server ran, ` +
-      `${VERIFICATIONS} in a row) cost ${verification.cpuMicros.toFixed(0)} µs of CPU (${verification.wallMicros.toFixed(0)} µs wall), ` +
-      `which every request would pay on top without it.`,
+    `One more keel process of the same build, started with --expose-gc and bench/gc-hook.js (a listener of the bench's, ` +
+      `loaded into that process only, that forces a full GC and answers process.memoryUsage()): ${options.connections} connections for ` +
+      `${memory.durationSeconds} s, each going round a widget's life (POST, GET by id, PATCH, the list, DELETE); ${MEMORY_SAMPLES + 1} samples ` +
+      `from the end of the warm-up (${memory.warmupSeconds.toFixed(0)} s) to the end, the heap read after the forced GC. Growth: the last sample over the first.`,
   );
   print();
+  if (authentication) {
+    print('## What authentication costs');
+    print();
+    print(authenticationTable(authentication));
+    print();
+    print(
+      `Two more keel processes of the same build, started for this comparison and measured in turns like the others: ` +
+        `AUTH=on with the bench's token, and AUTH=off serving the same request without one. GET /widgets/:id reads outside a ` +
+        `transaction, so the difference is authenticating a request whose token is in the cache: a longer request to parse ` +
+        `(the Authorization header), the route's guard, the token's SHA-256 and the cache lookup, the scope and settings checks. What the cache saves: one ` +
+        `${identity.algorithm} verification of the token (jose's jwtVerify, in the bench's process before any server ran, ` +
+        `${VERIFICATIONS} in a row) cost ${verification.cpuMicros.toFixed(0)} µs of CPU (${verification.wallMicros.toFixed(0)} µs wall), ` +
+        `which every request would pay on top without it.`,
+    );
+    print();
+  }
   print('## Targets');
   print();
-  print(targetsTable([...resourceChecks(endpoints), ...authenticationChecks(authentication)]));
+  print(
+    targetsTable([...resourceChecks(endpoints), ...memoryChecks(memory), ...(authentication ? authenticationChecks(authentication) : [])]),
+  );
   print();
   print('## First answer of each server');
   print();

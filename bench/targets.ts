@@ -85,16 +85,32 @@ export const TARGETS = [
     relativeTo: 'SHUTDOWN_TIMEOUT_MS',
   },
   {
-    name: 'resource GET throughput',
+    name: 'resource read throughput',
     mode: 'resource',
-    metric: 'GET /widgets/:id requests per second / the baseline’s, with no non-2xx answer and no error',
+    metric:
+      'GET /widgets/:id and the list: requests per second / the baseline’s sending the same statement, with no non-2xx answer and no error',
     comparison: '≥',
-    bound: 0.7,
+    bound: 0.85,
   },
   {
-    name: 'resource GET p99',
+    name: 'resource write throughput',
     mode: 'resource',
-    metric: 'p99 latency of GET /widgets/:id / the baseline’s',
+    metric:
+      'POST, PATCH and DELETE: requests per second / the baseline’s sending the same statements (begin with the settings, the statement, commit), with no non-2xx answer and no error',
+    comparison: '≥',
+    bound: 0.75,
+  },
+  {
+    name: 'resource write against autocommit',
+    mode: 'resource',
+    metric: 'a one-statement write: requests per second / the baseline’s sending the statement alone (autocommit, one round trip)',
+    comparison: '≥',
+    bound: 0.5,
+  },
+  {
+    name: 'resource p99',
+    mode: 'resource',
+    metric: 'p99 latency of each operation / the baseline’s sending the same statements',
     comparison: '≤',
     bound: 1.3,
   },
@@ -126,6 +142,13 @@ export const TARGETS = [
     metric: 'GET /widgets/:id requests per second with tracing off / a build without tracing’s (off must be free)',
     comparison: '≥',
     bound: 0.98,
+  },
+  {
+    name: 'resource memory growth',
+    mode: 'resource',
+    metric: '% growth of RSS and of the heap after a forced GC over a steady run, from the end of its warm-up to its end',
+    comparison: '<',
+    bound: 10,
   },
 ] as const satisfies readonly Target[];
 

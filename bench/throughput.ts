@@ -81,10 +81,13 @@ export class Side {
     private readonly url: string,
     private readonly options: Pick<ThroughputOptions, 'connections' | 'warmupSeconds' | 'probeWindowMs'>,
     private readonly request: RequestShape = {},
+    /** Before each spell of load, outside the time and CPU measured (rows for it to delete). */
+    private readonly prepare?: (seconds: number) => Promise<void>,
   ) {}
 
   /** Load that is not measured (but counts as load for the probe windows). */
   async warmUp(): Promise<void> {
+    await this.prepare?.(this.options.warmupSeconds);
     const started = performance.now();
     const load = await runLoad({
       url: this.url,
@@ -96,6 +99,7 @@ export class Side {
   }
 
   async slice(seconds: number): Promise<void> {
+    await this.prepare?.(seconds);
     const cpuBefore = processCpuMicros(this.server.pid);
     const started = performance.now();
     const load = await runLoad({
@@ -145,6 +149,19 @@ function measurePair(
     new Side(keel, `http://127.0.0.1:${keel.port}${urlPath}`, options),
     options.durationSeconds,
   );
+}
+
+/**
+ * Every side warmed up (not counted), then SLICES turns each, the order reversed every other turn
+ * (ABC CBA ABC…), so that a machine whose speed drifts moves all alike.
+ */
+export async function measureRotation(sides: readonly Side[], durationSeconds: number): Promise<Measured[]> {
+  for (const side of sides) await side.warmUp();
+  const sliceSeconds = durationSeconds / SLICES;
+  for (let slice = 0; slice < SLICES; slice += 1) {
+    for (const side of slice % 2 === 0 ? sides : [...sides].reverse()) await side.slice(sliceSeconds);
+  }
+  return sides.map((side) => side.result());
 }
 
 /** Both warmed up (not counted), then SLICES turns each, in ABBA order. */

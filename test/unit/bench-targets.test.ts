@@ -4,7 +4,8 @@ import path from 'node:path';
 import { projectRoot } from '../../config/project';
 import { checkTargets, type EndpointRun } from '../../bench/report';
 import type { LoadResult } from '../../bench/load';
-import { authenticationChecks } from '../../bench/resource-report';
+import type { ResourceEndpoint, WirePerRequest } from '../../bench/resource';
+import { authenticationChecks, memoryChecks, resourceChecks } from '../../bench/resource-report';
 import type { Measured } from '../../bench/throughput';
 import { boundOf, meets, TARGETS, type Target } from '../../bench/targets';
 
@@ -109,5 +110,76 @@ describe('bench/resource-report.ts authenticationChecks', () => {
   it('misses when either side answered anything but 2xx: a 401 is fast, and measures nothing', () => {
     expect(check(measured(1000, 5), measured(1000))).to.include({ pass: false });
     expect(check(measured(1000), measured(1000, 5))).to.include({ pass: false });
+  });
+});
+
+describe('bench/resource-report.ts resourceChecks', () => {
+  const measured = (requestsPerSecond: number, p99 = 10): Measured => ({
+    load: load(requestsPerSecond, p99),
+    serverCpuMicrosPerRequest: 100,
+    serverCpuShare: 1,
+    responses: 100,
+    loadMs: 1000,
+    windows: 1,
+    turnRates: [requestsPerSecond],
+  });
+  const wire = (roundTrips: number): WirePerRequest => ({ requests: 200, roundTrips, statements: {}, encrypted: 0 });
+  const post = (keel: number, sameStatements: number, autocommit: number, p99 = 10): ResourceEndpoint => ({
+    label: 'POST /widgets',
+    write: true,
+    keel: measured(keel, p99),
+    keelWire: wire(3),
+    baselines: [
+      { kind: 'same statements', measured: measured(sameStatements), wire: wire(3) },
+      { kind: 'autocommit', measured: measured(autocommit), wire: wire(1) },
+    ],
+  });
+  const byTarget = (endpoint: ResourceEndpoint): Record<string, boolean> =>
+    Object.fromEntries(resourceChecks([endpoint]).map((check) => [check.target, check.pass]));
+
+  it('judges a write at 0.75× the same statements and 0.5× autocommit, its p99 against the same statements only', () => {
+    expect(byTarget(post(750, 1000, 1500, 13))).to.deep.equal({
+      'POST /widgets throughput ≥ 0.75× baseline (same statements)': true,
+      'POST /widgets p99 ≤ 1.3× baseline p99 (same statements)': true,
+      'POST /widgets throughput ≥ 0.5× baseline (autocommit)': true,
+      'POST /widgets: SQL round trips ≤ its statements + 2': true,
+    });
+    const missed = byTarget(post(749, 1000, 1500.1, 13.1));
+    expect(Object.values(missed)).to.deep.equal([false, false, false, true]);
+  });
+
+  it('judges a read at 0.85× the same statement', () => {
+    const get = (keel: number): ResourceEndpoint => ({
+      label: 'GET /widgets/:id',
+      write: false,
+      keel: measured(keel),
+      keelWire: wire(1),
+      baselines: [{ kind: 'same statement', measured: measured(1000), wire: wire(1) }],
+    });
+    expect(byTarget(get(850))['GET /widgets/:id throughput ≥ 0.85× baseline (same statement)']).to.equal(true);
+    expect(byTarget(get(849))['GET /widgets/:id throughput ≥ 0.85× baseline (same statement)']).to.equal(false);
+  });
+});
+
+describe('bench/resource-report.ts memoryChecks', () => {
+  const run = (rssGrowthPercent: number, heapGrowthPercent: number, non2xx = 0) =>
+    memoryChecks({
+      durationSeconds: 60,
+      warmupSeconds: 10,
+      samples: [],
+      responses: 1000,
+      non2xx,
+      errors: 0,
+      rssGrowthPercent,
+      heapGrowthPercent,
+    });
+
+  it('passes growth under 10% of RSS and of the heap after a forced GC, and misses at 10%', () => {
+    expect(run(9.9, -1).map((check) => check.pass)).to.deep.equal([true, true]);
+    expect(run(10, 10).map((check) => check.pass)).to.deep.equal([false, false]);
+  });
+
+  it('misses when the steady run had failed requests: a leak measured on errors measures nothing', () => {
+    expect(run(0, 0, 3).map((check) => check.pass)).to.deep.equal([false, false]);
   });
 });

@@ -22,6 +22,11 @@ export function enableDirectReads(sequelize: Sequelize, reads: DirectReads): voi
   directReads.set(sequelize, reads);
 }
 
+/** The query log of a Sequelize whose reads run directly (enableDirectReads), for other statements keel sends itself. */
+export function directQueryLog(sequelize: Sequelize): DirectReads['logQuery'] | undefined {
+  return directReads.get(sequelize)?.logQuery;
+}
+
 /**
  * The rows of one SELECT, its values bound ($1, $2, …), as plain objects. Inside a transaction it runs
  * there, through sequelize.query. Outside one (a service's hottest path: a read on its own) it takes a

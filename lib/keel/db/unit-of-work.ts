@@ -2,6 +2,7 @@ import { escapeLiteral } from 'pg';
 import type { QueryInterface, QueryOptions, Sequelize, Transaction, TransactionOptions } from 'sequelize';
 import { cancelTargetOf, sendCancelRequest } from './cancel';
 import type { RawConnection } from './pool';
+import { statementSender } from './transaction-statements';
 
 /** Settings for row-level security, local to one transaction: each key becomes the setting app.<key>. */
 export type TransactionSettings = Readonly<Record<string, string>>;
@@ -25,7 +26,8 @@ const CANCEL_TIMEOUT_MS = 2_000;
  * (set_config(..., true)): they end with the commit or rollback, never reach the next user of
  * the connection, and are safe behind PgBouncer in transaction mode. Queries and model calls
  * inside work use the transaction without passing it (see lib/keel/db/transaction-scope.ts). On the wire it costs two
- * round trips beyond the work's own statements: the begin carrying the settings, then the commit.
+ * round trips beyond the work's own statements: the begin carrying the settings, then the commit, both sent
+ * by keel on the transaction's connection (lib/keel/db/transaction-statements.ts).
  */
 export async function runUnitOfWork<T>(
   sequelize: Sequelize,
@@ -40,12 +42,12 @@ export async function runUnitOfWork<T>(
     if (value.includes('\0')) throw new TypeError(`transaction setting ${name} contains a NUL character`);
   }
   signal?.throwIfAborted();
-  const pending: PendingSettings | undefined = entries.length > 0 ? { sql: settingsSql(entries), applied: false } : undefined;
-  if (pending) sendSettingsWithBegin(sequelize);
+  const pending: PendingSettings = { sql: entries.length > 0 ? settingsSql(entries) : undefined, applied: false };
+  sendOwnStatements(sequelize);
   const options = { [SETTINGS]: pending } as TransactionOptions;
   return sequelize.transaction(options, async (transaction) => {
     // A Sequelize that no longer begins through the query interface would drop the settings silently.
-    if (pending && !pending.applied) throw new Error('the unit of work began without its settings');
+    if (!pending.applied) throw new Error('the unit of work began without its settings');
     // It may have fired while the transaction waited for a connection.
     signal?.throwIfAborted();
     const cancelling = signal ? cancelStatementOnAbort(transaction, signal) : undefined;
@@ -65,9 +67,9 @@ export async function runUnitOfWork<T>(
   });
 }
 
-/** The settings of one unit of work, carried to its begin in the transaction's options. */
+/** The settings of one unit of work (none: undefined), carried to its begin in the transaction's options. */
 interface PendingSettings {
-  readonly sql: string;
+  readonly sql: string | undefined;
   applied: boolean;
 }
 
@@ -84,26 +86,44 @@ function settingsSql(entries: readonly (readonly [string, string])[]): string {
   return `SELECT ${calls.join(', ')}`;
 }
 
-const sendingSettings = new WeakSet<QueryInterface>();
+const sendingOwnStatements = new WeakSet<QueryInterface>();
+type UnitOfWorkOptionsOf = { [SETTINGS]?: PendingSettings } | undefined;
 
 /**
- * Makes begin and the transaction's settings one round trip instead of two: Sequelize's transaction begins
- * through queryInterface.startTransaction(transaction, transaction.options); for a unit of work with
- * settings, it sends `START TRANSACTION; SELECT set_config(…)` as one simple query. Installed once
- * per Sequelize instance; every other transaction begins as Sequelize does it.
+ * A unit of work's begin and commit, sent by keel (lib/keel/db/transaction-statements.ts) rather than through
+ * sequelize.query. Sequelize's transaction begins through queryInterface.startTransaction(transaction,
+ * transaction.options) and commits through commitTransaction: for a unit of work, the begin is
+ * `START TRANSACTION; SELECT set_config(…)` as one simple query (the settings and the begin in one round trip),
+ * the commit `COMMIT`. Installed once per Sequelize instance; every other transaction, and a rollback, goes as
+ * Sequelize sends it.
  */
-function sendSettingsWithBegin(sequelize: Sequelize): void {
+function sendOwnStatements(sequelize: Sequelize): void {
   const queryInterface = sequelize.getQueryInterface();
-  if (sendingSettings.has(queryInterface)) return;
+  if (sendingOwnStatements.has(queryInterface)) return;
   const startTransaction = queryInterface.startTransaction.bind(queryInterface);
-  const generator = queryInterface.queryGenerator as { startTransactionQuery(transaction: Transaction): string };
+  const commitTransaction = queryInterface.commitTransaction.bind(queryInterface);
+  const generator = queryInterface.queryGenerator as {
+    startTransactionQuery(transaction: Transaction): string;
+    commitTransactionQuery(transaction: Transaction): string;
+  };
   queryInterface.startTransaction = async (transaction: Transaction, options?: QueryOptions): Promise<void> => {
-    const settings = (options as { [SETTINGS]?: PendingSettings } | undefined)?.[SETTINGS];
+    const settings = (options as UnitOfWorkOptionsOf)?.[SETTINGS];
     if (!settings) return startTransaction(transaction, options);
-    await sequelize.query(`${generator.startTransactionQuery(transaction)} ${settings.sql}`, { ...options, transaction });
+    const begin = generator.startTransactionQuery(transaction);
+    const sql = settings.sql === undefined ? begin : `${begin} ${settings.sql}`;
+    const send = statementSender(sequelize, transaction);
+    await (send ? send(sql) : sequelize.query(sql, { ...options, transaction }));
     settings.applied = true;
   };
-  sendingSettings.add(queryInterface);
+  queryInterface.commitTransaction = async (transaction: Transaction, options?: QueryOptions): Promise<void> => {
+    const send = (options as UnitOfWorkOptionsOf)?.[SETTINGS] ? statementSender(sequelize, transaction) : undefined;
+    if (!send) return commitTransaction(transaction, options);
+    const sent = send(generator.commitTransactionQuery(transaction));
+    // As Sequelize's own commit does: finished once the COMMIT is on its way, whatever it answers.
+    (transaction as unknown as { finished?: string }).finished = 'commit';
+    await sent;
+  };
+  sendingOwnStatements.add(queryInterface);
 }
 
 const signalsOf = new WeakMap<Transaction, AbortSignal>();
