@@ -56,8 +56,9 @@ describe('bin/www: more instances than the database has connections for (a roleâ
   after(async () => {
     await Promise.all(servers.splice(0).map((server) => server.kill()));
     await Promise.all(holders.splice(0).map((holder) => holder.end().catch(() => undefined)));
-    if (role) await adminQuery(`DROP ROLE IF EXISTS ${role}`);
+    // The role's grants live in the scratch database: dropped with it, before the role.
     await scratch.drop();
+    if (role) await adminQuery(`DROP ROLE IF EXISTS ${role}`);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -13,6 +13,11 @@ export interface DatabaseTracer {
   unitOfWork<T>(run: () => Promise<T>, signal: AbortSignal | undefined): Promise<T>;
 }
 
+const TRACERS = new WeakMap<Sequelize, DatabaseTracer>();
+
+/** The tracer of a Sequelize whose statements are traced, for those sent beside sequelize.query (transaction-statements.ts). */
+export const tracerOf = (sequelize: Sequelize): DatabaseTracer | undefined => TRACERS.get(sequelize);
+
 /** What Sequelize's beforeQuery hook is given: the query about to run (not in its typings). */
 interface PendingQuery {
   run(sql: string, parameters?: unknown): Promise<unknown>;
@@ -24,6 +29,7 @@ interface PendingQuery {
  * known. Statements of no recorded trace (health probes, migrations, unsampled requests) are not wrapped.
  */
 export function traceStatements(sequelize: Sequelize, tracer: DatabaseTracer): void {
+  TRACERS.set(sequelize, tracer);
   sequelize.addHook('beforeQuery', (_options: unknown, query: unknown) => {
     if (!tracer.recording()) return;
     const pending = query as PendingQuery;

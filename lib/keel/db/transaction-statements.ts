@@ -3,6 +3,7 @@ import { DatabaseError as ServerError } from 'pg';
 import type { Sequelize, Transaction } from 'sequelize';
 import type { RawConnection } from './pool';
 import { directQueryLog } from './reads';
+import { tracerOf } from './traced';
 
 /** Sequelize's dialect query class, whose formatError turns a driver error into Sequelize's own (not in its typings). */
 interface DialectQuery {
@@ -25,7 +26,8 @@ export function statementSender(sequelize: Sequelize, transaction: Transaction):
   // Sequelize keeps the pg client the transaction holds on the transaction (not in its typings).
   const connection = (transaction as unknown as { connection?: RawConnection }).connection;
   if (!logQuery || !connection) return undefined;
-  return async (sql) => {
+  const tracer = tracerOf(sequelize);
+  const send = async (sql: string): Promise<void> => {
     const started = performance.now();
     try {
       await connection.query(sql);
@@ -35,6 +37,8 @@ export function statementSender(sequelize: Sequelize, transaction: Transaction):
     }
     logQuery(sql, Math.round((performance.now() - started) * 100) / 100);
   };
+  // In a span of its own when the request's trace is recorded, as sequelize.query's statements are, its log line inside it.
+  return (sql) => (tracer?.recording() ? tracer.statement(sql, () => send(sql)) : send(sql));
 }
 
 function asSequelizeError(sequelize: Sequelize, connection: RawConnection, error: unknown, sql: string): Error {
