@@ -1,39 +1,19 @@
-// keel's HTTP room first (lib/keel/http): its app.ts loads express-async-errors exactly as the service does.
-import '../../lib/keel/http';
 import crypto from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
-import express, { type Express } from 'express';
 import { Client } from 'pg';
-import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import type { Database } from '../../lib/keel/db';
 import { connectionsAllowed } from '../../lib/keel/db/connection-budget';
 import { readDatabaseRole } from '../../lib/keel/db/role-check';
-import { errorHandler } from '../../lib/keel/http/middleware/error-handler';
-import { requestDeadline } from '../../lib/keel/http/middleware/deadline';
-import { requestId } from '../../lib/keel/http/middleware/request-id';
-import { silentLogger, testDatabase } from '../support/app';
+import { testDatabase } from '../support/app';
 import { adminQuery, createScratchDatabase, type ScratchDatabase } from '../support/database';
 import { registerSentinel } from '../support/sentinels';
+import { slowApp } from '../support/slow-app';
 
 // Nested as config/env.ts requires: connect < acquire < statement < deadline. Generous: a busy machine forks backends slowly.
 const BUDGETS = { DB_CONNECT_TIMEOUT_MS: '2000', DB_POOL_ACQUIRE_MS: '3000', DB_STATEMENT_TIMEOUT_MS: '5000', REQUEST_DEADLINE_MS: '8000' };
 const DEADLINE_MS = 8_000;
-
-/** A route that holds its connection for a while (seconds), as a slow request does. */
-function slowApp(database: Database, seconds = 0.3): Express {
-  const logger = silentLogger();
-  const app = express();
-  app.use(requestId(logger));
-  app.use(requestDeadline(DEADLINE_MS, logger));
-  app.get('/slow', async (_req, res) => {
-    await database.sequelize.query(`SELECT pg_sleep(${seconds})`, { type: QueryTypes.SELECT });
-    res.json({ ok: true });
-  });
-  app.use(errorHandler(logger));
-  return app;
-}
 
 describe('more callers than the database has connections for (SQLSTATE 53300)', function () {
   this.timeout(60_000);
@@ -101,7 +81,7 @@ describe('more callers than the database has connections for (SQLSTATE 53300)', 
     const url = await limitedRole(2);
     const [first] = await hold(url, 2);
     const database = open(url);
-    const app = slowApp(database);
+    const app = slowApp(database, 0.3, DEADLINE_MS);
 
     const refused = await request(app).get('/slow');
     const report = await database.probe.check();
@@ -121,12 +101,12 @@ describe('more callers than the database has connections for (SQLSTATE 53300)', 
 
   it('answers 20 concurrent slow requests from two pools larger than the role allows with 200s and 503 problems only, none after the deadline', async () => {
     const url = await limitedRole(3);
-    const apps = [open(url, { DB_POOL_MAX: '4' }), open(url, { DB_POOL_MAX: '4' })].map(slowApp);
+    const apps = [open(url, { DB_POOL_MAX: '4' }), open(url, { DB_POOL_MAX: '4' })].map((database) => slowApp(database, 0.3, DEADLINE_MS));
 
     const answers = await Promise.all(
       Array.from({ length: 20 }, async (_, index) => {
         const started = performance.now();
-        const res = await request(apps[index % 2] as Express).get('/slow');
+        const res = await request(apps[index % 2] as ReturnType<typeof slowApp>).get('/slow');
         return { status: res.status, code: (res.body as { code?: string }).code, elapsedMs: performance.now() - started };
       }),
     );

@@ -1,33 +1,13 @@
-// keel's HTTP room first (lib/keel/http): its app.ts loads express-async-errors exactly as the service does.
-import '../../lib/keel/http';
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
-import express, { type Express } from 'express';
-import { QueryTypes } from 'sequelize';
 import request from 'supertest';
 import type { Database } from '../../lib/keel/db';
-import { errorHandler } from '../../lib/keel/http/middleware/error-handler';
-import { requestDeadline } from '../../lib/keel/http/middleware/deadline';
-import { requestId } from '../../lib/keel/http/middleware/request-id';
-import { silentLogger, testDatabase } from '../support/app';
+import { testDatabase } from '../support/app';
+import { slowApp } from '../support/slow-app';
 import { createScratchDatabase, type ScratchDatabase } from '../support/database';
 import { startPgBouncer } from '../support/pgbouncer';
 
 const DEADLINE_MS = 4_000;
-
-/** A route that holds its connection for a while (seconds), as a slow request does. */
-function slowApp(database: Database, seconds: number): Express {
-  const logger = silentLogger();
-  const app = express();
-  app.use(requestId(logger));
-  app.use(requestDeadline(DEADLINE_MS, logger));
-  app.get('/slow', async (_req, res) => {
-    await database.sequelize.query(`SELECT pg_sleep(${seconds})`, { type: QueryTypes.SELECT });
-    res.json({ ok: true });
-  });
-  app.use(errorHandler(logger));
-  return app;
-}
 
 /**
  * keel behind a real PgBouncer (transaction pooling, docs/operations.md#running-behind-pgbouncer): more
@@ -66,7 +46,7 @@ describe('more callers than the database has connections for, behind PgBouncer',
       DB_STATEMENT_TIMEOUT_MS: '2000',
       REQUEST_DEADLINE_MS: '4000',
     };
-    const app = slowApp(open(bouncer.url, { ...budgets, DB_POOL_MAX: '16' }), 0.5);
+    const app = slowApp(open(bouncer.url, { ...budgets, DB_POOL_MAX: '16' }), 0.5, DEADLINE_MS);
 
     // 16 requests of 0.5 s through 2 server connections: 4 s of queueing, past the client-side timeout (2 s + 1 s).
     const answers = await Promise.all(
