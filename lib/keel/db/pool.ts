@@ -64,15 +64,19 @@ export type PoolRole = 'primary' | 'replica';
 export function readPoolStats(sequelize: Sequelize): PoolStats {
   const pool = connectionManager(sequelize).pool;
   // After close() Sequelize drops the pool.
-  if (!pool) return EMPTY;
-  return {
-    size: pool.size,
-    available: pool.available,
-    using: pool.using,
-    waiting: pool.waiting,
-    max: pool.maxSize,
-    min: pool.minSize,
-  };
+  return pool ? statsOf(pool) : EMPTY;
+}
+
+/** What a sequelize-pool holds and owes right now: the counters every pool of keel's reports. */
+export function statsOf(pool: {
+  readonly size: number;
+  readonly available: number;
+  readonly using: number;
+  readonly waiting: number;
+  readonly maxSize: number;
+  readonly minSize: number;
+}): PoolStats {
+  return { size: pool.size, available: pool.available, using: pool.using, waiting: pool.waiting, max: pool.maxSize, min: pool.minSize };
 }
 
 /** Checking out a raw pooled connection, for the health probe, which must bound and cancel its query. */

@@ -3,7 +3,7 @@ import { ConnectionAcquireTimeoutError, type Sequelize } from 'sequelize';
 import { Pool, TimeoutError } from 'sequelize-pool';
 import type { Logger } from '../../../config/logger';
 import type { AcquireListener } from './acquire-timing';
-import { connectionManager, type PoolAccess, type PoolStats, type RawConnection } from './pool';
+import { connectionManager, statsOf, type PoolAccess, type PoolStats, type RawConnection } from './pool';
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
 
 /** One read replica: its own pool and its own probe. */
@@ -82,14 +82,7 @@ export function createReplicaSet(
       reapIntervalMillis: limits.evict,
       ...(limits.maxUses === undefined ? {} : { maxUses: limits.maxUses }),
     });
-    const stats = (): PoolStats => ({
-      size: pool.size,
-      available: pool.available,
-      using: pool.using,
-      waiting: pool.waiting,
-      max: pool.maxSize,
-      min: pool.minSize,
-    });
+    const stats = (): PoolStats => statsOf(pool);
     const acquire = async (): Promise<RawConnection> => {
       const started = performance.now();
       try {
