@@ -213,20 +213,34 @@ export class Page {
   }
 
   /**
-   * Clicks the element as a person does, once it is there (a page renders after a click in a later turn,
-   * on a busy machine noticeably later): scrolled into view, the mouse pressed and released over its middle.
+   * Clicks the element as a person does, once it is there and holds still (a page renders after a click in a later
+   * turn, on a busy machine noticeably later, and what renders above an element moves it): scrolled into view, its
+   * box the same over two frames and nothing covering its middle, then the mouse pressed and released there.
    */
-  async click(selector: string): Promise<void> {
-    await this.waitFor(`document.querySelector(${JSON.stringify(selector)})`, selector);
-    const point = await this.evaluate<{ x: number; y: number } | string>(`(() => {
-      const element = document.querySelector(${JSON.stringify(selector)});
-      if (!element) return 'nothing matches';
-      element.scrollIntoView({ block: 'center' });
-      const box = element.getBoundingClientRect();
-      const x = box.x + box.width / 2, y = box.y + box.height / 2;
-      const top = document.elementFromPoint(x, y);
-      if (!top || !(element === top || element.contains(top))) return 'it is covered by ' + (top ? top.outerHTML.slice(0, 120) : 'nothing');
-      return { x, y };
+  async click(selector: string, timeoutMs = 30_000): Promise<void> {
+    await this.waitFor(`document.querySelector(${JSON.stringify(selector)})`, selector, timeoutMs);
+    const point = await this.evaluate<{ x: number; y: number } | string>(`(async () => {
+      // A frame, or 100 ms where the tab paints none (a page in the background gets no animation frames).
+      const frame = () => new Promise((resolve) => { requestAnimationFrame(() => resolve()); setTimeout(resolve, 100); });
+      const deadline = Date.now() + ${timeoutMs};
+      let why = 'nothing matches';
+      while (Date.now() < deadline) {
+        const element = document.querySelector(${JSON.stringify(selector)});
+        if (element) {
+          element.scrollIntoView({ block: 'center' });
+          const before = element.getBoundingClientRect();
+          await frame();
+          await frame();
+          const box = element.getBoundingClientRect();
+          const x = box.x + box.width / 2, y = box.y + box.height / 2;
+          const top = document.elementFromPoint(x, y);
+          if (box.x !== before.x || box.y !== before.y || box.width !== before.width || box.height !== before.height) why = 'it kept moving';
+          else if (!top || !(element === top || element.contains(top))) why = 'it is covered by ' + (top ? top.outerHTML.slice(0, 120) : 'nothing');
+          else return { x, y };
+        }
+        await frame();
+      }
+      return why;
     })()`);
     if (typeof point === 'string') throw new Error(`cannot click ${selector}: ${point}`);
     for (const type of ['mouseMoved', 'mousePressed', 'mouseReleased']) {
