@@ -1,16 +1,16 @@
 // /metrics across cluster workers. A worker answers the scrape, but Prometheus must see the whole
 // process tree, or each scrape would report whichever worker the connection landed on and its
 // counters would jump between workers. The worker asks the primary, which gathers every serving
-// worker's registry over cluster IPC and sums it with prom-client's AggregatorRegistry.aggregate.
+// worker's registry over cluster IPC and sums it with prom-client's AggregatorRegistry.aggregate,
+// exemplars kept (lib/keel/http/aggregate-workers.ts).
 // (prom-client's own clusterMetrics() asks every connected worker, a booting one included, and
 // waits 5 s for a worker that died meanwhile; this asks only workers that listen, and stops waiting
 // for one that exits.)
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../config/logger';
+import { aggregateWorkers, type WorkerMetrics } from '../lib/keel/http/aggregate-workers';
 import { scrapeAs, type MetricsFormat } from '../lib/keel/http/metrics';
-
-type WorkerMetrics = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 const SCRAPE = 'keel:metrics-scrape';
 const SCRAPED = 'keel:metrics-scraped';
@@ -55,8 +55,7 @@ export function serveClusterMetrics(logger: Logger): void {
         outcome();
       };
       const finishIfDone = (): void => {
-        // Exemplars do not survive the aggregation: a cluster's OpenMetrics scrape has none.
-        if (waiting.size === 0) settle(() => scrapeAs(AggregatorRegistry.aggregate(received), format).then(resolve, reject));
+        if (waiting.size === 0) settle(() => scrapeAs(aggregateWorkers(received), format).then(resolve, reject));
       };
       const timer = setTimeout(
         () => settle(() => reject(new Error(`${waiting.size} workers did not send their metrics within ${GATHER_TIMEOUT_MS} ms`))),

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { expect } from 'chai';
 import { projectRoot } from '../../config/project';
@@ -6,8 +8,11 @@ import { testDatabaseUrl } from '../support/database';
 import { httpRequest } from '../support/http';
 import { logEntries, startProductionServer, type ServerProcess } from '../support/process';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver';
+import { registerSentinel } from '../support/sentinels';
 
 const PRELOAD = path.join(projectRoot(), 'dist', 'test', 'support', 'loaded-modules.js');
+const METRICS_TOKEN = 'tracing-metrics-token-0123456789';
+registerSentinel(METRICS_TOKEN, 'METRICS_TOKEN');
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 /** Tracing at full sampling, exported as JSON quickly, to the suite's receiver. */
@@ -26,11 +31,15 @@ function openTelemetryPackagesAtExit(server: ServerProcess): string[] {
 }
 
 /**
- * prom-client 15 requires @opentelemetry/api itself, whatever keel does (its process CPU counters can take
- * exemplars from it): the API, a no-op without an SDK, is in every keel process since prom-client came in,
- * main's too. Nothing else of OpenTelemetry may be loaded with tracing off.
+ * The OpenTelemetry packages a process that loads prom-client alone has loaded: prom-client 15 requires
+ * @opentelemetry/api itself (its process CPU counters can take exemplars from it), a no-op without an SDK.
+ * Tracing off, keel may load nothing of OpenTelemetry beyond that.
  */
-const LOADED_BY_PROM_CLIENT = ['@opentelemetry/api'];
+function loadedByPromClient(): string[] {
+  const script = `require('prom-client'); require(${JSON.stringify(PRELOAD)});`;
+  const output = execFileSync(process.execPath, ['-e', script], { cwd: projectRoot(), encoding: 'utf8' });
+  return (JSON.parse(output) as { opentelemetry: string[] }).opentelemetry;
+}
 
 describe('bin/www with traces', function () {
   this.timeout(60_000);
@@ -45,7 +54,7 @@ describe('bin/www with traces', function () {
     await receiver.close();
   });
 
-  it('loads no OpenTelemetry module beyond the API prom-client loads, and sends no span, when OTEL_SDK_DISABLED=true though an endpoint is set', async () => {
+  it('loads no OpenTelemetry module beyond what prom-client loads alone, and sends no span, when OTEL_SDK_DISABLED=true though an endpoint is set', async () => {
     const started = await startProductionServer({
       DATABASE_URL: testDatabaseUrl(),
       AUTH: 'off',
@@ -59,7 +68,7 @@ describe('bin/www with traces', function () {
     const exit = await started.stop(10_000);
 
     expect(exit.code).to.equal(0);
-    expect(openTelemetryPackagesAtExit(started)).to.deep.equal(LOADED_BY_PROM_CLIENT);
+    expect(openTelemetryPackagesAtExit(started)).to.deep.equal(loadedByPromClient());
     expect(receiver.requests).to.have.length(0);
     expect(logEntries(started).find((entry) => entry.message === 'request')).to.not.have.property('trace_id');
   });
@@ -119,6 +128,33 @@ describe('bin/www with traces', function () {
     }
 
     expect([...exporters].sort()).to.deep.equal([...cluster.pids].sort());
+  });
+
+  it('gives a cluster’s OpenMetrics scrape the trace of each worker’s latest request as an exemplar (WEB_CONCURRENCY=2)', async () => {
+    const cluster = await startCluster(2, { DATABASE_URL: testDatabaseUrl(), METRICS_TOKEN, ...tracingEnv(receiver) });
+    server = cluster.server;
+    const found = new Map<number, boolean>();
+    // Each request on a new connection, in a trace of its own, until both workers have served one; the scrape
+    // right after it (through either worker) must carry that trace, whichever worker served it.
+    for (let attempt = 0; attempt < 40 && found.size < 2; attempt++) {
+      const traceId = randomBytes(16).toString('hex');
+      const headers = { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
+      expect((await httpRequest(cluster.port, '/openapi.json', 'GET', 10_000, headers)).status).to.equal(200);
+      const span = await receiver.waitForSpan((candidate) => candidate.traceId === traceId, `the span of trace ${traceId}`);
+      const scrape = await httpRequest(cluster.port, '/metrics', 'GET', 10_000, {
+        Authorization: `Bearer ${METRICS_TOKEN}`,
+        Accept: 'application/openmetrics-text; version=1.0.0',
+      });
+      expect(scrape.status).to.equal(200);
+      const pid = Number(span.resource['process.pid']);
+      // The primary hands connections to the workers in turn, and a scrape takes a turn too: one more request
+      // moves the next traced one to the other worker.
+      if (found.has(pid)) await httpRequest(cluster.port, '/health/live');
+      found.set(pid, scrape.body.includes(`# {trace_id="${traceId}"}`));
+    }
+
+    expect([...found.keys()].sort()).to.deep.equal([...cluster.pids].sort());
+    expect([...found.values()], 'each worker’s latest trace in the scrape').to.deep.equal([true, true]);
   });
 
   it('answers every request while the collector never answers, counts the spans it drops in /metrics, logs that once, and still exits 0 within the shutdown deadline', async () => {
