@@ -141,11 +141,20 @@ function refuseStatementsAfterAbort(sequelize: Sequelize, transaction: Transacti
   sequelize.addHook('beforeQuery', (options) => {
     // completesTransaction marks Sequelize's own COMMIT and ROLLBACK (not in its typings).
     if ((options as { completesTransaction?: boolean }).completesTransaction) return;
-    for (let scope = options.transaction ?? undefined; scope; scope = parentOf(scope)) {
-      signalsOf.get(scope)?.throwIfAborted();
-    }
+    if (options.transaction) throwIfWorkAborted(options.transaction);
   });
   refusingStatements.add(sequelize);
+}
+
+/**
+ * Refuses a statement about to be sent in the transaction (or a savepoint of it) once its unit of work's
+ * signal has fired, with the signal's reason; for statements keel sends itself (lib/keel/db/writes.ts), which
+ * no beforeQuery hook sees.
+ */
+export function throwIfWorkAborted(transaction: Transaction): void {
+  for (let scope: Transaction | undefined = transaction; scope; scope = parentOf(scope)) {
+    signalsOf.get(scope)?.throwIfAborted();
+  }
 }
 
 /** The transaction a savepoint belongs to (Sequelize keeps it on the transaction, not in its typings). */

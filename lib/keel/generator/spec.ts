@@ -120,7 +120,7 @@ const RESERVED_FIELDS = new Set(['id', 'created_at', 'updated_at', 'tenant_id'])
 export const CLASS_NAMES_IN_USE = new Set([
   ...['ATTRIBUTES', 'COLUMNS', 'CreationAttributes', 'DataTypes', 'Date', 'FIELDS', 'MODELS', 'Model', 'ModelDefinition'],
   ...['ModelRegistry', 'ModelStatic', 'NotFoundError', 'Object', 'Optional', 'Partial', 'Promise', 'Readonly', 'Record'],
-  ...['RouteDeps', 'Router', 'RowOf', 'Sequelize'],
+  ...['RouteDeps', 'Router', 'RowOf', 'Sequelize', 'WRITES'],
 ]);
 /** The same for the resource's variable (const widget in a handler, widgetBody(widget)): the names in its scopes. */
 export const VARIABLE_NAMES_IN_SCOPE = new Set([

@@ -3,3 +3,4 @@
 export { attribute, selectListOf, timestamps, uuidPrimaryKey, type Attribute, type RowOf } from './attributes';
 export { initModels, type ModelDefinition, type ModelRegistry } from './registry';
 export { selectRows } from './rows';
+export { writeRows, writeStatementsOf, type Statement, type WriteStatements } from './writes';

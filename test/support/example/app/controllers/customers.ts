@@ -42,8 +42,8 @@ export function customersController({ unitOfWork }: RouteDeps): Router {
   });
 
   handle(router, operations.remove, async (req, res) => {
-    const deleted = await unitOfWork(req, () => Customer.destroy({ where: { id: req.params.id } }));
-    if (deleted === 0) throw new NotFoundError();
+    const deleted = await unitOfWork(req, () => Customer.deleteRow(req.params.id));
+    if (!deleted) throw new NotFoundError();
     res.status(204).end();
   });
 

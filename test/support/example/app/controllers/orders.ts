@@ -53,8 +53,8 @@ export function ordersController({ unitOfWork }: RouteDeps): Router {
   });
 
   handle(router, operations.remove, async (req, res) => {
-    const deleted = await unitOfWork(req, () => Order.destroy({ where: { id: req.params.id } }));
-    if (deleted === 0) throw new NotFoundError();
+    const deleted = await unitOfWork(req, () => Order.deleteRow(req.params.id));
+    if (!deleted) throw new NotFoundError();
     res.status(204).end();
   });
 

@@ -42,8 +42,8 @@ export function stockItemsController({ unitOfWork }: RouteDeps): Router {
   });
 
   handle(router, operations.remove, async (req, res) => {
-    const deleted = await unitOfWork(req, () => StockItem.destroy({ where: { id: req.params.id } }), { requires: 'tenant_id' });
-    if (deleted === 0) throw new NotFoundError();
+    const deleted = await unitOfWork(req, () => StockItem.deleteRow(req.params.id), { requires: 'tenant_id' });
+    if (!deleted) throw new NotFoundError();
     res.status(204).end();
   });
 

@@ -1,5 +1,14 @@
 import { DataTypes, Model, type CreationAttributes, type Optional, type Sequelize } from 'sequelize';
-import { attribute, selectListOf, selectRows, timestamps, uuidPrimaryKey, type RowOf } from '../../../../../lib/keel/models';
+import {
+  attribute,
+  selectListOf,
+  selectRows,
+  timestamps,
+  uuidPrimaryKey,
+  writeRows,
+  writeStatementsOf,
+  type RowOf,
+} from '../../../../../lib/keel/models';
 
 /**
  * The columns of customers (db/migrations/*-create-customers.js and any migration that changes it),
@@ -18,9 +27,10 @@ export type CustomerRow = RowOf<typeof ATTRIBUTES>;
 /** A new customer's values: the database fills in its id and timestamps. */
 export type CustomerCreation = Optional<CustomerRow, 'id' | 'createdAt' | 'updatedAt'>;
 
-// Reads are written out as SQL (lib/keel/models/rows.ts says why), each column named as its attribute;
-// writes go through the model.
+// Reads and writes are written out as SQL (lib/keel/models/rows.ts and writes.ts say why), each column
+// named as its attribute.
 const COLUMNS = selectListOf(ATTRIBUTES);
+const WRITES = writeStatementsOf('customers', ATTRIBUTES);
 
 /** The table customers. */
 export class Customer extends Model<CustomerRow, CustomerCreation> {
@@ -43,8 +53,9 @@ export class Customer extends Model<CustomerRow, CustomerCreation> {
 
   /** Creates a customer and returns it as stored (7.5 as 7.50), with the values the database filled in. */
   static async createRow(values: CreationAttributes<Customer>): Promise<CustomerRow> {
-    const created = await Customer.create(values);
-    return created.get({ plain: true });
+    const [created] = await writeRows<CustomerRow>(Customer, WRITES.insert(values));
+    // INSERT … RETURNING answers the row it inserted, or fails.
+    return created as CustomerRow;
   }
 
   /**
@@ -52,7 +63,13 @@ export class Customer extends Model<CustomerRow, CustomerCreation> {
    * so a row deleted by a transaction that committed meanwhile is none, not a change.
    */
   static async changeRow(id: string, changes: Partial<CustomerRow>): Promise<CustomerRow | undefined> {
-    const [, [changed]] = await Customer.update(changes, { where: { id }, returning: true });
-    return changed?.get({ plain: true });
+    const [changed] = await writeRows<CustomerRow>(Customer, WRITES.update(id, changes));
+    return changed;
+  }
+
+  /** Deletes the customer with this id; false when there was none. */
+  static async deleteRow(id: string): Promise<boolean> {
+    const deleted = await writeRows(Customer, WRITES.delete(id));
+    return deleted.length > 0;
   }
 }

@@ -5,6 +5,8 @@ import {
   selectRows,
   timestamps,
   uuidPrimaryKey,
+  writeRows,
+  writeStatementsOf,
   type RowOf,
   type ModelRegistry,
 } from '../../../../../lib/keel/models';
@@ -28,9 +30,10 @@ export type OrderRow = RowOf<typeof ATTRIBUTES>;
 /** A new order's values: the database fills in its id and timestamps. */
 export type OrderCreation = Optional<OrderRow, 'id' | 'createdAt' | 'updatedAt'>;
 
-// Reads are written out as SQL (lib/keel/models/rows.ts says why), each column named as its attribute;
-// writes go through the model.
+// Reads and writes are written out as SQL (lib/keel/models/rows.ts and writes.ts say why), each column
+// named as its attribute.
 const COLUMNS = selectListOf(ATTRIBUTES);
+const WRITES = writeStatementsOf('orders', ATTRIBUTES);
 
 /** The table orders. */
 export class Order extends Model<OrderRow, OrderCreation> {
@@ -80,8 +83,9 @@ export class Order extends Model<OrderRow, OrderCreation> {
 
   /** Creates an order and returns it as stored (7.5 as 7.50), with the values the database filled in. */
   static async createRow(values: CreationAttributes<Order>): Promise<OrderRow> {
-    const created = await Order.create(values);
-    return created.get({ plain: true });
+    const [created] = await writeRows<OrderRow>(Order, WRITES.insert(values));
+    // INSERT … RETURNING answers the row it inserted, or fails.
+    return created as OrderRow;
   }
 
   /**
@@ -89,7 +93,13 @@ export class Order extends Model<OrderRow, OrderCreation> {
    * so a row deleted by a transaction that committed meanwhile is none, not a change.
    */
   static async changeRow(id: string, changes: Partial<OrderRow>): Promise<OrderRow | undefined> {
-    const [, [changed]] = await Order.update(changes, { where: { id }, returning: true });
-    return changed?.get({ plain: true });
+    const [changed] = await writeRows<OrderRow>(Order, WRITES.update(id, changes));
+    return changed;
+  }
+
+  /** Deletes the order with this id; false when there was none. */
+  static async deleteRow(id: string): Promise<boolean> {
+    const deleted = await writeRows(Order, WRITES.delete(id));
+    return deleted.length > 0;
   }
 }

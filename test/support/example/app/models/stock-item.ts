@@ -1,5 +1,14 @@
 import { DataTypes, Model, type CreationAttributes, type Optional, type Sequelize } from 'sequelize';
-import { attribute, selectListOf, selectRows, timestamps, uuidPrimaryKey, type RowOf } from '../../../../../lib/keel/models';
+import {
+  attribute,
+  selectListOf,
+  selectRows,
+  timestamps,
+  uuidPrimaryKey,
+  writeRows,
+  writeStatementsOf,
+  type RowOf,
+} from '../../../../../lib/keel/models';
 
 /**
  * The columns of stock_items (db/migrations/*-create-stock-items.js and any migration that changes it),
@@ -28,9 +37,10 @@ export type StockItemRow = RowOf<typeof ATTRIBUTES>;
 /** A new stock item's values: the database fills in its id, tenant and timestamps. */
 export type StockItemCreation = Optional<StockItemRow, 'id' | 'tenantId' | 'createdAt' | 'updatedAt'>;
 
-// Reads are written out as SQL (lib/keel/models/rows.ts says why), each column named as its attribute;
-// writes go through the model.
+// Reads and writes are written out as SQL (lib/keel/models/rows.ts and writes.ts say why), each column
+// named as its attribute.
 const COLUMNS = selectListOf(ATTRIBUTES);
+const WRITES = writeStatementsOf('stock_items', ATTRIBUTES);
 
 /** The table stock_items. */
 export class StockItem extends Model<StockItemRow, StockItemCreation> {
@@ -53,8 +63,9 @@ export class StockItem extends Model<StockItemRow, StockItemCreation> {
 
   /** Creates a stock item and returns it as stored (7.5 as 7.50), with the values the database filled in. */
   static async createRow(values: CreationAttributes<StockItem>): Promise<StockItemRow> {
-    const created = await StockItem.create(values);
-    return created.get({ plain: true });
+    const [created] = await writeRows<StockItemRow>(StockItem, WRITES.insert(values));
+    // INSERT … RETURNING answers the row it inserted, or fails.
+    return created as StockItemRow;
   }
 
   /**
@@ -62,7 +73,13 @@ export class StockItem extends Model<StockItemRow, StockItemCreation> {
    * so a row deleted by a transaction that committed meanwhile is none, not a change.
    */
   static async changeRow(id: string, changes: Partial<StockItemRow>): Promise<StockItemRow | undefined> {
-    const [, [changed]] = await StockItem.update(changes, { where: { id }, returning: true });
-    return changed?.get({ plain: true });
+    const [changed] = await writeRows<StockItemRow>(StockItem, WRITES.update(id, changes));
+    return changed;
+  }
+
+  /** Deletes the stock item with this id; false when there was none. */
+  static async deleteRow(id: string): Promise<boolean> {
+    const deleted = await writeRows(StockItem, WRITES.delete(id));
+    return deleted.length > 0;
   }
 }

@@ -1,5 +1,14 @@
 import { DataTypes, Model, type CreationAttributes, type Optional, type Sequelize } from 'sequelize';
-import { attribute, selectListOf, selectRows, timestamps, uuidPrimaryKey, type RowOf } from '../../../../../lib/keel/models';
+import {
+  attribute,
+  selectListOf,
+  selectRows,
+  timestamps,
+  uuidPrimaryKey,
+  writeRows,
+  writeStatementsOf,
+  type RowOf,
+} from '../../../../../lib/keel/models';
 
 /**
  * The columns of widgets (db/migrations/*-create-widgets.js and any migration that changes it),
@@ -19,9 +28,10 @@ export type WidgetRow = RowOf<typeof ATTRIBUTES>;
 /** A new widget's values: the database fills in its id and timestamps. */
 export type WidgetCreation = Optional<WidgetRow, 'id' | 'createdAt' | 'updatedAt'>;
 
-// Reads are written out as SQL (lib/keel/models/rows.ts says why), each column named as its attribute;
-// writes go through the model.
+// Reads and writes are written out as SQL (lib/keel/models/rows.ts and writes.ts say why), each column
+// named as its attribute.
 const COLUMNS = selectListOf(ATTRIBUTES);
+const WRITES = writeStatementsOf('widgets', ATTRIBUTES);
 
 /** The table widgets. */
 export class Widget extends Model<WidgetRow, WidgetCreation> {
@@ -44,8 +54,9 @@ export class Widget extends Model<WidgetRow, WidgetCreation> {
 
   /** Creates a widget and returns it as stored (7.5 as 7.50), with the values the database filled in. */
   static async createRow(values: CreationAttributes<Widget>): Promise<WidgetRow> {
-    const created = await Widget.create(values);
-    return created.get({ plain: true });
+    const [created] = await writeRows<WidgetRow>(Widget, WRITES.insert(values));
+    // INSERT … RETURNING answers the row it inserted, or fails.
+    return created as WidgetRow;
   }
 
   /**
@@ -53,7 +64,13 @@ export class Widget extends Model<WidgetRow, WidgetCreation> {
    * so a row deleted by a transaction that committed meanwhile is none, not a change.
    */
   static async changeRow(id: string, changes: Partial<WidgetRow>): Promise<WidgetRow | undefined> {
-    const [, [changed]] = await Widget.update(changes, { where: { id }, returning: true });
-    return changed?.get({ plain: true });
+    const [changed] = await writeRows<WidgetRow>(Widget, WRITES.update(id, changes));
+    return changed;
+  }
+
+  /** Deletes the widget with this id; false when there was none. */
+  static async deleteRow(id: string): Promise<boolean> {
+    const deleted = await writeRows(Widget, WRITES.delete(id));
+    return deleted.length > 0;
   }
 }
