@@ -26,7 +26,8 @@ const PAGE = `SELECT ${SELECTED} FROM "widgets" ORDER BY "id" LIMIT $1`;
 const poolMax = Number(process.env.DB_POOL_MAX);
 if (!Number.isInteger(poolMax) || poolMax < 1) throw new Error("DB_POOL_MAX must be set to keel's pool size (bench/resource.ts sets it)");
 const settings = Object.entries(JSON.parse(process.env.BENCH_SETTINGS ?? '{}') as Record<string, string>);
-// keel's begin (lib/keel/db/unit-of-work.ts): START TRANSACTION and the settings in one simple query.
+// A unit of work's begin as hand-written pg code sends it: START TRANSACTION and the settings in one simple query,
+// one round trip of its own (keel sends it with the first statement: lib/keel/db/unit-of-work.ts).
 const BEGIN =
   settings.length === 0
     ? 'START TRANSACTION;'

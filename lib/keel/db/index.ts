@@ -11,7 +11,7 @@ import { createMigrationMonitor, type MigrationMonitor } from './migration-state
 import { timeAcquires, type AcquireListener } from './acquire-timing';
 import { poolAccess, readPoolStats, type PoolStats } from './pool';
 import { createProbe, type DatabaseProbe, type ProbeSettings } from './probe';
-import { enableDirectReads } from './reads';
+import { enableDirectReads } from './direct';
 import { createReplicaSet, type Replica, type ReplicaServerOptions } from './replica-pools';
 import { readOnThePrimary, routeReadsToReplicas } from './replica-reads';
 import { replicaInspection } from './replication';

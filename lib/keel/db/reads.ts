@@ -2,34 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { DatabaseError as ServerError } from 'pg';
 import { DatabaseError, QueryTypes, type Sequelize } from 'sequelize';
 import { connectionManager } from './pool';
-import type { ReadRouting } from './replica-reads';
+import { directReadsOf } from './direct';
 import { currentTransaction } from './transaction-scope';
-import type { DatabaseTracer } from './traced';
-
-/** What createDatabase gives the reads of its Sequelize: the replica routing and the query log. */
-export interface DirectReads {
-  readonly routing: ReadRouting;
-  /** Called after each statement, as Sequelize calls its logging option. */
-  readonly logQuery: (sql: string, durationMs: number) => void;
-  /** Spans for the statements, when tracing is on. */
-  readonly tracer?: DatabaseTracer | undefined;
-}
-
-const directReads = new WeakMap<Sequelize, DirectReads>();
-
-/** Lets selectRows on this Sequelize run its statements on a pooled connection itself (see selectRows). */
-export function enableDirectReads(sequelize: Sequelize, reads: DirectReads): void {
-  directReads.set(sequelize, reads);
-}
-
-/** The query log of a Sequelize whose reads run directly (enableDirectReads), for other statements keel sends itself. */
-export function directQueryLog(sequelize: Sequelize): DirectReads['logQuery'] | undefined {
-  return directReads.get(sequelize)?.logQuery;
-}
+import { rowsInTransaction } from './transaction-statements';
 
 /**
  * The rows of one SELECT, its values bound ($1, $2, …), as plain objects. Inside a transaction it runs
- * there, through sequelize.query. Outside one (a service's hottest path: a read on its own) it takes a
+ * there, sent by keel on the transaction's connection (lib/keel/db/transaction-statements.ts). Outside one (a service's hottest path: a read on its own) it takes a
  * connection from Sequelize's pool, on a replica when there is one, and runs the statement on it: the
  * same connection, session, routing, timeouts, query log and errors as sequelize.query, without its
  * per-statement work (an options merge, a query object, a uuid and a captured stack trace, the retry
@@ -38,9 +17,11 @@ export function directQueryLog(sequelize: Sequelize): DirectReads['logQuery'] | 
  * hooks do not run for it.
  */
 export async function selectRows<Row extends object>(sequelize: Sequelize, sql: string, values: readonly unknown[]): Promise<Row[]> {
-  const direct = directReads.get(sequelize);
-  if (!direct || currentTransaction() !== undefined) {
-    return sequelize.query<Row>(sql, { bind: [...values], type: QueryTypes.SELECT });
+  const transaction = currentTransaction();
+  const direct = directReadsOf(sequelize);
+  if (!direct || transaction !== undefined) {
+    const sent = transaction === undefined ? undefined : rowsInTransaction<Row>(sequelize, transaction, sql, values);
+    return sent ?? sequelize.query<Row>(sql, { bind: [...values], type: QueryTypes.SELECT });
   }
   const manager = connectionManager(sequelize);
   return direct.routing(async (route) => {

@@ -3,6 +3,7 @@ import type { QueryInterface, QueryOptions, Sequelize, Transaction, TransactionO
 import { cancelTargetOf, sendCancelRequest } from './cancel';
 import type { RawConnection } from './pool';
 import { statementSender } from './transaction-statements';
+import { deferBegin, takeDeferredBegin, throwIfWorkAborted, watchSignal, type DeferredBegin } from './work-state';
 
 /** Settings for row-level security, local to one transaction: each key becomes the setting app.<key>. */
 export type TransactionSettings = Readonly<Record<string, string>>;
@@ -25,9 +26,10 @@ const CANCEL_TIMEOUT_MS = 2_000;
  * as current_setting('app.user_id', true), for RLS policies. The settings are transaction-local
  * (set_config(..., true)): they end with the commit or rollback, never reach the next user of
  * the connection, and are safe behind PgBouncer in transaction mode. Queries and model calls
- * inside work use the transaction without passing it (see lib/keel/db/transaction-scope.ts). On the wire it costs two
- * round trips beyond the work's own statements: the begin carrying the settings, then the commit, both sent
- * by keel on the transaction's connection (lib/keel/db/transaction-statements.ts).
+ * inside work use the transaction without passing it (see lib/keel/db/transaction-scope.ts). On the wire it costs one
+ * round trip beyond the work's own statements when its first statement is one keel sends (a model's written-out
+ * read or write: the begin and the settings travel ahead of it), two when it is Sequelize's (the begin, then
+ * the statement), the commit included; work that sends nothing costs none (docs/data.md#what-a-unit-of-work-sends).
  */
 export async function runUnitOfWork<T>(
   sequelize: Sequelize,
@@ -42,7 +44,7 @@ export async function runUnitOfWork<T>(
     if (value.includes('\0')) throw new TypeError(`transaction setting ${name} contains a NUL character`);
   }
   signal?.throwIfAborted();
-  const pending: PendingSettings = { sql: entries.length > 0 ? settingsSql(entries) : undefined, applied: false };
+  const pending: PendingSettings = { entries, applied: false };
   sendOwnStatements(sequelize);
   const options = { [SETTINGS]: pending } as TransactionOptions;
   return sequelize.transaction(options, async (transaction) => {
@@ -67,23 +69,33 @@ export async function runUnitOfWork<T>(
   });
 }
 
-/** The settings of one unit of work (none: undefined), carried to its begin in the transaction's options. */
+/** The settings of one unit of work, carried to its begin in the transaction's options. */
 interface PendingSettings {
-  readonly sql: string | undefined;
+  readonly entries: readonly (readonly [string, string])[];
   applied: boolean;
 }
 
 const SETTINGS = Symbol('keel.unitOfWorkSettings');
 
 /**
- * `SELECT set_config('app.user_id', '42', true), …`. Literals, not bind parameters: the statement
- * travels with START TRANSACTION in one simple-protocol message, which takes no parameters.
- * escapeLiteral doubles quotes and switches to E'' when backslashes are present, so a value can never
- * end its literal, whatever standard_conforming_strings says.
+ * The begin of a unit of work with its settings, both ways it can travel. As one simple query (ahead of a
+ * statement Sequelize sends): `START TRANSACTION; SELECT set_config('app.user_id', '42', true), …`, the values
+ * literals, since a simple query takes no bind parameters; escapeLiteral doubles quotes and switches to E''
+ * when backslashes are present, so a value can never end its literal, whatever standard_conforming_strings
+ * says. As a prelude (ahead of a statement keel sends: lib/keel/db/preluded-query.ts): START TRANSACTION,
+ * then `SELECT set_config($1, $2, true), …` with the names and values bound.
  */
-function settingsSql(entries: readonly (readonly [string, string])[]): string {
-  const calls = entries.map(([name, value]) => `set_config(${escapeLiteral(`app.${name}`)}, ${escapeLiteral(value)}, true)`);
-  return `SELECT ${calls.join(', ')}`;
+function beginOf(startTransaction: string, entries: readonly (readonly [string, string])[]): DeferredBegin {
+  if (entries.length === 0) return { simple: startTransaction, prelude: [{ sql: startTransaction, values: [] }] };
+  const literals = entries.map(([name, value]) => `set_config(${escapeLiteral(`app.${name}`)}, ${escapeLiteral(value)}, true)`);
+  const placeholders = entries.map((_, index) => `set_config($${2 * index + 1}, $${2 * index + 2}, true)`);
+  return {
+    simple: `${startTransaction} SELECT ${literals.join(', ')}`,
+    prelude: [
+      { sql: startTransaction, values: [] },
+      { sql: `SELECT ${placeholders.join(', ')}`, values: entries.flatMap(([name, value]) => [`app.${name}`, value]) },
+    ],
+  };
 }
 
 const sendingOwnStatements = new WeakSet<QueryInterface>();
@@ -92,51 +104,72 @@ type UnitOfWorkOptionsOf = { [SETTINGS]?: PendingSettings } | undefined;
 /**
  * A unit of work's begin and commit, sent by keel (lib/keel/db/transaction-statements.ts) rather than through
  * sequelize.query. Sequelize's transaction begins through queryInterface.startTransaction(transaction,
- * transaction.options) and commits through commitTransaction: for a unit of work, the begin is
- * `START TRANSACTION; SELECT set_config(…)` as one simple query (the settings and the begin in one round trip),
- * the commit `COMMIT`. Installed once per Sequelize instance; every other transaction, and a rollback, goes as
- * Sequelize sends it.
+ * transaction.options), commits through commitTransaction and rolls back through rollbackTransaction. For a
+ * unit of work, the begin is not sent then: it waits for the work's first statement. A statement keel sends
+ * takes it as its prelude, in the same round trip (rowsInTransaction); before one Sequelize sends (a
+ * beforeQuery hook), keel sends it as one simple query. Work that sent nothing has no transaction on the
+ * server: its commit and its rollback send nothing. Installed once per Sequelize instance; every other
+ * transaction goes as Sequelize sends it.
  */
 function sendOwnStatements(sequelize: Sequelize): void {
   const queryInterface = sequelize.getQueryInterface();
   if (sendingOwnStatements.has(queryInterface)) return;
   const startTransaction = queryInterface.startTransaction.bind(queryInterface);
   const commitTransaction = queryInterface.commitTransaction.bind(queryInterface);
+  const rollbackTransaction = queryInterface.rollbackTransaction.bind(queryInterface);
   const generator = queryInterface.queryGenerator as {
     startTransactionQuery(transaction: Transaction): string;
     commitTransactionQuery(transaction: Transaction): string;
   };
+  const finish = (transaction: Transaction, outcome: 'commit' | 'rollback'): void => {
+    (transaction as unknown as { finished?: string }).finished = outcome;
+  };
   queryInterface.startTransaction = async (transaction: Transaction, options?: QueryOptions): Promise<void> => {
     const settings = (options as UnitOfWorkOptionsOf)?.[SETTINGS];
     if (!settings) return startTransaction(transaction, options);
-    const begin = generator.startTransactionQuery(transaction);
-    const sql = settings.sql === undefined ? begin : `${begin} ${settings.sql}`;
-    const send = statementSender(sequelize, transaction);
-    await (send ? send(sql) : sequelize.query(sql, { ...options, transaction }));
+    const begin = beginOf(generator.startTransactionQuery(transaction), settings.entries);
+    if (statementSender(sequelize, transaction)) deferBegin(transaction, begin);
+    else await sequelize.query(begin.simple, { ...options, transaction });
     settings.applied = true;
   };
+  sequelize.addHook('beforeQuery', async (options) => {
+    // completesTransaction marks Sequelize's own COMMIT and ROLLBACK (not in its typings).
+    if (!options.transaction || (options as { completesTransaction?: boolean }).completesTransaction) return;
+    // Work whose signal has fired sends nothing more, its begin included (the hook below refuses the statement).
+    throwIfWorkAborted(options.transaction);
+    const send = statementSender(sequelize, options.transaction);
+    const begin = send && takeDeferredBegin(options.transaction);
+    if (send && begin) await send(begin.simple);
+  });
   queryInterface.commitTransaction = async (transaction: Transaction, options?: QueryOptions): Promise<void> => {
-    const send = (options as UnitOfWorkOptionsOf)?.[SETTINGS] ? statementSender(sequelize, transaction) : undefined;
+    const ours = (options as UnitOfWorkOptionsOf)?.[SETTINGS] !== undefined;
+    if (ours && takeDeferredBegin(transaction)) return finish(transaction, 'commit');
+    const send = ours ? statementSender(sequelize, transaction) : undefined;
     if (!send) return commitTransaction(transaction, options);
     const sent = send(generator.commitTransactionQuery(transaction));
     // As Sequelize's own commit does: finished once the COMMIT is on its way, whatever it answers.
-    (transaction as unknown as { finished?: string }).finished = 'commit';
+    finish(transaction, 'commit');
     await sent;
+  };
+  queryInterface.rollbackTransaction = async (transaction: Transaction, options?: QueryOptions): Promise<void> => {
+    if ((options as UnitOfWorkOptionsOf)?.[SETTINGS] !== undefined && takeDeferredBegin(transaction))
+      return finish(transaction, 'rollback');
+    return rollbackTransaction(transaction, options);
   };
   sendingOwnStatements.add(queryInterface);
 }
 
-const signalsOf = new WeakMap<Transaction, AbortSignal>();
 const refusingStatements = new WeakSet<Sequelize>();
 
 /**
  * A cancel that reaches the backend between two statements of the work is ignored by the server, and the
  * work would go on sending statements until it ends. So once the signal has fired, every statement of the
  * transaction (savepoints included) rejects with the signal's reason before it is sent; only the ROLLBACK
- * that ends it still goes through. One beforeQuery hook per Sequelize instance, installed on first use.
+ * that ends it still goes through. One beforeQuery hook per Sequelize instance, installed on first use; the
+ * statements keel sends itself check the same (lib/keel/db/transaction-statements.ts).
  */
 function refuseStatementsAfterAbort(sequelize: Sequelize, transaction: Transaction, signal: AbortSignal): void {
-  signalsOf.set(transaction, signal);
+  watchSignal(transaction, signal);
   if (refusingStatements.has(sequelize)) return;
   sequelize.addHook('beforeQuery', (options) => {
     // completesTransaction marks Sequelize's own COMMIT and ROLLBACK (not in its typings).
@@ -144,22 +177,6 @@ function refuseStatementsAfterAbort(sequelize: Sequelize, transaction: Transacti
     if (options.transaction) throwIfWorkAborted(options.transaction);
   });
   refusingStatements.add(sequelize);
-}
-
-/**
- * Refuses a statement about to be sent in the transaction (or a savepoint of it) once its unit of work's
- * signal has fired, with the signal's reason; for statements keel sends itself (lib/keel/db/writes.ts), which
- * no beforeQuery hook sees.
- */
-export function throwIfWorkAborted(transaction: Transaction): void {
-  for (let scope: Transaction | undefined = transaction; scope; scope = parentOf(scope)) {
-    signalsOf.get(scope)?.throwIfAborted();
-  }
-}
-
-/** The transaction a savepoint belongs to (Sequelize keeps it on the transaction, not in its typings). */
-function parentOf(transaction: Transaction): Transaction | undefined {
-  return (transaction as unknown as { parent?: Transaction }).parent;
 }
 
 /**
