@@ -1,10 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { expect } from 'chai';
+import http from 'node:http';
 import request from 'supertest';
 import type { Database } from '../../lib/keel/db';
 import { testDatabase } from '../support/app';
 import { slowApp } from '../support/slow-app';
 import { createScratchDatabase, type ScratchDatabase } from '../support/database';
+import { listenOnLoopback } from '../support/http';
 import { startPgBouncer } from '../support/pgbouncer';
 
 const DEADLINE_MS = 4_000;
@@ -46,13 +48,18 @@ describe('more callers than the database has connections for, behind PgBouncer',
       DB_STATEMENT_TIMEOUT_MS: '2000',
       REQUEST_DEADLINE_MS: '4000',
     };
-    const app = slowApp(open(bouncer.url, { ...budgets, DB_POOL_MAX: '16' }), 0.5, DEADLINE_MS);
+    const app = slowApp(open(bouncer.url, { ...budgets, DB_POOL_MAX: '24' }), 0.5, DEADLINE_MS);
 
-    // 16 requests of 0.5 s through 2 server connections: 4 s of queueing, past the client-side timeout (2 s + 1 s).
+    const server = http.createServer(app);
+    const port = await listenOnLoopback(server);
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    // 24 requests of 0.5 s through 2 server connections: 6 s of queueing, twice the client-side timeout (2 s + 1 s),
+    // so requests are still queued at it however the arrivals spread on a busy machine. All sent at once, on one server.
     const answers = await Promise.all(
-      Array.from({ length: 16 }, async () => {
+      Array.from({ length: 24 }, async () => {
         const started = performance.now();
-        const res = await request(app).get('/slow');
+        const res = await request(`http://127.0.0.1:${port}`).get('/slow');
         return { status: res.status, code: (res.body as { code?: string }).code, elapsedMs: performance.now() - started };
       }),
     );
