@@ -215,7 +215,7 @@ export class Page {
   /**
    * Clicks the element as a person does, once it is there and holds still (a page renders after a click in a later
    * turn, on a busy machine noticeably later, and what renders above an element moves it): scrolled into view, its
-   * box the same over two frames and nothing covering its middle, then the mouse pressed and released there.
+   * box the same over five frames and nothing covering its middle, then the mouse pressed and released there.
    */
   async click(selector: string, timeoutMs = 30_000): Promise<void> {
     await this.waitFor(`document.querySelector(${JSON.stringify(selector)})`, selector, timeoutMs);
@@ -229,8 +229,7 @@ export class Page {
         if (element) {
           element.scrollIntoView({ block: 'center' });
           const before = element.getBoundingClientRect();
-          await frame();
-          await frame();
+          for (let i = 0; i < 5; i++) await frame();
           const box = element.getBoundingClientRect();
           const x = box.x + box.width / 2, y = box.y + box.height / 2;
           const top = document.elementFromPoint(x, y);

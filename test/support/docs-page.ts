@@ -50,13 +50,30 @@ export async function expand(page: Page, operation: string): Promise<void> {
   await page.waitFor(`document.querySelector(${JSON.stringify(`${operation} .responses-table`)})`, `the responses of ${operation}`);
 }
 
-/** "Try it out", then Execute, with the id typed in when the operation takes one; waits for the answer on the page. */
+/**
+ * "Try it out", then Execute, with the id typed in when the operation takes one; waits for the answer on the page.
+ * A press that lands while the page moves under it does nothing (after a reload, Swagger UI's deep link scrolls to
+ * the operation once the document has loaded): as a person would, it presses again while the button still says
+ * "Try it out" and no form has come, until the wait's bound.
+ */
 export async function tryItOut(page: Page, operation: string, id?: string): Promise<void> {
-  await page.click(`${operation} .try-out__btn`);
-  // Swagger UI renders the form after the click: on a busy machine, not before the next line runs.
-  await page.waitFor(`document.querySelector(${JSON.stringify(`${operation} .btn.execute`)})`, `the Execute button of ${operation}`);
+  const offered = `${operation} .try-out__btn:not(.cancel):not(.reset)`;
+  const execute = `${operation} .btn.execute`;
+  const deadline = Date.now() + 30_000;
+  await page.click(offered);
+  for (;;) {
+    try {
+      // Swagger UI renders the form after the click: on a busy machine, not before the next line runs.
+      await page.waitFor(`document.querySelector(${JSON.stringify(execute)})`, `the Execute button of ${operation}`, 5_000);
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    // "Cancel" in its place: the press was taken and the form is on its way; "Try it out" still: it was not.
+    if (await page.evaluate<boolean>(`Boolean(document.querySelector(${JSON.stringify(offered)}))`)) await page.click(offered);
+  }
   if (id !== undefined) await page.type(`${operation} tr[data-param-name="id"] input`, id);
-  await page.click(`${operation} .btn.execute`);
+  await page.click(execute);
   await page.waitFor(`document.querySelector(${JSON.stringify(liveResponse(operation))})`, `the answer to ${operation}`);
 }
 
